@@ -1,0 +1,49 @@
+/* error.c -- owns the current error message (see include/ilrl/error.h). */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "ilrl/error.h"
+
+/* One line is all a user reads; longer messages are cut, not overflowed. */
+static _Thread_local char current_message[1024];
+
+int ilrl_error(int status, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(current_message, sizeof current_message, format, args);
+    va_end(args);
+    return status;
+}
+
+const char *ilrl_error_message(void)
+{
+    return current_message;
+}
+
+void ilrl_error_clear(void)
+{
+    current_message[0] = '\0';
+}
+
+const char *ilrl_strerror(int status)
+{
+    switch (status) {
+    case ILRL_OK: return "success";
+    case ILRL_EFAILED: return "failure";
+    case ILRL_EUSAGE: return "bad command line";
+    case ILRL_EINPUT: return "bad input file";
+    case ILRL_EOUTPUT: return "output problem";
+    case ILRL_EINTERRUPTED: return "interrupted by a signal";
+    default: return "unknown status";
+    }
+}
+
+int ilrl_exit_code(int status)
+{
+    if (status >= ILRL_OK && status <= ILRL_EOUTPUT)
+        return status;
+    return ILRL_EFAILED;
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# install-deps.sh -- every Debian package the build, tests, plots and Slurm
+# jobs need.  Idempotent; non-interactive.  Run as root (or via sudo).
+set -e
+PACKAGES="build-essential autoconf automake libtool autoconf-archive pkg-config
+ openmpi-bin libopenmpi-dev libgsl-dev libopenblas-dev libnetcdf-dev netcdf-bin
+ check libsubunit-dev python3 python3-numpy python3-matplotlib python3-netcdf4
+ python3-xarray tmux valgrind procps"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+missing=
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi

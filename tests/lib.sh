@@ -1,0 +1,34 @@
+# lib.sh -- shared helpers for the shell tests (source it; POSIX sh).
+#
+#   run_expect CODE CMD...   runs CMD with a timeout, stderr into $ERR_FILE,
+#                            stdout into $OUT_FILE, fails unless exit == CODE
+#   assert_stderr REGEX      fails unless stderr matches (grep -E)
+#   assert_one_line_stderr   fails unless stderr is exactly one line
+#   fail MSG                 prints MSG and exits 1
+# Tests run in a fresh scratch directory $WORK (removed on success).
+: "${top_builddir:=$(pwd)}"
+: "${top_srcdir:=$(pwd)}"
+BIN="$top_builddir/src"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ilrl-test.XXXXXX")
+ERR_FILE="$WORK/stderr"
+OUT_FILE="$WORK/stdout"
+trap 'status=$?; if [ $status -eq 0 ]; then rm -rf "$WORK"; else echo "scratch kept: $WORK" >&2; fi; exit $status' EXIT
+
+fail() { echo "FAIL: $*" >&2; if [ -s "$ERR_FILE" ]; then echo "--- stderr:" >&2; cat "$ERR_FILE" >&2; fi; exit 1; }
+
+run_expect() {
+    expected=$1; shift
+    timeout -k 5 "${ILRL_CASE_TIMEOUT:-120}" "$@" >"$OUT_FILE" 2>"$ERR_FILE"
+    got=$?
+    [ "$got" -eq 124 ] && fail "timed out (hang): $*"
+    [ "$got" -eq "$expected" ] || fail "exit $got, expected $expected: $*"
+}
+
+assert_stderr() {
+    grep -Eq -- "$1" "$ERR_FILE" || fail "stderr does not match /$1/"
+}
+
+assert_one_line_stderr() {
+    lines=$(wc -l <"$ERR_FILE")
+    [ "$lines" -eq 1 ] || fail "stderr has $lines lines, expected 1"
+}
