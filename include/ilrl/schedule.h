@@ -1,0 +1,110 @@
+/* schedule.h -- the MPI layer: start-up, broadcasts, and on-demand tile
+ * scheduling.  The only module that includes <mpi.h> (besides version.c's
+ * MPI_Get_library_version); everything it calls back is plain C.
+ *
+ * Tiles.  The ny x nx grid is cut into tiles of tile_ny x tile_nx points
+ * (edge tiles smaller), numbered row-major over the tile grid.  Tile cost is
+ * what the benchmark sizes: a tile should take ~10-100 ms so that scheduling
+ * overhead (two small messages per tile) stays below 1 %.
+ *
+ * Protocol (libcircle-style master/worker, rank 0 computes too):
+ *  - rank 0 hands each worker two tiles up front (so a worker always has its
+ *    next tile while its result travels), then one new tile per result;
+ *  - rank 0 computes tiles itself and serves requests between points through
+ *    the poll hook given to the compute callback, so workers never wait for a
+ *    whole tile of rank 0's;
+ *  - a finished tile travels once, as a header and ny*nx*n_values doubles, so
+ *    communication is proportional to the grid;
+ *  - to end, rank 0 sends STOP to every worker, and each worker answers BYE;
+ *    a worker sends nothing after BYE, so rank 0 has received every result
+ *    once it has every BYE (no message is left unmatched at MPI_Finalize);
+ *  - a worker's error (ERROR, with status and message) or a stop request
+ *    from any rank (a signal) makes rank 0 stop everyone the same way; results
+ *    that arrive meanwhile are kept, so a checkpoint loses nothing finished.
+ * Which rank computes which tile varies from run to run; the values of a tile
+ * must not depend on it (the compute callback is a pure function of the tile).
+ */
+#ifndef ILRL_SCHEDULE_H
+#define ILRL_SCHEDULE_H
+
+#include <stddef.h>
+
+struct ilrl_tile {
+    size_t index;             /* row-major index in the tile grid */
+    size_t x0, y0;            /* first point (x index, y index) */
+    size_t nx, ny;            /* points in this tile, >= 1 each */
+};
+
+struct ilrl_tiling {
+    size_t grid_nx, grid_ny;  /* the whole grid */
+    size_t tile_nx, tile_ny;  /* nominal tile size */
+    size_t tiles_x, tiles_y;  /* tiles per row / column */
+    size_t n_tiles;
+};
+
+void ilrl_tiling_init(struct ilrl_tiling *tiling, size_t grid_nx, size_t grid_ny,
+                      size_t tile_nx, size_t tile_ny);
+void ilrl_tiling_tile(const struct ilrl_tiling *tiling, size_t index,
+                      struct ilrl_tile *tile);
+
+/* Hooks handed to the compute callback: call poll(poll_ctx) between points;
+ * a nonzero return means "stop now" (return ILRL_EINTERRUPTED). */
+struct ilrl_tile_hooks {
+    int (*poll)(void *poll_ctx);
+    void *poll_ctx;
+};
+
+/* Computes a tile's values into `values` (tile->ny * tile->nx * n_values
+ * doubles, point-major: point (i, j) of the tile at (j * tile->nx + i)).
+ * Returns ILRL_OK, ILRL_EINTERRUPTED (poll asked to stop) or an error status
+ * with ilrl_error() set. */
+typedef int (*ilrl_tile_compute_fn)(void *ctx, const struct ilrl_tile *tile,
+                                    double *values,
+                                    const struct ilrl_tile_hooks *hooks);
+
+/* Rank 0 only: a finished tile's values (any rank's), to store.  Called in
+ * completion order.  A nonzero status stops the run with that status. */
+typedef int (*ilrl_tile_store_fn)(void *ctx, const struct ilrl_tile *tile,
+                                  const double *values);
+
+/* Asked on every rank between points: nonzero = a stop was requested
+ * (signal).  May be NULL. */
+typedef int (*ilrl_stop_requested_fn)(void *ctx);
+
+struct ilrl_schedule_job {
+    struct ilrl_tiling tiling;
+    size_t n_values;                 /* doubles per point */
+    const unsigned char *tile_done;  /* rank 0: n_tiles flags, 1 = skip (resume); may be NULL */
+    ilrl_tile_compute_fn compute;
+    ilrl_tile_store_fn store;        /* rank 0 */
+    ilrl_stop_requested_fn stop_requested;
+    void *ctx;
+    /* Filled in on return (rank 0): seconds each rank spent computing. */
+    double *busy_seconds;            /* n_ranks entries, may be NULL */
+};
+
+/* MPI start-up and shut-down (MPI_THREAD_SINGLE).  Returns ILRL_OK or
+ * ILRL_EFAILED.  Sets BLAS to one thread per rank. */
+int ilrl_schedule_init(int *argc, char ***argv);
+void ilrl_schedule_finalize(void);
+int ilrl_schedule_rank(void);
+int ilrl_schedule_size(void);
+double ilrl_schedule_wtime(void);
+
+/* Collective.  Every rank passes its own status; all get the first nonzero
+ * one by rank order (0 if all succeeded), so every rank exits the same way.
+ * The message of the failing rank is copied to rank 0's ilrl_error buffer. */
+int ilrl_schedule_agree(int status);
+
+/* Collective broadcast of n bytes from rank 0 (any n; chunked past INT_MAX). */
+int ilrl_schedule_broadcast(void *buffer, size_t n_bytes);
+
+/* Collective: runs the job to completion or to the first stop/error.
+ * Returns on every rank the same status: ILRL_OK, ILRL_EINTERRUPTED, or the
+ * first error (message on rank 0). */
+int ilrl_schedule_run(struct ilrl_schedule_job *job);
+
+/* Collective: the largest value over ranks (used for peak memory). */
+double ilrl_schedule_max(double value);
+
+#endif /* ILRL_SCHEDULE_H */

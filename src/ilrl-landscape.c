@@ -1,0 +1,291 @@
+/* ilrl-landscape -- IL and RL loss landscapes of one policy network over one
+ * plane of its weights, computed by all MPI ranks (SPEC §6-§9).  This file
+ * parses options and calls ilrl_landscape_run; rank 0 speaks for all. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ilrl/error.h"
+#include "ilrl/landscape.h"
+#include "ilrl/schedule.h"
+#include "ilrl/version.h"
+
+#define PROGRAM "ilrl-landscape"
+/* Grids beyond this many points per axis are a typo, not a plan. */
+#define MAX_AXIS 1000000UL
+
+static const char usage_text[] =
+    "Usage: mpirun -n N " PROGRAM " [OPTION]...\n"
+    "Compute the imitation (IL) and reinforcement (RL) loss landscapes of one\n"
+    "policy network over a plane of its weights, and write them to NetCDF.\n"
+    "With no options: the built-in poor Flappy Bird session, 101 x 101 grid,\n"
+    "written to landscape.nc.\n"
+    "\n"
+    "Input and network:\n"
+    "  --demo FILE           demonstration file (default: built-in poor session)\n"
+    "  --layers LIST         layer sizes D,H1,...,K (default D,64,64,K of the demo)\n"
+    "  --activation NAME     tanh (default) or relu\n"
+    "  --seed N              network initialisation seed (default 1)\n"
+    "  --rl-weight W         return (default), advantage, awr:BETA\n"
+    "  --gamma G             discount in [0, 1] (default 0.99)\n"
+    "Plane and grid:\n"
+    "  --plane P             weights:NAME1,NAME2 (default: the flap logit's weights\n"
+    "                        from the last hidden units 0 and 1, e.g. W3[1,0],W3[1,1]),\n"
+    "                        random[:SEED], gradients\n"
+    "  --nx N, --ny N        grid points along x and y (default 101 each)\n"
+    "  --x-range MIN:MAX     x window (default -10:10 for weights planes, -1:1 otherwise)\n"
+    "  --y-range MIN:MAX     y window (same defaults)\n"
+    "Run:\n"
+    "  --out FILE            output file (default landscape.nc)\n"
+    "  --tile NX[xNY]        tile size in points (default 16x16)\n"
+    "  --checkpoint SECONDS  checkpoint to FILE.partial at least this often (default 30)\n"
+    "  --resume              continue from FILE.partial (starts afresh if there is none)\n"
+    "  --force               overwrite an existing output file\n"
+    "  --quiet               no progress or summary on stderr\n"
+    "  --help, --version\n"
+    "\n"
+    "Exit status: 0 success, 2 bad command line, 3 bad input file, 4 output\n"
+    "problem, 1 other failure, 128+N stopped by signal N after a checkpoint.\n";
+
+enum {
+    OPT_DEMO = 256, OPT_LAYERS, OPT_ACTIVATION, OPT_SEED, OPT_RL_WEIGHT, OPT_GAMMA,
+    OPT_PLANE, OPT_NX, OPT_NY, OPT_X_RANGE, OPT_Y_RANGE, OPT_OUT, OPT_TILE,
+    OPT_CHECKPOINT, OPT_RESUME, OPT_FORCE, OPT_QUIET, OPT_HELP, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+    {"demo", required_argument, NULL, OPT_DEMO},
+    {"layers", required_argument, NULL, OPT_LAYERS},
+    {"activation", required_argument, NULL, OPT_ACTIVATION},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"rl-weight", required_argument, NULL, OPT_RL_WEIGHT},
+    {"gamma", required_argument, NULL, OPT_GAMMA},
+    {"plane", required_argument, NULL, OPT_PLANE},
+    {"nx", required_argument, NULL, OPT_NX},
+    {"ny", required_argument, NULL, OPT_NY},
+    {"x-range", required_argument, NULL, OPT_X_RANGE},
+    {"y-range", required_argument, NULL, OPT_Y_RANGE},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"tile", required_argument, NULL, OPT_TILE},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"resume", no_argument, NULL, OPT_RESUME},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static int parse_size(const char *option, const char *text, unsigned long max, size_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long value = strtoul(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || value < 1 || value > max)
+        return ilrl_error(ILRL_EUSAGE, "%s: '%s' is not an integer in [1, %lu]", option, text, max);
+    *out = value;
+    return ILRL_OK;
+}
+
+static int parse_double(const char *option, const char *text, double min, double max, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double value = strtod(text, &end);
+    if (end == text || *end != '\0' || errno != 0 || !isfinite(value) || value < min || value > max)
+        return ilrl_error(ILRL_EUSAGE, "%s: '%s' is not a number in [%g, %g]", option, text, min, max);
+    *out = value;
+    return ILRL_OK;
+}
+
+static int parse_range(const char *option, const char *text, double *min, double *max)
+{
+    char *end = NULL;
+    errno = 0;
+    *min = strtod(text, &end);
+    if (end == text || *end != ':' || errno != 0)
+        return ilrl_error(ILRL_EUSAGE, "%s: '%s' is not MIN:MAX", option, text);
+    const char *rest = end + 1;
+    *max = strtod(rest, &end);
+    if (end == rest || *end != '\0' || errno != 0)
+        return ilrl_error(ILRL_EUSAGE, "%s: '%s' is not MIN:MAX", option, text);
+    if (!isfinite(*min) || !isfinite(*max) || !(*min < *max))
+        return ilrl_error(ILRL_EUSAGE, "%s: '%s' needs finite MIN < MAX", option, text);
+    return ILRL_OK;
+}
+
+static int parse_tile(const char *text, size_t *tile_nx, size_t *tile_ny)
+{
+    char copy[64];
+    if (strlen(text) >= sizeof copy)
+        return ilrl_error(ILRL_EUSAGE, "--tile: '%s' is not NX or NXxNY", text);
+    strcpy(copy, text);
+    char *cross = strchr(copy, 'x');
+    if (cross != NULL)
+        *cross = '\0';
+    int status = parse_size("--tile", copy, 65536, tile_nx);
+    if (status == ILRL_OK)
+        status = cross ? parse_size("--tile", cross + 1, 65536, tile_ny)
+                       : (*tile_ny = *tile_nx, ILRL_OK);
+    return status;
+}
+
+/* The grid lives on rank 0 (two doubles and a byte per point, plus one
+ * copy while writing): refuse what cannot fit instead of dying half-way. */
+static int check_grid_memory(size_t nx, size_t ny)
+{
+    double bytes = (double)nx * (double)ny * (2 * 8 + 1) * 2.0;
+    long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+    double physical = pages > 0 && page_size > 0 ? (double)pages * (double)page_size : 0;
+    if (physical > 0 && bytes > 0.8 * physical)
+        return ilrl_error(ILRL_EUSAGE, "--nx %zu --ny %zu: the grid needs %.1f GiB on rank 0, more than this machine's %.1f GiB",
+                          nx, ny, bytes / 1073741824.0, physical / 1073741824.0);
+    return ILRL_OK;
+}
+
+static char *command_line(int argc, char **argv)
+{
+    size_t n = 64;
+    for (int k = 0; k < argc; k++)
+        n += strlen(argv[k]) + 3;
+    char *text = malloc(n);
+    if (text == NULL)
+        return NULL;
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    size_t used = strftime(text, n, "%Y-%m-%dT%H:%M:%SZ:", &utc);
+    for (int k = 0; k < argc; k++)
+        used += (size_t)snprintf(text + used, n - used, " %s", argv[k]);
+    snprintf(text + used, n - used, " (%d MPI ranks)", ilrl_schedule_size());
+    return text;
+}
+
+/* Parses argv into options.  Returns ILRL_OK, ILRL_EUSAGE, or -1 when the
+ * program should exit 0 at once (--help, --version). */
+static int parse_options(int argc, char **argv, struct ilrl_landscape_options *options,
+                         int speak)
+{
+    int status = ILRL_OK, option;
+    size_t index = 0;
+    int x_given = 0, y_given = 0;
+
+    *options = (struct ilrl_landscape_options){
+        .out_path = "landscape.nc", .activation = ILRL_ACTIVATION_TANH, .seed = 1,
+        .rl_weight = {ILRL_RL_WEIGHT_RETURN, 0.0}, .gamma = 0.99, .nx = 101, .ny = 101,
+        .tile_nx = 16, .tile_ny = 16, .checkpoint_seconds = 30.0,
+    };
+    opterr = 0;
+    while (status == ILRL_OK
+           && (option = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+        switch (option) {
+        case OPT_DEMO: options->demo_path = optarg; break;
+        case OPT_LAYERS: options->layers = optarg; break;
+        case OPT_ACTIVATION:
+            status = ilrl_activation_parse(optarg, &options->activation);
+            if (status != ILRL_OK)
+                status = ilrl_error(status, "--activation: '%s' is not tanh or relu", optarg);
+            break;
+        case OPT_SEED: {
+            size_t seed = 0;
+            status = parse_size("--seed", optarg, 4294967295UL, &seed);
+            if (status != ILRL_OK && strcmp(optarg, "0") == 0)
+                status = ILRL_OK;   /* seed 0 is a seed too */
+            options->seed = (unsigned long)seed;
+            break;
+        }
+        case OPT_RL_WEIGHT:
+            status = ilrl_rl_weight_parse(optarg, &options->rl_weight);
+            if (status != ILRL_OK)
+                status = ilrl_error(status, "--rl-weight: %s", ilrl_error_message());
+            break;
+        case OPT_GAMMA: status = parse_double("--gamma", optarg, 0.0, 1.0, &options->gamma); break;
+        case OPT_PLANE: options->plane = optarg; break;
+        case OPT_NX: status = parse_size("--nx", optarg, MAX_AXIS, &options->nx); break;
+        case OPT_NY: status = parse_size("--ny", optarg, MAX_AXIS, &options->ny); break;
+        case OPT_X_RANGE:
+            status = parse_range("--x-range", optarg, &options->x_min, &options->x_max);
+            x_given = 1;
+            break;
+        case OPT_Y_RANGE:
+            status = parse_range("--y-range", optarg, &options->y_min, &options->y_max);
+            y_given = 1;
+            break;
+        case OPT_OUT:
+            options->out_path = optarg;
+            if (optarg[0] == '\0')
+                status = ilrl_error(ILRL_EUSAGE, "--out: the file name is empty");
+            break;
+        case OPT_TILE: status = parse_tile(optarg, &options->tile_nx, &options->tile_ny); break;
+        case OPT_CHECKPOINT:
+            status = parse_double("--checkpoint", optarg, 1e-3, 1e9, &options->checkpoint_seconds);
+            break;
+        case OPT_RESUME: options->resume = 1; break;
+        case OPT_FORCE: options->force = 1; break;
+        case OPT_QUIET: options->quiet = 1; break;
+        case OPT_HELP:
+            if (speak)
+                fputs(usage_text, stdout);
+            return -1;
+        case OPT_VERSION:
+            if (speak)
+                ilrl_version_print(stdout, PROGRAM);
+            return -1;
+        case ':':
+            status = ilrl_error(ILRL_EUSAGE, "%s needs a value", argv[optind - 1]);
+            break;
+        default:
+            status = ilrl_error(ILRL_EUSAGE, "unknown option '%s'", argv[optind - 1]);
+            break;
+        }
+        index++;
+    }
+    if (status == ILRL_OK && optind < argc)
+        status = ilrl_error(ILRL_EUSAGE, "unexpected argument '%s'", argv[optind]);
+    if (status == ILRL_OK && x_given != y_given)
+        status = ilrl_error(ILRL_EUSAGE, "give both --x-range and --y-range, or neither");
+    options->ranges_given = x_given && y_given;
+    if (status == ILRL_OK)
+        status = check_grid_memory(options->nx, options->ny);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct ilrl_landscape_options options;
+    int status = ilrl_schedule_init(&argc, &argv);
+    if (status != ILRL_OK) {
+        fprintf(stderr, PROGRAM ": %s\n", ilrl_error_message());
+        return ilrl_exit_code(status);
+    }
+    int rank = ilrl_schedule_rank();
+    char *history = command_line(argc, argv);
+
+    /* Every rank parses the same argv, so all reach the same verdict
+     * without talking; rank 0 alone prints it. */
+    status = parse_options(argc, argv, &options, rank == 0);
+    if (status == -1) {
+        free(history);
+        ilrl_schedule_finalize();
+        return 0;
+    }
+    options.command_line = history ? history : PROGRAM;
+    if (status == ILRL_OK)
+        status = ilrl_landscape_run(&options);
+    if (status != ILRL_OK && rank == 0) {
+        fprintf(stderr, PROGRAM ": %s\n", ilrl_error_message());
+    }
+    free(history);
+    ilrl_schedule_finalize();
+    if (status == ILRL_EINTERRUPTED)
+        return 128 + ilrl_landscape_interrupt_signal();
+    return ilrl_exit_code(status);
+}
