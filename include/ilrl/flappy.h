@@ -21,6 +21,23 @@
 #define ILRL_FLAPPY_N_ACTIONS 2
 #define ILRL_FLAPPY_N_PIPES 3
 
+/* Geometry and physics of SPEC §2, in pixels and pixels per frame. */
+#define ILRL_FLAPPY_SCREEN_WIDTH 288
+#define ILRL_FLAPPY_SCREEN_HEIGHT 512
+#define ILRL_FLAPPY_GROUND_Y 404      /* 0.79 * 512 */
+#define ILRL_FLAPPY_BIRD_X 57         /* 0.2 * 288 */
+#define ILRL_FLAPPY_BIRD_WIDTH 34
+#define ILRL_FLAPPY_BIRD_HEIGHT 24
+#define ILRL_FLAPPY_BIRD_START_Y 244  /* (512 - 24) / 2 */
+#define ILRL_FLAPPY_BIRD_MAX_Y 380    /* ground - bird height: resting on the ground */
+#define ILRL_FLAPPY_FLAP_VY (-9)
+#define ILRL_FLAPPY_MAX_VY 10
+#define ILRL_FLAPPY_PIPE_WIDTH 52
+#define ILRL_FLAPPY_PIPE_HEIGHT 320
+#define ILRL_FLAPPY_PIPE_GAP 100
+#define ILRL_FLAPPY_PIPE_SPEED 4
+#define ILRL_FLAPPY_PIPE_RESPAWN_X 397 /* 288 + 52 + 0.2 * 288, truncated */
+
 enum ilrl_flappy_action { ILRL_FLAPPY_IDLE = 0, ILRL_FLAPPY_FLAP = 1 };
 
 enum ilrl_reward_scheme {
@@ -53,7 +70,7 @@ void ilrl_flappy_free(struct ilrl_flappy *game);
 /* Starts an episode whose pipe gaps come from `seed`. */
 void ilrl_flappy_reset(struct ilrl_flappy *game, unsigned long seed);
 
-/* Plays one frame with `action` (0 idle, 1 flap); stores the reward of the
+/* Plays one frame with `action` (1 flap; 0 and any other value idle); stores the reward of the
  * game's scheme in *reward (may be NULL) and returns 1 if the bird crashed
  * (episode terminated), else 0.  Stepping a crashed game is a no-op that
  * returns 1 with reward 0. */
@@ -64,9 +81,18 @@ int ilrl_flappy_step(struct ilrl_flappy *game, int action, double *reward);
 int ilrl_flappy_state_step(struct ilrl_flappy_state *state, int action,
                            int *passed_pipe);
 
-/* The 12 features of SPEC §2, normalised as flappy-bird-gymnasium does. */
+/* The 12 features of SPEC §2, normalised as flappy-bird-gymnasium does:
+ * the three pipes in order of their true x, each as x / 288, gap top / 512,
+ * gap bottom / 512; then y / 512, vy / 10, rotation / 90.  A pipe with
+ * x > 288 (strictly: not yet on screen, the gymnasium's own test) reads as
+ * 1, 0, 1 (= 288, 0, 512 before normalising); a pipe at exactly x = 288, as
+ * at reset, reads its true gap. */
 void ilrl_flappy_observe(const struct ilrl_flappy_state *state,
                          double obs[ILRL_FLAPPY_N_FEATURES]);
+
+/* The pipe-gap generator's draw: gap top = 100 + 10 * k, k uniform in
+ * {0..7} (gsl_rng_uniform_int(rng, 8)). */
+int ilrl_flappy_draw_gap_top(const gsl_rng *rng);
 
 /* Comma-separated names of the 12 features and of the 2 actions. */
 extern const char ilrl_flappy_feature_names[];

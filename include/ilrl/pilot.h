@@ -17,7 +17,16 @@
 struct ilrl_pilot;
 
 /* Parses a --pilot value and builds the pilot; `seed` drives its own random
- * choices (noisy, random).  Returns ILRL_OK, ILRL_EUSAGE (unknown pilot, EPS
+ * choices (noisy, random: a gsl_rng_mt19937 of the pilot's own).
+ *
+ * keys:FILE holds one frame index per line (blank lines and lines starting
+ * with '#' are skipped, any order, duplicates harmless): the pilot flaps on
+ * those frames and idles on all others.  Frames count the calls of
+ * ilrl_pilot_act() since the pilot was parsed, i.e. across the whole session
+ * from 0, episodes back to back -- exactly the `step` index of the recorded
+ * demonstration file, so the flap frames of a file are the t with
+ * action[t] = 1.  A line that is not such an index is ILRL_EUSAGE naming the
+ * file and line ("keys.txt:3: ...").  Returns ILRL_OK, ILRL_EUSAGE (unknown pilot, EPS
  * outside [0, 1], unreadable keys file: message names the value) or
  * ILRL_EFAILED. */
 int ilrl_pilot_parse(const char *spec, unsigned long seed,
@@ -37,20 +46,29 @@ struct ilrl_record_options {
     long max_steps;                     /* >= 1: truncation length */
     unsigned long seed;                 /* episode e's pipes use ilrl_episode_seed(seed, e) */
     enum ilrl_reward_scheme scheme;
-    int render;                         /* draw frames on `render_to` */
-    FILE *render_to;                    /* terminal for --render / human */
-    double fps;                         /* frame rate for render/human, > 0 */
+    int render;                         /* draw frames on `render_to` (the human
+                                           pilot always draws) */
+    FILE *render_to;                    /* terminal for --render / human; NULL = stdout */
+    double fps;                         /* frame rate for render/human, in (0, 1000] */
     /* Called after each episode (may be NULL): e, length, score, terminated. */
     void (*on_episode)(void *ctx, size_t e, long length, int score, int terminated);
     void *on_episode_ctx;
 };
 
-/* Seed of episode e's pipe generator for a session seeded with `seed`. */
+/* Seed of episode e's pipe generator for a session seeded with `seed`:
+ * the splitmix64 finaliser of seed + (e + 1) * 0x9E3779B97F4A7C15 (mod 2^64),
+ * keeping the low 32 bits (all that gsl_rng_mt19937 uses).  Neighbouring
+ * seeds and episodes so give unrelated pipe sequences. */
 unsigned long ilrl_episode_seed(unsigned long seed, size_t episode);
 
 /* Plays the session and returns it as a validated demonstration with all
  * metadata set (env = "flappy-bird", pilot, seed, reward_scheme, names).
- * A human who quits keeps what was played (at least one step).  Returns
+ * Step t records the observation before action t and the reward after it.
+ * With `render` (or the human pilot) frames are drawn at `fps`; the human
+ * pilot reads keys from standard input, which must be a terminal (it is put
+ * in raw mode and restored on every exit, see terminal.h), and each of its
+ * episodes starts at a key press.  A human who quits (q) keeps what was
+ * played, the interrupted episode truncated (terminated = 0).  Returns
  * ILRL_OK, ILRL_EUSAGE (nothing was played) or ILRL_EFAILED. */
 int ilrl_pilot_record(struct ilrl_pilot *pilot,
                       const struct ilrl_record_options *options,
