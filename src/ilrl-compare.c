@@ -1,0 +1,313 @@
+/* ilrl-compare -- prints the IL vs RL comparison of landscape files
+ * (SPEC §10) as an aligned table, CSV or JSON.
+ *
+ * Every file is read and compared before anything is printed, so a bad file
+ * ends the program (exit 3, one line naming it) without a half-written table.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ilrl/compare.h"
+#include "ilrl/error.h"
+#include "ilrl/landscape_io.h"
+#include "ilrl/version.h"
+
+#define PROGRAM "ilrl-compare"
+
+enum output_format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"Usage: " PROGRAM " [--csv | --json] LANDSCAPE.nc [LANDSCAPE.nc ...]\n"
+"Compare the imitation-learning (IL) and reinforcement-learning (RL) loss\n"
+"surfaces of each landscape file written by ilrl-landscape.\n"
+"\n"
+"Options:\n"
+"  --table      aligned table (default)\n"
+"  --csv        comma-separated values with a header line\n"
+"  --json       a JSON list with one object per file (undefined values: null)\n"
+"  -h, --help   show this help and exit\n"
+"  -V, --version  show versions and exit\n"
+"\n"
+"Columns (over computed points only):\n"
+"  pearson, spearman   correlation of L_IL and L_RL\n"
+"  il_argmin, rl_argmin  plane coordinates (x, y) of each minimum\n"
+"  minima_distance     Euclidean distance between the minima (plane units)\n"
+"  gradient_cosine     cos(grad L_IL, grad L_RL) at theta0 (from the file)\n"
+"  nrmsd               sqrt(mean((z_IL - z_RL)^2)) / 2 of the z-scored\n"
+"                      surfaces: 0 identical, 1 negated, ~0.71 unrelated\n"
+"  verdict             inverted if pearson <= %.1f, aligned if >= %.1f,\n"
+"                      otherwise (or undefined, e.g. a constant surface) unrelated\n"
+"  il_return_pearson, rl_return_pearson (files made with --objective return)\n"
+"                      Pearson r of -L_IL and of -L_RL with return_mean\n"
+"\n"
+"Exit status: 0 success, 2 bad command line, 3 unreadable or non-landscape file.\n",
+            ILRL_COMPARE_INVERTED_R, ILRL_COMPARE_ALIGNED_R);
+}
+
+struct row {
+    const char *file;
+    struct ilrl_comparison comparison;
+};
+
+/* ---- table ------------------------------------------------------------- */
+
+static void format_number(char *buffer, size_t size, const char *format, double value)
+{
+    if (isnan(value))
+        snprintf(buffer, size, "nan");
+    else
+        snprintf(buffer, size, format, value);
+}
+
+static void format_point(char *buffer, size_t size, const double point[2])
+{
+    if (isnan(point[0]))
+        snprintf(buffer, size, "nan");
+    else
+        snprintf(buffer, size, "(%.4g, %.4g)", point[0], point[1]);
+}
+
+static void print_table(const struct row *rows, size_t n_rows, int any_return)
+{
+    int file_width = 4;
+    for (size_t k = 0; k < n_rows; k++)
+        if ((int)strlen(rows[k].file) > file_width)
+            file_width = (int)strlen(rows[k].file);
+    printf("%-*s  %8s  %8s  %-20s  %-20s  %8s  %8s  %6s  %-9s", file_width, "file",
+           "pearson", "spearman", "il_argmin (x, y)", "rl_argmin (x, y)", "min_dist",
+           "grad_cos", "nrmsd", "verdict");
+    if (any_return)
+        printf("  %8s  %8s", "il_ret_r", "rl_ret_r");
+    printf("\n");
+    for (size_t k = 0; k < n_rows; k++) {
+        const struct ilrl_comparison *c = &rows[k].comparison;
+        char pearson[32], spearman[32], il_min[64], rl_min[64], distance[32],
+             cosine[32], nrmsd[32], il_return[32], rl_return[32];
+        format_number(pearson, sizeof pearson, "%+.4f", c->pearson);
+        format_number(spearman, sizeof spearman, "%+.4f", c->spearman);
+        format_point(il_min, sizeof il_min, c->il_argmin);
+        format_point(rl_min, sizeof rl_min, c->rl_argmin);
+        format_number(distance, sizeof distance, "%.4g", c->minima_distance);
+        format_number(cosine, sizeof cosine, "%+.4f", c->gradient_cosine);
+        format_number(nrmsd, sizeof nrmsd, "%.4f", c->nrmsd);
+        printf("%-*s  %8s  %8s  %-20s  %-20s  %8s  %8s  %6s  %-9s", file_width,
+               rows[k].file, pearson, spearman, il_min, rl_min, distance, cosine,
+               nrmsd, c->verdict);
+        if (any_return) {
+            if (c->has_return) {
+                format_number(il_return, sizeof il_return, "%+.4f", c->il_return_pearson);
+                format_number(rl_return, sizeof rl_return, "%+.4f", c->rl_return_pearson);
+            } else {
+                snprintf(il_return, sizeof il_return, "-");
+                snprintf(rl_return, sizeof rl_return, "-");
+            }
+            printf("  %8s  %8s", il_return, rl_return);
+        }
+        printf("\n");
+    }
+}
+
+/* ---- CSV (RFC 4180 quoting; NaN as "nan", absent as empty) -------------- */
+
+static void csv_text(const char *text)
+{
+    if (!strpbrk(text, ",\"\r\n")) {
+        fputs(text, stdout);
+        return;
+    }
+    putchar('"');
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            putchar('"');
+        putchar(*p);
+    }
+    putchar('"');
+}
+
+static void csv_number(double value)
+{
+    if (isnan(value))
+        printf(",nan");
+    else
+        printf(",%.10g", value);
+}
+
+static void print_csv(const struct row *rows, size_t n_rows, int any_return)
+{
+    printf("file,pearson,spearman,il_argmin_x,il_argmin_y,rl_argmin_x,rl_argmin_y,"
+           "minima_distance,gradient_cosine,nrmsd,verdict%s\n",
+           any_return ? ",il_return_pearson,rl_return_pearson" : "");
+    for (size_t k = 0; k < n_rows; k++) {
+        const struct ilrl_comparison *c = &rows[k].comparison;
+        csv_text(rows[k].file);
+        csv_number(c->pearson);
+        csv_number(c->spearman);
+        csv_number(c->il_argmin[0]);
+        csv_number(c->il_argmin[1]);
+        csv_number(c->rl_argmin[0]);
+        csv_number(c->rl_argmin[1]);
+        csv_number(c->minima_distance);
+        csv_number(c->gradient_cosine);
+        csv_number(c->nrmsd);
+        printf(",%s", c->verdict);
+        if (any_return && c->has_return) {
+            csv_number(c->il_return_pearson);
+            csv_number(c->rl_return_pearson);
+        } else if (any_return) {
+            printf(",,");
+        }
+        printf("\n");
+    }
+}
+
+/* ---- JSON (NaN and infinities as null; strings escaped) ----------------- */
+
+static void json_string(const char *text)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", stdout); break;
+        case '\\': fputs("\\\\", stdout); break;
+        case '\n': fputs("\\n", stdout); break;
+        case '\r': fputs("\\r", stdout); break;
+        case '\t': fputs("\\t", stdout); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                printf("\\u%04x", *p);
+            else
+                putchar(*p);   /* UTF-8 passes through */
+        }
+    }
+    putchar('"');
+}
+
+static void json_number(double value)
+{
+    if (isfinite(value))
+        printf("%.10g", value);
+    else
+        printf("null");
+}
+
+static void json_point(const double point[2])
+{
+    if (isnan(point[0])) {
+        printf("null");
+        return;
+    }
+    putchar('[');
+    json_number(point[0]);
+    printf(", ");
+    json_number(point[1]);
+    putchar(']');
+}
+
+static void print_json(const struct row *rows, size_t n_rows)
+{
+    printf("[\n");
+    for (size_t k = 0; k < n_rows; k++) {
+        const struct ilrl_comparison *c = &rows[k].comparison;
+        printf("  {\"file\": ");
+        json_string(rows[k].file);
+        printf(", \"pearson\": ");
+        json_number(c->pearson);
+        printf(", \"spearman\": ");
+        json_number(c->spearman);
+        printf(", \"il_argmin\": ");
+        json_point(c->il_argmin);
+        printf(", \"rl_argmin\": ");
+        json_point(c->rl_argmin);
+        printf(", \"minima_distance\": ");
+        json_number(c->minima_distance);
+        printf(", \"gradient_cosine\": ");
+        json_number(c->gradient_cosine);
+        printf(", \"nrmsd\": ");
+        json_number(c->nrmsd);
+        printf(", \"verdict\": ");
+        json_string(c->verdict);
+        if (c->has_return) {
+            printf(", \"il_return_pearson\": ");
+            json_number(c->il_return_pearson);
+            printf(", \"rl_return_pearson\": ");
+            json_number(c->rl_return_pearson);
+        }
+        printf("}%s\n", k + 1 < n_rows ? "," : "");
+    }
+    printf("]\n");
+}
+
+/* ------------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"table", no_argument, NULL, 't'},
+        {"csv", no_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    enum output_format format = FORMAT_TABLE;
+    int option;
+
+    opterr = 0;
+    while ((option = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
+        switch (option) {
+        case 't': format = FORMAT_TABLE; break;
+        case 'c': format = FORMAT_CSV; break;
+        case 'j': format = FORMAT_JSON; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': ilrl_version_print(stdout, PROGRAM); return 0;
+        default:
+            fprintf(stderr, PROGRAM ": unknown option '%s' (try --help)\n",
+                    argv[optind - 1]);
+            return ilrl_exit_code(ILRL_EUSAGE);
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, PROGRAM ": no landscape file given (try --help)\n");
+        return ilrl_exit_code(ILRL_EUSAGE);
+    }
+
+    size_t n_rows = (size_t)(argc - optind);
+    struct row *rows = calloc(n_rows, sizeof *rows);
+    if (!rows) {
+        fprintf(stderr, PROGRAM ": out of memory\n");
+        return ilrl_exit_code(ILRL_EFAILED);
+    }
+    int status = ILRL_OK, any_return = 0;
+    for (size_t k = 0; k < n_rows && !status; k++) {
+        struct ilrl_landscape *landscape = NULL;
+        rows[k].file = argv[optind + (int)k];
+        status = ilrl_landscape_read(rows[k].file, &landscape);
+        if (!status)
+            status = ilrl_compare_landscape(landscape, &rows[k].comparison);
+        if (!status && rows[k].comparison.has_return)
+            any_return = 1;
+        ilrl_landscape_free(landscape);
+    }
+    if (status) {
+        fprintf(stderr, PROGRAM ": %s\n", ilrl_error_message());
+        free(rows);
+        return ilrl_exit_code(status);
+    }
+    switch (format) {
+    case FORMAT_TABLE: print_table(rows, n_rows, any_return); break;
+    case FORMAT_CSV: print_csv(rows, n_rows, any_return); break;
+    case FORMAT_JSON: print_json(rows, n_rows); break;
+    }
+    free(rows);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, PROGRAM ": cannot write the output\n");
+        return ilrl_exit_code(ILRL_EOUTPUT);
+    }
+    return 0;
+}

@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""ilrl-plot -- heatmaps of IL and RL loss landscapes (SPEC §10, §11).
+
+One file:  IL and RL side by side (and the rollout return when the file has
+           one), colour bars, axes in plane units, the base point theta0 at
+           (0, 0) marked, a title from the file's metadata.
+--panel POOR.nc STRONG.nc: the reference figure, one row per session,
+           columns IL / RL (/ return), Pearson r of each row in its title.
+
+The figure is laid out on a fixed grid so its pixel size is known:
+COLUMN_INCHES wide per column and ROW_INCHES high per row (plus TITLE_INCHES),
+times --dpi.  Points not yet computed are left blank.
+
+Exit status (SPEC §9): 0 success, 2 bad command line, 3 bad input file,
+4 output problem, 1 anything else.
+"""
+
+import argparse
+import os
+import sys
+
+PROGRAM = "ilrl-plot"
+VERSION = "@PACKAGE_VERSION@"   # substituted by make
+COLUMN_INCHES = 5.0
+ROW_INCHES = 4.2
+TITLE_INCHES = 0.6
+FORMATS = (".png", ".pdf", ".svg")
+
+EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_FAILED = 2, 3, 4, 1
+
+
+class InputError(Exception):
+    """A file that is not a readable landscape (exit 3)."""
+
+
+def fail(status, message):
+    print(f"{PROGRAM}: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def load_libraries():
+    """Imports numpy, matplotlib (Agg) and netCDF4, or ends with exit 1."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as pyplot
+        import numpy
+        import netCDF4
+    except ImportError as error:
+        fail(EXIT_FAILED, f"needs matplotlib, numpy and netCDF4 for python3 "
+                          f"({error}); on Debian: apt-get install python3-matplotlib "
+                          f"python3-netcdf4")
+    return numpy, pyplot, netCDF4
+
+
+# ---- reading ----------------------------------------------------------------
+
+GRID_VARIABLES = ("il_loss", "rl_loss")
+RETURN_VARIABLE = "return_mean"
+
+
+class Landscape:
+    """The parts of a landscape file that a picture needs."""
+
+    def __init__(self, path, numpy, netCDF4):
+        self.path = path
+        try:
+            self._read(path, numpy, netCDF4)
+        except InputError:
+            raise
+        except (OSError, RuntimeError, ValueError, KeyError, IndexError,
+                AttributeError, TypeError) as error:
+            raise InputError(f"{path}: unreadable landscape ({error})")
+
+    def _read(self, path, numpy, netCDF4):
+        try:
+            dataset = netCDF4.Dataset(path, "r")
+        except (OSError, RuntimeError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise InputError(f"{path}: not a readable NetCDF file ({reason})")
+        with dataset:
+            kind = getattr(dataset, "ilrl_file_kind", None)
+            if kind != "landscape":
+                detail = (f'ilrl_file_kind = "{kind}"' if kind is not None
+                          else "no ilrl_file_kind attribute")
+                raise InputError(f"{path}: not a landscape file ({detail})")
+            for name in ("x", "y", "computed") + GRID_VARIABLES:
+                if name not in dataset.variables:
+                    raise InputError(f"{path}: variable '{name}' missing")
+            self.x = numpy.asarray(dataset["x"][:], dtype=float)
+            self.y = numpy.asarray(dataset["y"][:], dtype=float)
+            shape = (self.y.size, self.x.size)
+            computed = numpy.asarray(dataset["computed"][:]) == 1
+            self.surfaces = {}
+            names = GRID_VARIABLES + ((RETURN_VARIABLE,)
+                                      if RETURN_VARIABLE in dataset.variables else ())
+            for name in names:
+                data = numpy.ma.filled(dataset[name][:].astype(float), numpy.nan)
+                if data.shape != shape or computed.shape != shape:
+                    raise InputError(f"{path}: variable '{name}' must be (y, x) = {shape}")
+                self.surfaces[name] = numpy.ma.masked_where(
+                    ~computed | ~numpy.isfinite(data), data)
+            self.meta = {name: dataset.getncattr(name) for name in dataset.ncattrs()}
+
+    @property
+    def has_return(self):
+        return RETURN_VARIABLE in self.surfaces
+
+    def attribute(self, name, default=""):
+        value = self.meta.get(name, default)
+        return value if isinstance(value, str) else str(value)
+
+    def axis_labels(self):
+        """Axis names from the plane: weight names, or plain directions."""
+        plane = self.attribute("plane")
+        if plane.startswith("weights:"):
+            names = split_outside_brackets(plane[len("weights:"):])
+            if len(names) == 2:
+                return f"offset of {names[0]}", f"offset of {names[1]}"
+        if plane == "gradients":
+            return "direction x (IL gradient)", "direction y (RL gradient, orthogonal part)"
+        return "direction x", "direction y"
+
+    def session(self):
+        """A short name for the demonstration: "poor", "strong.nc", ..."""
+        demo = self.attribute("demo_file") or os.path.basename(self.path)
+        return demo.split(":", 1)[1] if demo.startswith("built-in:") else os.path.basename(demo)
+
+    def pearson(self, numpy):
+        """r of IL and RL over the points computed in both (NaN if undefined)."""
+        il, rl = self.surfaces["il_loss"], self.surfaces["rl_loss"]
+        used = ~(numpy.ma.getmaskarray(il) | numpy.ma.getmaskarray(rl))
+        a, b = numpy.asarray(il)[used], numpy.asarray(rl)[used]
+        if a.size < 2 or numpy.ptp(a) == 0 or numpy.ptp(b) == 0:
+            return float("nan")
+        return float(numpy.corrcoef(a, b)[0, 1])
+
+
+def split_outside_brackets(text):
+    """ "W3[0,0],b2[1]" -> ["W3[0,0]", "b2[1]"]: commas inside [] stay."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+# ---- drawing ----------------------------------------------------------------
+
+COLUMN_TITLES = {"il_loss": "IL loss (behaviour cloning)",
+                 "rl_loss": "RL loss (REINFORCE surrogate)",
+                 RETURN_VARIABLE: "return (mean over rollouts)"}
+COLOUR_LABELS = {"il_loss": "$L_{IL}$", "rl_loss": "$L_{RL}$",
+                 RETURN_VARIABLE: "mean discounted return"}
+
+
+def format_r(r):
+    return "r undefined" if r != r else f"r = {r:+.3f}"
+
+
+def draw_surface(axes, figure, landscape, name, options, numpy, colors):
+    surface = landscape.surfaces[name]
+    label = COLOUR_LABELS[name]
+    norm = None
+    if options.log and surface.count() > 0:
+        low = float(surface.min())
+        shift = 0.0
+        if low <= 0:
+            spread = float(surface.max()) - low
+            shift = -low + (spread * 1e-2 if spread > 0 else 1.0)
+            surface = surface + shift
+            label += f" + {shift:.3g} (log scale, shifted > 0)"
+        else:
+            label += " (log scale)"
+        norm = colors.LogNorm(vmin=float(surface.min()), vmax=float(surface.max()))
+    cmap = colors_viridis(colors)
+    mesh = axes.pcolormesh(landscape.x, landscape.y, surface, cmap=cmap, norm=norm,
+                           shading="nearest")
+    if options.contours > 0 and surface.count() > 3 and surface.min() < surface.max() \
+            and landscape.x.size > 1 and landscape.y.size > 1:
+        levels = options.contours
+        if norm is not None:
+            levels = numpy.geomspace(float(surface.min()), float(surface.max()),
+                                     options.contours + 2)[1:-1]
+        axes.contour(landscape.x, landscape.y, surface, levels=levels,
+                     colors="white", linewidths=0.6, alpha=0.7, linestyles="solid")
+    axes.plot([0.0], [0.0], marker="+", markersize=12, markeredgewidth=2,
+              color="red", linestyle="none", label=r"$\theta_0$")
+    xlabel, ylabel = landscape.axis_labels()
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    figure.colorbar(mesh, ax=axes, label=label)
+    return axes
+
+
+def colors_viridis(colors):
+    import matplotlib
+    cmap = matplotlib.colormaps["viridis"].copy()
+    cmap.set_bad(color="white", alpha=0.0)   # not computed: blank
+    return cmap
+
+
+def make_figure(landscapes, options, numpy, pyplot):
+    from matplotlib import colors
+    columns = ["il_loss", "rl_loss"]
+    if any(landscape.has_return for landscape in landscapes):
+        columns.append(RETURN_VARIABLE)
+    rows = len(landscapes)
+    sessions = [landscape.session() for landscape in landscapes]
+    if len(set(sessions)) < len(sessions):   # same demo: name rows by file
+        sessions = [os.path.basename(landscape.path) for landscape in landscapes]
+    figure = pyplot.figure(figsize=(COLUMN_INCHES * len(columns),
+                                    ROW_INCHES * rows + TITLE_INCHES),
+                           dpi=options.dpi, layout="constrained")
+    grid = figure.subplots(rows, len(columns), squeeze=False)
+    for row, landscape in enumerate(landscapes):
+        r = landscape.pearson(numpy)
+        for column, name in enumerate(columns):
+            axes = grid[row][column]
+            if name not in landscape.surfaces:
+                axes.set_axis_off()
+                axes.set_title(f"{COLUMN_TITLES[name]}: not in this file")
+                continue
+            draw_surface(axes, figure, landscape, name, options, numpy, colors)
+            title = COLUMN_TITLES[name]
+            if rows > 1:
+                title = f"{sessions[row]}: {title}"
+            if column == 0:
+                title += f"\n{format_r(r)} (IL vs RL)"
+            axes.set_title(title)
+        grid[row][0].legend(loc="best", fontsize="small")
+    first = landscapes[0]
+    if rows == 1:
+        title = (f"plane {first.attribute('plane')} · demo {first.attribute('demo_file')}"
+                 f" · rl_weight {first.attribute('rl_weight')} · {format_r(first.pearson(numpy))}")
+    else:
+        title = (f"IL vs RL landscapes · plane {first.attribute('plane')}"
+                 f" · rl_weight {first.attribute('rl_weight')}")
+    figure.suptitle(title)
+    return figure
+
+
+# ---- command line -----------------------------------------------------------
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description="Draw IL and RL loss landscapes (viridis: dark blue low, "
+                    "yellow high) from files written by ilrl-landscape.",
+        epilog=f"Figure size: {COLUMN_INCHES:g} in per column x {ROW_INCHES:g} in "
+               f"per row + {TITLE_INCHES:g} in, times --dpi (one file: 2 columns, "
+               f"3 with a return surface).  Exit status: 0 success, 2 bad command "
+               f"line, 3 bad input file, 4 output problem.")
+    parser.add_argument("files", nargs="*", metavar="FILE.nc",
+                        help="one landscape file")
+    parser.add_argument("--panel", nargs=2, metavar=("POOR.nc", "STRONG.nc"),
+                        help="reference figure: one row per file")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="output .png, .pdf or .svg (default: FILE.png next "
+                             "to a single input, reference.png for --panel)")
+    parser.add_argument("--contours", type=int, default=10, metavar="N",
+                        help="N contour lines over each heatmap (0: none; default 10)")
+    parser.add_argument("--log", action="store_true",
+                        help="logarithmic colour scale (non-positive surfaces are "
+                             "shifted, and the colour bar says by how much)")
+    parser.add_argument("--dpi", type=float, default=100.0,
+                        help="resolution in dots per inch (default 100)")
+    parser.add_argument("--version", action="version",
+                        version=f"{PROGRAM} (ilrl-landscape) {VERSION}")
+    options = parser.parse_args(argv)
+    if options.panel and options.files:
+        parser.error("give either FILE.nc or --panel POOR.nc STRONG.nc, not both")
+    if not options.panel and len(options.files) != 1:
+        parser.error("give one landscape file (or --panel POOR.nc STRONG.nc)")
+    if options.contours < 0:
+        parser.error("--contours must be >= 0")
+    if not options.dpi > 0:
+        parser.error("--dpi must be > 0")
+    if options.output is None:
+        options.output = ("reference.png" if options.panel else
+                          os.path.splitext(options.files[0])[0] + ".png")
+    if os.path.splitext(options.output)[1].lower() not in FORMATS:
+        parser.error(f"-o {options.output}: the name must end in "
+                     f"{', '.join(FORMATS)}")
+    return options
+
+
+def main(argv):
+    options = parse_arguments(argv)
+    numpy, pyplot, netCDF4 = load_libraries()
+    paths = options.panel or options.files
+    try:
+        landscapes = [Landscape(path, numpy, netCDF4) for path in paths]
+    except InputError as error:
+        fail(EXIT_INPUT, str(error))
+    figure = make_figure(landscapes, options, numpy, pyplot)
+    try:
+        figure.savefig(options.output, dpi=options.dpi)
+    except OSError as error:
+        fail(EXIT_OUTPUT, f"{options.output}: cannot write ({error.strerror or error})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
