@@ -26,4 +26,11 @@ int ilrl_demo_read(const char *path, struct ilrl_demo **out);
  * unwritable, disk full: the temporary file is removed) or ILRL_EFAILED. */
 int ilrl_demo_write(const char *path, const struct ilrl_demo *demo, int force);
 
+/* Checks that ilrl_demo_write(path, ..., force) may start: `path` is not an
+ * existing file (unless `force`) nor a directory, and its directory exists and
+ * is writable.  Programs call it before a long recording so that a human does
+ * not play a session that cannot be saved.  Returns ILRL_OK or ILRL_EOUTPUT
+ * ("FILE exists (use --force to overwrite)", ...). */
+int ilrl_demo_check_output(const char *path, int force);
+
 #endif /* ILRL_DEMO_IO_H */
