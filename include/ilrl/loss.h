@@ -36,7 +36,8 @@ void ilrl_rl_weight_format(struct ilrl_rl_weight weight, char *buf, size_t buf_s
 /* G_t = sum_{k=0}^{T_e-1-t} gamma^k r_{t+k} within each episode, into G[N]. */
 void ilrl_reward_to_go(const struct ilrl_demo *demo, double gamma, double *G);
 
-/* Per-step RL weights w[N] for the chosen scheme. */
+/* Per-step RL weights w[N] for the chosen scheme.  AWR with std G = 0 (all
+ * returns equal) gives every step the weight exp(0) = 1. */
 void ilrl_rl_weights(const struct ilrl_demo *demo, struct ilrl_rl_weight weight,
                      double gamma, double *w);
 
@@ -49,6 +50,12 @@ struct ilrl_loss_data {
     const double *weight;        /* N: w_t */
 };
 
+/* Checks data against the network before the first evaluation:
+ * n_features = input size (else ILRL_EUSAGE), N >= 1, actions in [0, K),
+ * finite obs and weights (else ILRL_EINPUT naming the index). */
+int ilrl_loss_data_check(const struct ilrl_mlp *mlp,
+                         const struct ilrl_loss_data *data);
+
 /* Workspace for one network and up to n_steps samples.  NULL on OOM. */
 struct ilrl_loss_work;
 struct ilrl_loss_work *ilrl_loss_work_alloc(const struct ilrl_mlp *mlp,
@@ -57,7 +64,9 @@ void ilrl_loss_work_free(struct ilrl_loss_work *work);
 
 /* Evaluates L_IL and L_RL at theta; if grad_il / grad_rl are not NULL (each
  * of n_params) also their gradients.  No allocation.  The result depends
- * only on the inputs (fixed summation order), never on who calls it. */
+ * only on the inputs (fixed summation order), never on who calls it.
+ * Preconditions (see ilrl_loss_data_check): data->n_steps <= the n_steps of
+ * the workspace, data valid for the network.  il_loss / rl_loss may be NULL. */
 void ilrl_loss_eval(const struct ilrl_mlp *mlp, const double *theta,
                     const struct ilrl_loss_data *data,
                     struct ilrl_loss_work *work,

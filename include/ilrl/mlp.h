@@ -62,12 +62,23 @@ struct ilrl_mlp_work *ilrl_mlp_work_alloc(const struct ilrl_mlp *mlp,
                                           size_t max_batch);
 void ilrl_mlp_work_free(struct ilrl_mlp_work *work);
 
+/* The max_batch the workspace was allocated for. */
+size_t ilrl_mlp_work_max_batch(const struct ilrl_mlp_work *work);
+
 /* Batched forward pass of n <= max_batch samples (x: n x D row-major) with
  * gsl_blas_dgemm per layer.  Returns a pointer to the n x K logits inside the
- * workspace (valid until the next call). */
+ * workspace (valid until the next call); NULL if n is 0 or > max_batch. */
 const double *ilrl_mlp_forward(const struct ilrl_mlp *mlp, const double *theta,
                                const double *x, size_t n,
                                struct ilrl_mlp_work *work);
+
+/* Backpropagation through the batch of the last ilrl_mlp_forward() (same
+ * theta, x, n and work): given d_logits (n x K, dLoss/dlogits per sample),
+ * ADDS dLoss/dtheta to grad[n_params].  Leaves the forward activations
+ * intact, so it may be called once per loss after one forward pass. */
+void ilrl_mlp_backward(const struct ilrl_mlp *mlp, const double *theta,
+                       const double *x, size_t n, const double *d_logits,
+                       struct ilrl_mlp_work *work, double *grad);
 
 /* One sample, no allocation, for rollouts: logits[K].  Agrees with the
  * batched pass to 1e-12. */
@@ -76,7 +87,8 @@ void ilrl_mlp_forward_one(const struct ilrl_mlp *mlp, const double *theta,
                           struct ilrl_mlp_work *work);
 
 /* Stable log-softmax: out[a] = logits[a] - logsumexp(logits); returns the
- * log-sum-exp.  Finite for logits of any finite magnitude. */
+ * log-sum-exp.  Finite for logits of any finite magnitude.  out may be NULL
+ * (only the log-sum-exp is wanted). */
 double ilrl_log_softmax(const double *logits, size_t k, double *out);
 
 #endif /* ILRL_MLP_H */
