@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ilrl/error.h"
 
@@ -11,10 +12,14 @@ static _Thread_local char current_message[1024];
 
 int ilrl_error(int status, const char *format, ...)
 {
+    /* Format into a scratch buffer first: callers may pass the current
+     * message itself as an argument to prefix it ("--plane: %s"). */
+    char message[sizeof current_message];
     va_list args;
     va_start(args, format);
-    vsnprintf(current_message, sizeof current_message, format, args);
+    vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    memcpy(current_message, message, sizeof message);
     return status;
 }
 

@@ -17,6 +17,14 @@ START_TEST(test_error_returns_status_and_keeps_message)
 }
 END_TEST
 
+START_TEST(test_message_may_prefix_itself)
+{
+    ilrl_error(ILRL_EUSAGE, "unit 64 is outside [0, 64)");
+    ilrl_error(ILRL_EUSAGE, "--plane: %s", ilrl_error_message());
+    ck_assert_str_eq(ilrl_error_message(), "--plane: unit 64 is outside [0, 64)");
+}
+END_TEST
+
 START_TEST(test_long_message_is_cut_not_overflowed)
 {
     char long_name[4096];
@@ -46,6 +54,7 @@ Suite *error_suite(void)
     Suite *suite = suite_create("error");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_error_returns_status_and_keeps_message);
+    tcase_add_test(tc, test_message_may_prefix_itself);
     tcase_add_test(tc, test_long_message_is_cut_not_overflowed);
     tcase_add_test(tc, test_exit_codes_follow_spec);
     suite_add_tcase(suite, tc);
