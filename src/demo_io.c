@@ -21,31 +21,30 @@
  *    when absent or not an integer.
  *  - then every rule of ilrl_demo_validate().
  *
- * Writer: the §3 schema plus CF long_name/units, written as PATH.tmp.<pid> in
- * the target's directory, whose space is reserved first (posix_fallocate; see
- * reserve_space() for why); nc_close, fsync of the file, then rename (or
- * link(), which refuses a file that appeared meanwhile, when !force) and
- * fsync of the directory.  On any failure the temporary file is removed, so
- * PATH holds either its previous content or the complete new file.
+ * Writer: the §3 schema plus CF long_name/units, written through
+ * output_file.h: PATH.tmp.<pid> in the target's directory with an upper bound
+ * of its size reserved first (size_estimate(); output_file.h says why HDF5
+ * needs that), nc_close, fsync, then link() (which refuses a file that
+ * appeared meanwhile, when !force) or rename() into place, and fsync of the
+ * directory.  On any failure the temporary file is removed, so PATH holds
+ * either its previous content or the complete new file.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <netcdf.h>
 
 #include "ilrl/demo.h"
 #include "ilrl/demo_io.h"
 #include "ilrl/error.h"
+#include "ilrl/output_file.h"
 
 /* ---- the schema's names (SPEC §3) ---------------------------------------- */
 
@@ -556,49 +555,9 @@ int ilrl_demo_read(const char *path, struct ilrl_demo **out)
 
 /* ---- writing --------------------------------------------------------------- */
 
-/* The directory holding `path` ("." for a bare name), malloc'd. */
-static char *directory_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t length = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
-    char *dir = malloc(length + 1);
-
-    if (dir == NULL)
-        return NULL;
-    memcpy(dir, slash == NULL ? "." : path, length);
-    dir[length] = '\0';
-    return dir;
-}
-
 int ilrl_demo_check_output(const char *path, int force)
 {
-    struct stat info;
-    char *dir;
-    int status = ILRL_OK;
-
-    if (path == NULL || path[0] == '\0')
-        return ilrl_error(ILRL_EOUTPUT, "output file name is empty");
-    if (stat(path, &info) == 0) {
-        if (S_ISDIR(info.st_mode))
-            return ilrl_error(ILRL_EOUTPUT, "%s is a directory, not a file name",
-                              path);
-        if (!force)
-            return ilrl_error(ILRL_EOUTPUT, "%s exists (use --force to overwrite)",
-                              path);
-    }
-    dir = directory_of(path);
-    if (dir == NULL)
-        return ilrl_error(ILRL_EFAILED, "out of memory");
-    if (stat(dir, &info) != 0)
-        status = ilrl_error(ILRL_EOUTPUT, "%s: cannot write in directory %s: %s",
-                            path, dir, strerror(errno));
-    else if (!S_ISDIR(info.st_mode))
-        status = ilrl_error(ILRL_EOUTPUT, "%s: %s is not a directory", path, dir);
-    else if (access(dir, W_OK | X_OK) != 0)
-        status = ilrl_error(ILRL_EOUTPUT, "%s: cannot write in directory %s: %s",
-                            path, dir, strerror(errno));
-    free(dir);
-    return status;
+    return ilrl_output_file_check(path, force);
 }
 
 static int put_text(const struct nc_file *file, int varid, const char *name,
@@ -768,33 +727,6 @@ static int write_contents(const struct nc_file *file, const struct ilrl_demo *de
     return ILRL_OK;
 }
 
-/* Reserves `size` bytes for the file about to be written at `temp`.  HDF5
- * does not survive a failed write: a close that cannot flush leaves the file
- * open, and nc_abort() or the library's exit handler then crash (seen with
- * netcdf-c 4.9.0 / HDF5 1.10.8 and a full disk).  So the space is claimed
- * first, with a call whose failure is an ordinary errno: a full disk, a quota
- * or a file size limit are reported here, cleanly, before HDF5 writes a byte.
- * HDF5 then truncates the file and writes at most `size` bytes into the space
- * just proven free. */
-static int reserve_space(const char *temp, const char *path, off_t size)
-{
-    int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    int error;
-
-    if (fd < 0)
-        return ilrl_error(ILRL_EOUTPUT, "%s: cannot create temporary file %s: %s",
-                          path, temp, strerror(errno));
-    error = posix_fallocate(fd, 0, size);
-    if (error == EINVAL || error == EOPNOTSUPP) /* cannot reserve here: just try */
-        error = 0;
-    if (close(fd) != 0 && error == 0)
-        error = errno;
-    if (error != 0)
-        return ilrl_error(ILRL_EOUTPUT, "%s: no room for the file (%.1f MB) in its "
-                          "directory: %s", path, (double)size / 1e6, strerror(error));
-    return ILRL_OK;
-}
-
 /* An upper bound of the file size: the arrays plus generous room for HDF5's
  * metadata (about 12 kB for this schema). */
 static off_t size_estimate(const struct ilrl_demo *demo)
@@ -802,46 +734,6 @@ static off_t size_estimate(const struct ilrl_demo *demo)
     return (off_t)(65536 + demo->n_steps * (demo->n_features * 8 + 12)
                    + demo->n_episodes * 24 + strlen(demo->history)
                    + strlen(demo->action_names) + strlen(demo->feature_names));
-}
-
-/* fsync of a file or directory by name: the data, or the rename, reaches disk. */
-static int sync_path(const char *name, const char *path, const char *what)
-{
-    int fd = open(name, O_RDONLY);
-
-    if (fd < 0)
-        return ilrl_error(ILRL_EOUTPUT, "%s: cannot open %s %s to sync it: %s",
-                          path, what, name, strerror(errno));
-    if (fsync(fd) != 0 && errno != EINVAL) { /* EINVAL: cannot sync this kind */
-        int saved = errno;
-        close(fd);
-        return ilrl_error(ILRL_EOUTPUT, "%s: fsync of %s %s failed: %s", path, what,
-                          name, strerror(saved));
-    }
-    if (close(fd) != 0)
-        return ilrl_error(ILRL_EOUTPUT, "%s: closing %s %s failed: %s", path, what,
-                          name, strerror(errno));
-    return ILRL_OK;
-}
-
-/* Moves the finished temporary file to `path`.  Without force, link() refuses
- * a file that appeared while we were writing; filesystems without hard links
- * fall back to a last check and rename(). */
-static int publish(const char *temp, const char *path, int force)
-{
-    if (!force) {
-        if (link(temp, path) == 0) {
-            unlink(temp);
-            return ILRL_OK;
-        }
-        if (errno == EEXIST || access(path, F_OK) == 0)
-            return ilrl_error(ILRL_EOUTPUT, "%s exists (use --force to overwrite)",
-                              path);
-    }
-    if (rename(temp, path) != 0)
-        return ilrl_error(ILRL_EOUTPUT, "%s: cannot rename %s into place: %s", path,
-                          temp, strerror(errno));
-    return ILRL_OK;
 }
 
 /* Writes the NetCDF file at `temp` (space already reserved) and closes it. */
@@ -860,7 +752,7 @@ static int write_temporary(const char *temp, const char *path,
     status = write_contents(&file, demo);
     errno = 0;
     nc_status = nc_close(file.ncid); /* on failure the handle stays open; see
-                                        reserve_space() for why not nc_abort */
+                                        output_file.h for why not nc_abort */
     if (status == ILRL_OK && nc_status != NC_NOERR)
         status = nc_failure(&file, nc_status, errno, "nc_close", "file");
     return status;
@@ -868,8 +760,7 @@ static int write_temporary(const char *temp, const char *path,
 
 int ilrl_demo_write(const char *path, const struct ilrl_demo *demo, int force)
 {
-    char *temp = NULL, *dir = NULL;
-    size_t temp_size;
+    struct ilrl_output_file *output = NULL;
     int status;
 
     status = ilrl_demo_validate(demo, "demonstration to write");
@@ -879,25 +770,12 @@ int ilrl_demo_write(const char *path, const struct ilrl_demo *demo, int force)
         return ilrl_error(ILRL_EFAILED, "%s: refusing to write an invalid %s", path,
                           reason);
     }
-    status = ilrl_demo_check_output(path, force);
+    status = ilrl_output_file_check(path, force);
     if (status != ILRL_OK)
         return status;
-
-    temp_size = strlen(path) + 32;
-    temp = malloc(temp_size);
-    dir = directory_of(path);
-    if (temp == NULL || dir == NULL) {
-        free(temp);
-        free(dir);
-        return ilrl_error(ILRL_EFAILED, "out of memory");
-    }
-    snprintf(temp, temp_size, "%s.tmp.%ld", path, (long)getpid());
-
-    status = reserve_space(temp, path, size_estimate(demo));
+    status = ilrl_output_file_begin(path, force, size_estimate(demo), &output);
     if (status == ILRL_OK)
-        status = write_temporary(temp, path, demo);
-    if (status == ILRL_OK)
-        status = sync_path(temp, path, "temporary file");
+        status = write_temporary(ilrl_output_file_temporary(output), path, demo);
     if (status != ILRL_OK) {
         /* Keep the one message; say that the target was left alone. */
         char reason[1024];
@@ -905,13 +783,7 @@ int ilrl_demo_write(const char *path, const struct ilrl_demo *demo, int force)
         status = ilrl_error(status, "%s (%s not written)", reason, path);
     }
     if (status == ILRL_OK)
-        status = publish(temp, path, force);
-    if (status == ILRL_OK)
-        status = sync_path(dir, path, "directory");
-    else
-        unlink(temp);
-
-    free(temp);
-    free(dir);
+        status = ilrl_output_file_commit(output);
+    ilrl_output_file_free(output);
     return status;
 }

@@ -485,6 +485,10 @@ static int setup_rank0(struct run *run)
         goto done;
     if ((status = problem_prepare(problem)) != ILRL_OK)
         goto done;
+    if ((status = ilrl_loss_data_check(problem->mlp, &problem->data)) != ILRL_OK) {
+        status = ilrl_error(status, "%s: %s", origin, ilrl_error_message());
+        goto done;
+    }
     status = ilrl_plane_build(&plane, problem->mlp, problem->theta0, &problem->data,
                               problem->work, problem->direction_x, problem->direction_y,
                               &gradient_cosine, &degenerate);

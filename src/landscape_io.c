@@ -25,19 +25,17 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <netcdf.h>
 
 #include "ilrl/error.h"
 #include "ilrl/landscape_io.h"
+#include "ilrl/output_file.h"
 
 #define FILE_KIND "landscape"
 #define CONVENTIONS "CF-1.8"
@@ -384,58 +382,6 @@ static int write_contents(struct nc_file *file,
     return status;
 }
 
-/* fsync()s a file or directory by path. */
-static int sync_path(const char *path, int directory)
-{
-    int fd = open(path, O_RDONLY | (directory ? O_DIRECTORY : 0));
-    if (fd < 0)
-        return -1;
-    int result = fsync(fd);
-    /* Some file systems cannot sync a directory; the rename stands anyway. */
-    if (result != 0 && directory && (errno == EINVAL || errno == ENOTSUP))
-        result = 0;
-    int saved = errno;
-    if (close(fd) != 0 && result == 0)
-        return -1;
-    errno = saved;
-    return result;
-}
-
-/* The directory part of `path` ("." if none), in `buffer`. */
-static void directory_of(const char *path, char *buffer, size_t size)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(buffer, size, ".");
-    else if (slash == path)
-        snprintf(buffer, size, "/");
-    else
-        snprintf(buffer, size, "%.*s", (int)(slash - path), path);
-}
-
-/* Puts `temporary` under `path`.  Without `force` this is link + unlink, so
- * a file that appeared at `path` since the first check is still never
- * replaced; file systems without hard links fall back to rename. */
-static int move_into_place(const char *temporary, const char *path, int force)
-{
-    if (!force) {
-        if (link(temporary, path) == 0)
-            return unlink(temporary) == 0 ? ILRL_OK
-                : ilrl_error(ILRL_EOUTPUT, "%s: cannot remove %s: %s", path,
-                             temporary, strerror(errno));
-        if (errno == EEXIST)
-            return ilrl_error(ILRL_EOUTPUT, "%s: exists; not overwritten "
-                              "(--force replaces it)", path);
-        if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP && errno != EXDEV)
-            return ilrl_error(ILRL_EOUTPUT, "%s: cannot link %s into place: %s",
-                              path, temporary, strerror(errno));
-    }
-    if (rename(temporary, path) != 0)
-        return ilrl_error(ILRL_EOUTPUT, "%s: cannot rename %s into place: %s",
-                          path, temporary, strerror(errno));
-    return ILRL_OK;
-}
-
 static int check_shape(const struct ilrl_landscape *landscape)
 {
     const struct ilrl_landscape_meta *meta = &landscape->meta;
@@ -458,54 +404,58 @@ static int check_shape(const struct ilrl_landscape *landscape)
     return ILRL_OK;
 }
 
+/* An upper bound of the file's size, reserved before HDF5 writes (see
+ * output_file.h): the arrays, the attributes' text and generous room for
+ * HDF5's metadata (about 20 kB for this schema; 64 kB allowed). */
+static off_t size_estimate(const struct ilrl_landscape *landscape)
+{
+    const struct ilrl_landscape_meta *meta = &landscape->meta;
+    double points = (double)landscape->nx * (double)landscape->ny;
+    double grids = landscape->return_mean ? 6.0 : 2.0;
+    double bytes = 65536.0 + points * (grids * 8.0 + 1.0)
+        + 8.0 * ((double)landscape->nx + (double)landscape->ny)
+        + 24.0 * (double)landscape->n_params + 4.0 * (double)meta->n_layer_sizes;
+    const char *strings[N_META_STRING_FIELDS] = {
+        meta->title, meta->history, meta->source, meta->activation, meta->plane,
+        meta->rl_weight, meta->demo_file, meta->demo_checksum, meta->objective,
+        meta->rollout_policy};
+    for (size_t k = 0; k < N_META_STRING_FIELDS; k++)
+        bytes += (double)strlen(or_empty(strings[k]));
+    return (off_t)bytes;
+}
+
 int ilrl_landscape_write(const char *path, const struct ilrl_landscape *landscape,
                          int force)
 {
-    struct stat info;
+    struct ilrl_output_file *output = NULL;
     int status = check_shape(landscape);
     if (status)
         return status;
-    if (!force && lstat(path, &info) == 0)
-        return ilrl_error(ILRL_EOUTPUT, "%s: exists; not overwritten "
-                          "(--force replaces it)", path);
-    /* NetCDF reports a missing directory as "Permission denied": ask first. */
-    char directory[4096];
-    directory_of(path, directory, sizeof directory);
-    if (stat(directory, &info) == 0 && !S_ISDIR(info.st_mode))
-        return ilrl_error(ILRL_EOUTPUT, "%s: %s is not a directory", path, directory);
-    if (access(directory, W_OK | X_OK) != 0)
-        return ilrl_error(ILRL_EOUTPUT, "%s: cannot write in directory %s: %s",
-                          path, directory, strerror(errno));
-
-    size_t temporary_size = strlen(path) + 32;
-    char *temporary = malloc(temporary_size);
-    if (!temporary)
-        return ilrl_error(ILRL_EFAILED, "out of memory");
-    snprintf(temporary, temporary_size, "%s.tmp.%ld", path, (long)getpid());
-
-    struct nc_file file = {path, -1, 0, ILRL_EOUTPUT, 0};  /* messages name the target */
-    status = nc_checked(&file, nc_create(temporary, NC_NETCDF4 | NC_CLOBBER, &file.ncid),
-                        "nc_create", NULL);
-    if (!status) {
-        file.open = 1;
-        status = write_contents(&file, landscape);
-    }
-    status = close_file(&file, status);  /* a full disk often shows up here */
-    if (!status && sync_path(temporary, 0) != 0)
-        status = ilrl_error(ILRL_EOUTPUT, "%s: fsync: %s", temporary, strerror(errno));
-    if (!status)
-        status = move_into_place(temporary, path, force);
-    if (status) {
-        unlink(temporary);           /* may not exist; nothing to report */
-        free(temporary);
+    status = ilrl_output_file_check(path, force);
+    if (status)
         return status;
+    status = ilrl_output_file_begin(path, force, size_estimate(landscape), &output);
+    if (!status) {
+        struct nc_file file = {path, -1, 0, ILRL_EOUTPUT, 0};  /* messages name the target */
+        status = nc_checked(&file, nc_create(ilrl_output_file_temporary(output),
+                                             NC_NETCDF4 | NC_CLOBBER, &file.ncid),
+                            "nc_create", NULL);
+        if (!status) {
+            file.open = 1;
+            status = write_contents(&file, landscape);
+        }
+        status = close_file(&file, status);  /* a full disk often shows up here */
     }
-    free(temporary);
-
-    if (sync_path(directory, 1) != 0)
-        return ilrl_error(ILRL_EOUTPUT, "%s: fsync of directory %s: %s", path,
-                          directory, strerror(errno));
-    return ILRL_OK;
+    if (status) {
+        /* Keep the one message; say that the target was left alone. */
+        char reason[1024];
+        snprintf(reason, sizeof reason, "%s", ilrl_error_message());
+        status = ilrl_error(status, "%s (%s not written)", reason, path);
+    }
+    if (!status)
+        status = ilrl_output_file_commit(output);
+    ilrl_output_file_free(output);
+    return status;
 }
 
 /* ------------------------------------------------------------------------ */

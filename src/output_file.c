@@ -1,0 +1,216 @@
+/* output_file.c -- owns the atomic publication of an output file (see
+ * include/ilrl/output_file.h): temporary name, space reservation, fsync,
+ * move into place, directory fsync and cleanup.  Plain POSIX; no NetCDF. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ilrl/error.h"
+#include "ilrl/output_file.h"
+
+struct ilrl_output_file {
+    char *path;        /* final name, as given */
+    char *temporary;   /* PATH.tmp.<pid>, in the same directory */
+    char *directory;   /* directory of path ("." for a bare name) */
+    int force;         /* replace an existing file at path */
+    int temporary_exists; /* ours to remove: not yet moved into place */
+};
+
+/* The directory holding `path` ("." for a bare name, "/" for "/name"),
+ * malloc'd; NULL when out of memory. */
+static char *directory_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t length = slash == NULL || slash == path ? 1 : (size_t)(slash - path);
+    char *dir = malloc(length + 1);
+
+    if (dir == NULL)
+        return NULL;
+    memcpy(dir, slash == NULL ? "." : path, length);
+    dir[length] = '\0';
+    return dir;
+}
+
+int ilrl_output_file_check(const char *path, int force)
+{
+    struct stat info;
+    char *dir;
+    int status = ILRL_OK;
+
+    if (path == NULL || path[0] == '\0')
+        return ilrl_error(ILRL_EOUTPUT, "output file name is empty");
+    if (stat(path, &info) == 0 && S_ISDIR(info.st_mode))
+        return ilrl_error(ILRL_EOUTPUT, "%s is a directory, not a file name", path);
+    if (!force && lstat(path, &info) == 0)
+        return ilrl_error(ILRL_EOUTPUT, "%s exists (use --force to overwrite)", path);
+    dir = directory_of(path);
+    if (dir == NULL)
+        return ilrl_error(ILRL_EFAILED, "out of memory");
+    /* NetCDF reports a missing directory as "Permission denied": ask first. */
+    if (stat(dir, &info) != 0)
+        status = ilrl_error(ILRL_EOUTPUT, "%s: cannot write in directory %s: %s",
+                            path, dir, strerror(errno));
+    else if (!S_ISDIR(info.st_mode))
+        status = ilrl_error(ILRL_EOUTPUT, "%s: %s is not a directory", path, dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        status = ilrl_error(ILRL_EOUTPUT, "%s: cannot write in directory %s: %s",
+                            path, dir, strerror(errno));
+    free(dir);
+    return status;
+}
+
+/* Creates the temporary and claims `size` bytes for it (see the header for
+ * why).  On failure the temporary is removed. */
+static int reserve_space(const struct ilrl_output_file *file, off_t size)
+{
+    int fd = open(file->temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                  0666);
+    int error = 0;
+
+    if (fd < 0)
+        return ilrl_error(ILRL_EOUTPUT, "%s: cannot create temporary file %s: %s",
+                          file->path, file->temporary, strerror(errno));
+    if (size > 0) {
+        error = posix_fallocate(fd, 0, size);
+        if (error == EINVAL || error == EOPNOTSUPP) /* cannot reserve here: just try */
+            error = 0;
+    }
+    if (close(fd) != 0 && error == 0)
+        error = errno;
+    if (error != 0) {
+        unlink(file->temporary);
+        return ilrl_error(ILRL_EOUTPUT, "%s: no room for the file (%.1f MB) in its "
+                          "directory: %s", file->path, (double)size / 1e6,
+                          strerror(error));
+    }
+    return ILRL_OK;
+}
+
+int ilrl_output_file_begin(const char *path, int force, off_t size,
+                           struct ilrl_output_file **out)
+{
+    struct ilrl_output_file *file;
+    size_t temporary_size;
+    int status;
+
+    *out = NULL;
+    if ((status = ilrl_output_file_check(path, force)) != ILRL_OK)
+        return status;
+    file = calloc(1, sizeof *file);
+    if (file == NULL)
+        return ilrl_error(ILRL_EFAILED, "out of memory");
+    temporary_size = strlen(path) + 32;
+    file->path = strdup(path);
+    file->temporary = malloc(temporary_size);
+    file->directory = directory_of(path);
+    file->force = force;
+    if (file->path == NULL || file->temporary == NULL || file->directory == NULL) {
+        ilrl_output_file_free(file);
+        return ilrl_error(ILRL_EFAILED, "out of memory");
+    }
+    snprintf(file->temporary, temporary_size, "%s.tmp.%ld", path, (long)getpid());
+    if ((status = reserve_space(file, size)) != ILRL_OK) {
+        ilrl_output_file_free(file);
+        return status;
+    }
+    file->temporary_exists = 1;
+    *out = file;
+    return ILRL_OK;
+}
+
+const char *ilrl_output_file_temporary(const struct ilrl_output_file *file)
+{
+    return file->temporary;
+}
+
+const char *ilrl_output_file_path(const struct ilrl_output_file *file)
+{
+    return file->path;
+}
+
+/* fsync of a file or directory by name: its data, or the rename in it,
+ * reaches the disk.  File systems that cannot sync a directory (EINVAL,
+ * ENOTSUP) are accepted: the rename stands anyway. */
+static int sync_path(const struct ilrl_output_file *file, const char *name,
+                     int directory)
+{
+    const char *what = directory ? "directory" : "temporary file";
+    int fd = open(name, O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
+    int saved;
+
+    if (fd < 0)
+        return ilrl_error(ILRL_EOUTPUT, "%s: cannot open %s %s to sync it: %s",
+                          file->path, what, name, strerror(errno));
+    if (fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP) {
+        saved = errno;
+        close(fd);
+        return ilrl_error(ILRL_EOUTPUT, "%s: fsync of %s %s failed: %s", file->path,
+                          what, name, strerror(saved));
+    }
+    if (close(fd) != 0)
+        return ilrl_error(ILRL_EOUTPUT, "%s: closing %s %s failed: %s", file->path,
+                          what, name, strerror(errno));
+    return ILRL_OK;
+}
+
+/* Puts the temporary under the final name (see the header). */
+static int move_into_place(struct ilrl_output_file *file)
+{
+    if (!file->force) {
+        if (link(file->temporary, file->path) == 0) {
+            /* The target is complete; a second name that cannot be removed
+             * now is retried by ilrl_output_file_free. */
+            if (unlink(file->temporary) == 0)
+                file->temporary_exists = 0;
+            return ILRL_OK;
+        }
+        if (errno == EEXIST)
+            return ilrl_error(ILRL_EOUTPUT, "%s exists (use --force to overwrite)",
+                              file->path);
+        if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP
+            && errno != EXDEV && errno != ENOSYS && errno != EMLINK)
+            return ilrl_error(ILRL_EOUTPUT, "%s: cannot link %s into place: %s",
+                              file->path, file->temporary, strerror(errno));
+        /* No hard links here: a last check, then rename. */
+        if (access(file->path, F_OK) == 0)
+            return ilrl_error(ILRL_EOUTPUT, "%s exists (use --force to overwrite)",
+                              file->path);
+    }
+    if (rename(file->temporary, file->path) != 0)
+        return ilrl_error(ILRL_EOUTPUT, "%s: cannot rename %s into place: %s",
+                          file->path, file->temporary, strerror(errno));
+    file->temporary_exists = 0;
+    return ILRL_OK;
+}
+
+int ilrl_output_file_commit(struct ilrl_output_file *file)
+{
+    int status = sync_path(file, file->temporary, 0);
+
+    if (status == ILRL_OK)
+        status = move_into_place(file);
+    if (status != ILRL_OK) {
+        if (file->temporary_exists && unlink(file->temporary) == 0)
+            file->temporary_exists = 0;
+        return status;
+    }
+    return sync_path(file, file->directory, 1);
+}
+
+void ilrl_output_file_free(struct ilrl_output_file *file)
+{
+    if (file == NULL)
+        return;
+    if (file->temporary_exists)
+        unlink(file->temporary);
+    free(file->path);
+    free(file->temporary);
+    free(file->directory);
+    free(file);
+}
