@@ -4,8 +4,11 @@
  * The program parses options and calls the library: ilrl_pilot_parse builds
  * the pilot, ilrl_pilot_record plays the episodes, ilrl_demo_write saves them.
  * The output is checked before playing, so nobody plays a session that
- * cannot be saved.  Exit status: 0 success, 2 bad command line, 4 output
- * problem (exists, unwritable, disk full), 1 anything else.
+ * cannot be saved.  A network pilot (network:LANDSCAPE.nc:I,J) brings the
+ * landscape's rollout settings, which are the defaults of --episodes,
+ * --max-steps, --seed and --rewards for it (explicit options still win).
+ * Exit status: 0 success, 2 bad command line, 3 bad landscape file (network
+ * pilot), 4 output problem (exists, unwritable, disk full), 1 anything else.
  */
 #include "config.h"
 
@@ -22,6 +25,7 @@
 #include "ilrl/error.h"
 #include "ilrl/flappy.h"
 #include "ilrl/pilot.h"
+#include "ilrl/rollout.h"
 #include "ilrl/version.h"
 
 #define PROGRAM "ilrl-demo"
@@ -47,6 +51,8 @@ struct settings {
     int quiet;
     int render;
     double fps;
+    /* Given on the command line (else a network pilot's file decides). */
+    int episodes_set, max_steps_set, seed_set, rewards_set;
 };
 
 static void usage(FILE *out)
@@ -57,7 +63,7 @@ static void usage(FILE *out)
 "file (NetCDF-4, SPEC section 3) for ilrl-landscape.\n"
 "\n"
 "  -p, --pilot SPEC      poor | strong | noisy:EPS | random | human | keys:FILE\n"
-"                        (default " DEFAULT_PILOT ")\n"
+"                        | network:LANDSCAPE.nc:I,J (default " DEFAULT_PILOT ")\n"
 "  -n, --episodes N      episodes to play, N >= 1 (default %d)\n"
 "      --max-steps N     truncate an episode after N steps (default %d)\n"
 "  -s, --seed N          session seed: pipe gaps and the pilot's own random\n"
@@ -71,9 +77,18 @@ static void usage(FILE *out)
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show versions of the program and its libraries\n"
 "\n"
+"network:LANDSCAPE.nc:I,J replays the policy of grid point (I, J) (x index I,\n"
+"y index J) of an ilrl-landscape file with the seeds, episodes, steps, reward\n"
+"scheme and greedy/sampled actions of its --objective return rollouts, so its\n"
+"mean score, length and return equal the file's score_mean, length_mean and\n"
+"return_mean there; --episodes, --max-steps, --seed and --rewards given\n"
+"explicitly override the file's.  A file without rollouts (--objective\n"
+"losses) plays 8 greedy episodes of at most 1000 steps.\n"
+"\n"
 "Prints one line per episode (steps, score, terminated or truncated) and a\n"
-"total.  Exit status: 0 success, 2 bad command line, 4 output problem\n"
-"(exists, unwritable, disk full), 1 anything else.\n",
+"total.  Exit status: 0 success, 2 bad command line, 3 bad landscape file\n"
+"(network pilot), 4 output problem (exists, unwritable, disk full), 1\n"
+"anything else.\n",
             DEFAULT_EPISODES, DEFAULT_MAX_STEPS, DEFAULT_SEED, DEFAULT_FPS);
 }
 
@@ -154,20 +169,24 @@ static int parse_options(int argc, char **argv, struct settings *settings)
             status = parse_long("--episodes", optarg, 1, 10000000,
                                 "a positive integer", &value);
             settings->n_episodes = (size_t)value;
+            settings->episodes_set = 1;
             break;
         case OPT_MAX_STEPS:
             status = parse_long("--max-steps", optarg, 1, 1000000000,
                                 "a positive integer", &value);
             settings->max_steps = value;
+            settings->max_steps_set = 1;
             break;
         case 's':
             status = parse_long("--seed", optarg, 0, 4294967295L,
                                 "an integer in [0, 4294967295]", &value);
             settings->seed = (unsigned long)value;
+            settings->seed_set = 1;
             break;
         case OPT_REWARDS:
             if (ilrl_reward_scheme_parse(optarg, &settings->scheme) != ILRL_OK)
                 status = bad_usage("--rewards: '%s' is not sparse or shaped", optarg);
+            settings->rewards_set = 1;
             break;
         case 'o':
             if (optarg[0] == '\0')
@@ -241,6 +260,26 @@ static char *command_line(int argc, char **argv)
     return line;
 }
 
+/* A network pilot's replay: the point and the statistics the landscape
+ * stores for it, computed with the rollout module's own arithmetic. */
+static void print_replay(const struct ilrl_demo *demo, const struct ilrl_pilot_network *network)
+{
+    struct ilrl_rollout_tally tally = {0};
+    struct ilrl_rollout_stats stats;
+    for (size_t e = 0; e < demo->n_episodes; e++)
+        ilrl_rollout_tally_add(&tally,
+                               ilrl_rollout_episode_return(
+                                   &demo->reward[demo->episode_start[e]],
+                                   (size_t)demo->episode_length[e], network->gamma),
+                               demo->score[e], demo->episode_length[e]);
+    ilrl_rollout_tally_stats(&tally, &stats);
+    printf("grid point (%zu, %zu) at (x, y) = (%.17g, %.17g), %s policy: return_mean %.17g, "
+           "return_std %.17g (gamma %g), score_mean %.17g, length_mean %.17g\n",
+           network->i, network->j, network->x, network->y,
+           ilrl_rollout_policy_name(network->policy), stats.return_mean, stats.return_std,
+           network->gamma, stats.score_mean, stats.length_mean);
+}
+
 static void print_summary(const struct ilrl_demo *demo, const char *out)
 {
     long total_score = 0;
@@ -280,6 +319,17 @@ static int run(const struct settings *settings, const char *history)
         snprintf(reason, sizeof reason, "%s", ilrl_error_message());
         status = ilrl_error(status, "--pilot: %s", reason);
     }
+    const struct ilrl_pilot_network *network = ilrl_pilot_network(pilot);
+    if (status == ILRL_OK && network != NULL) {
+        if (!settings->episodes_set)
+            record.n_episodes = network->n_episodes;
+        if (!settings->max_steps_set)
+            record.max_steps = network->max_steps;
+        if (!settings->seed_set)
+            record.seed = network->run_seed;
+        if (!settings->rewards_set)
+            record.scheme = network->scheme;
+    }
     if (status == ILRL_OK)
         status = ilrl_demo_check_output(settings->out, settings->force);
     if (status == ILRL_OK)
@@ -288,8 +338,11 @@ static int run(const struct settings *settings, const char *history)
         status = ilrl_demo_set_string(&demo->history, history);
     if (status == ILRL_OK)
         status = ilrl_demo_write(settings->out, demo, settings->force);
-    if (status == ILRL_OK && !settings->quiet)
+    if (status == ILRL_OK && !settings->quiet) {
         print_summary(demo, settings->out);
+        if (network != NULL)
+            print_replay(demo, network);
+    }
     ilrl_demo_free(demo);
     ilrl_pilot_free(pilot);
     return status;

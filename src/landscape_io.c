@@ -18,8 +18,9 @@
  *  - `objective` is written as given, or "losses"/"return" by the presence of
  *    the return arrays when empty; the return arrays and the rollout
  *    attributes go together: present in the file iff return_mean != NULL.
- *  - `demo_checksum` and `objective` are optional on reading ("" and
- *    "losses"), since SPEC §8 does not list them; everything else of §8 is
+ *  - `demo_checksum`, `objective` and `reward_scheme` are optional on reading
+ *    ("", "losses" and ""), since SPEC §8 does not list them (reward_scheme
+ *    is written only when set); everything else of §8 is
  *    required.
  */
 #include "config.h"
@@ -45,8 +46,9 @@
 #define META_STRING_FIELDS(meta) \
     { &(meta)->title, &(meta)->history, &(meta)->source, &(meta)->activation, \
       &(meta)->plane, &(meta)->rl_weight, &(meta)->demo_file, \
-      &(meta)->demo_checksum, &(meta)->objective, &(meta)->rollout_policy }
-#define N_META_STRING_FIELDS 10
+      &(meta)->demo_checksum, &(meta)->objective, &(meta)->rollout_policy, \
+      &(meta)->reward_scheme }
+#define N_META_STRING_FIELDS 11
 
 /* An open NetCDF file and what a failing call on it means. */
 struct nc_file {
@@ -275,6 +277,8 @@ static int put_global_attributes(struct nc_file *file,
         if (!status) status = put_text(file, NC_GLOBAL, "rollout_policy",
                                        meta->rollout_policy);
     }
+    if (!status && or_empty(meta->reward_scheme)[0])
+        status = put_text(file, NC_GLOBAL, "reward_scheme", meta->reward_scheme);
     return status;
 }
 
@@ -418,7 +422,7 @@ static off_t size_estimate(const struct ilrl_landscape *landscape)
     const char *strings[N_META_STRING_FIELDS] = {
         meta->title, meta->history, meta->source, meta->activation, meta->plane,
         meta->rl_weight, meta->demo_file, meta->demo_checksum, meta->objective,
-        meta->rollout_policy};
+        meta->rollout_policy, meta->reward_scheme};
     for (size_t k = 0; k < N_META_STRING_FIELDS; k++)
         bytes += (double)strlen(or_empty(strings[k]));
     return (off_t)bytes;
@@ -628,6 +632,8 @@ static int read_attributes(struct nc_file *file, struct ilrl_landscape *landscap
     free(conventions);
     if (!status) status = get_text(file, NC_GLOBAL, "demo_checksum", 1, &meta->demo_checksum);
     if (!status) status = get_text(file, NC_GLOBAL, "objective", 1, &meta->objective);
+    if (!status) status = get_text(file, NC_GLOBAL, "reward_scheme", 1,
+                                   &meta->reward_scheme);
     if (!status && meta->objective[0] == '\0')
         status = ilrl_landscape_set_string(&meta->objective, "losses");
 

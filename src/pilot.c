@@ -12,6 +12,11 @@
  * just the heuristic's own path of 40.  15000 decisions take 0.1 s.  40 frames are 160 px, more than a pipe spacing (144-165 px),
  * and less than the 76 frames a respawned pipe (whose gap a lookahead copy
  * cannot know) needs to reach the bird.
+ *
+ * The network pilot (network:LANDSCAPE.nc:I,J) owns a network, the point's
+ * theta and a rollout workspace; its actions come from ilrl_rollout_act and
+ * its episodes are seeded with ilrl_rollout_seed, the two things that make
+ * ilrl_rollout_point's episodes what they are, so a recording replays them.
  */
 #include "config.h"
 
@@ -27,10 +32,19 @@
 #include <gsl/gsl_rng.h>
 
 #include "ilrl/error.h"
+#include "ilrl/landscape_io.h"
+#include "ilrl/mlp.h"
 #include "ilrl/pilot.h"
+#include "ilrl/plane.h"
+#include "ilrl/rollout.h"
 #include "ilrl/terminal.h"
 
-enum pilot_kind { PILOT_POOR, PILOT_STRONG, PILOT_NOISY, PILOT_RANDOM, PILOT_HUMAN, PILOT_KEYS };
+enum pilot_kind {
+    PILOT_POOR, PILOT_STRONG, PILOT_NOISY, PILOT_RANDOM, PILOT_HUMAN, PILOT_KEYS, PILOT_NETWORK
+};
+
+/* SPEC §11's defaults, for a landscape made without --objective return. */
+enum { NETWORK_DEFAULT_EPISODES = 8, NETWORK_DEFAULT_MAX_STEPS = 1000 };
 
 /* Lookahead state space: y in [-128, 384) covers every reachable y (a flap
  * needs y > -48, so the bird never rises above -48 - 45), vy in [-9, 10]. */
@@ -66,6 +80,10 @@ struct ilrl_pilot {
     size_t n_flap_frames;
     size_t next_flap;        /* keys: first entry not yet reached */
     long frame;              /* calls of ilrl_pilot_act so far */
+    struct ilrl_mlp *mlp;    /* network: the landscape's network */
+    double *theta;           /* network: the point's parameters */
+    struct ilrl_rollout_work *rollout;   /* network: sampler and forward scratch */
+    struct ilrl_pilot_network network;   /* network: replay settings */
 };
 
 /* ---- the strong controller ------------------------------------------------ */
@@ -254,6 +272,146 @@ static int parse_keys(struct ilrl_pilot *pilot, const char *spec, const char *pa
     return set_name(pilot, spec);
 }
 
+/* ---- the network pilot ------------------------------------------------------- */
+
+/* "I,J": two decimal indices >= 0, nothing else.  0 on success. */
+static int parse_indices(const char *text, size_t *i, size_t *j)
+{
+    size_t *index[2] = {i, j};
+    for (int k = 0; k < 2; k++) {
+        char *end;
+        if (*text < '0' || *text > '9')
+            return -1;
+        errno = 0;
+        unsigned long long value = strtoull(text, &end, 10);
+        if (errno == ERANGE || value > SIZE_MAX || *end != (k == 0 ? ',' : '\0'))
+            return -1;
+        *index[k] = (size_t)value;
+        text = end + 1;
+    }
+    return 0;
+}
+
+/* The replay settings from the file's attributes (see pilot.h). */
+static int network_settings(struct ilrl_pilot_network *network, const char *path,
+                            const struct ilrl_landscape_meta *meta)
+{
+    if (meta->init_seed < 0 || meta->init_seed > 4294967295L)
+        return ilrl_error(ILRL_EINPUT, "%s: init_seed = %ld is outside [0, 4294967295]",
+                          path, meta->init_seed);
+    network->run_seed = (unsigned long)meta->init_seed;
+    network->gamma = meta->gamma;
+    if (!isfinite(network->gamma))
+        return ilrl_error(ILRL_EINPUT, "%s: gamma is not a finite number", path);
+    network->scheme = ILRL_REWARD_SPARSE;
+    if (meta->reward_scheme[0] != '\0'
+        && ilrl_reward_scheme_parse(meta->reward_scheme, &network->scheme) != ILRL_OK)
+        return ilrl_error(ILRL_EINPUT, "%s: reward_scheme '%s' is not sparse or shaped",
+                          path, meta->reward_scheme);
+    network->from_file = strcmp(meta->objective, "return") == 0;
+    if (!network->from_file) {
+        network->n_episodes = NETWORK_DEFAULT_EPISODES;
+        network->max_steps = NETWORK_DEFAULT_MAX_STEPS;
+        network->policy = ILRL_ROLLOUT_GREEDY;
+        return ILRL_OK;
+    }
+    if (meta->rollouts < 1)
+        return ilrl_error(ILRL_EINPUT, "%s: rollouts = %ld (need >= 1)", path, meta->rollouts);
+    if (meta->rollout_steps < 1 || meta->rollout_steps > INT32_MAX)
+        return ilrl_error(ILRL_EINPUT, "%s: rollout_steps = %ld is outside [1, %ld]", path,
+                          meta->rollout_steps, (long)INT32_MAX);
+    if (ilrl_rollout_policy_parse(meta->rollout_policy, &network->policy) != ILRL_OK)
+        return ilrl_error(ILRL_EINPUT, "%s: rollout_policy '%s' is not greedy or sample",
+                          path, meta->rollout_policy);
+    network->n_episodes = (size_t)meta->rollouts;
+    network->max_steps = meta->rollout_steps;
+    return ILRL_OK;
+}
+
+/* The file's network (layer_sizes, activation), which must play Flappy Bird
+ * and match the file's parameter count; then its rollout workspace. */
+static int network_build(struct ilrl_pilot *pilot, const char *path,
+                         const struct ilrl_landscape *landscape)
+{
+    const struct ilrl_landscape_meta *meta = &landscape->meta;
+    size_t n = meta->n_layer_sizes;
+    enum ilrl_activation activation;
+    if (n < 2 || meta->layer_sizes[0] != ILRL_FLAPPY_N_FEATURES
+        || meta->layer_sizes[n - 1] != ILRL_FLAPPY_N_ACTIONS)
+        return ilrl_error(ILRL_EINPUT, "%s: layer_sizes is not a Flappy Bird network "
+                          "(%d inputs, %d outputs); the landscape was not made from a "
+                          "flappy-bird demonstration", path, ILRL_FLAPPY_N_FEATURES,
+                          ILRL_FLAPPY_N_ACTIONS);
+    if (ilrl_activation_parse(meta->activation, &activation) != ILRL_OK)
+        return ilrl_error(ILRL_EINPUT, "%s: activation '%s' is not tanh or relu", path,
+                          meta->activation);
+    size_t *sizes = malloc(n * sizeof *sizes);
+    if (sizes == NULL)
+        return ilrl_error(ILRL_EFAILED, "out of memory for the network");
+    for (size_t k = 0; k < n; k++)
+        sizes[k] = meta->layer_sizes[k] > 0 ? (size_t)meta->layer_sizes[k] : 0;
+    pilot->mlp = ilrl_mlp_alloc(sizes, n, activation);
+    free(sizes);
+    if (pilot->mlp == NULL) {
+        char reason[512];
+        snprintf(reason, sizeof reason, "%s", ilrl_error_message());
+        return ilrl_error(ILRL_EINPUT, "%s: %s", path, reason);
+    }
+    if (pilot->mlp->n_params != landscape->n_params)
+        return ilrl_error(ILRL_EINPUT, "%s: layer_sizes make %zu parameters but the param "
+                          "dimension is %zu", path, pilot->mlp->n_params,
+                          landscape->n_params);
+    pilot->rollout = ilrl_rollout_work_alloc(pilot->mlp, pilot->network.scheme);
+    pilot->theta = malloc(landscape->n_params * sizeof *pilot->theta);
+    if (pilot->rollout == NULL || pilot->theta == NULL)
+        return ilrl_error(ILRL_EFAILED, "out of memory for the network pilot");
+    return ILRL_OK;
+}
+
+/* "network:LANDSCAPE.nc:I,J" (see pilot.h). */
+static int parse_network(struct ilrl_pilot *pilot, const char *spec, const char *value)
+{
+    struct ilrl_pilot_network *network = &pilot->network;
+    const char *colon = strrchr(value, ':');
+    if (colon == NULL || colon == value || parse_indices(colon + 1, &network->i, &network->j))
+        return ilrl_error(ILRL_EUSAGE, "pilot '%s': expected network:LANDSCAPE.nc:I,J "
+                          "with grid indices I, J >= 0", spec);
+    char *path = malloc((size_t)(colon - value) + 1);
+    if (path == NULL)
+        return ilrl_error(ILRL_EFAILED, "out of memory naming the pilot");
+    memcpy(path, value, (size_t)(colon - value));
+    path[colon - value] = '\0';
+
+    struct ilrl_landscape *landscape = NULL;
+    int status = ilrl_landscape_read(path, &landscape);
+    if (status == ILRL_OK && network->i >= landscape->nx)
+        status = ilrl_error(ILRL_EUSAGE, "pilot '%s': I = %zu is outside the grid's x "
+                            "indices [0, %zu)", spec, network->i, landscape->nx);
+    if (status == ILRL_OK && network->j >= landscape->ny)
+        status = ilrl_error(ILRL_EUSAGE, "pilot '%s': J = %zu is outside the grid's y "
+                            "indices [0, %zu)", spec, network->j, landscape->ny);
+    if (status == ILRL_OK)
+        status = network_settings(network, path, &landscape->meta);
+    if (status == ILRL_OK)
+        status = network_build(pilot, path, landscape);
+    if (status == ILRL_OK) {
+        network->point = network->j * landscape->nx + network->i;
+        network->x = landscape->x[network->i];
+        network->y = landscape->y[network->j];
+        ilrl_plane_point(landscape->n_params, landscape->theta0, landscape->direction_x,
+                         landscape->direction_y, network->x, network->y, pilot->theta);
+        status = set_name(pilot, spec);
+    }
+    ilrl_landscape_free(landscape);
+    free(path);
+    return status;
+}
+
+const struct ilrl_pilot_network *ilrl_pilot_network(const struct ilrl_pilot *pilot)
+{
+    return pilot != NULL && pilot->kind == PILOT_NETWORK ? &pilot->network : NULL;
+}
+
 static int parse_kind(struct ilrl_pilot *pilot, const char *spec)
 {
     static const struct { const char *name; enum pilot_kind kind; } plain[] = {
@@ -272,9 +430,13 @@ static int parse_kind(struct ilrl_pilot *pilot, const char *spec)
         pilot->kind = PILOT_KEYS;
         return parse_keys(pilot, spec, spec + 5);
     }
+    if (strncmp(spec, "network:", 8) == 0) {
+        pilot->kind = PILOT_NETWORK;
+        return parse_network(pilot, spec, spec + 8);
+    }
     return ilrl_error(ILRL_EUSAGE,
-                      "unknown pilot '%s' (expected poor, strong, noisy:EPS, random, human "
-                      "or keys:FILE)", spec);
+                      "unknown pilot '%s' (expected poor, strong, noisy:EPS, random, human, "
+                      "keys:FILE or network:LANDSCAPE.nc:I,J)", spec);
 }
 
 /* Allocates what the kind needs: a generator and/or the lookahead table. */
@@ -321,6 +483,9 @@ void ilrl_pilot_free(struct ilrl_pilot *pilot)
     gsl_rng_free(pilot->rng);
     free(pilot->search.dead);
     free(pilot->flap_frames);
+    ilrl_rollout_work_free(pilot->rollout);
+    free(pilot->theta);
+    ilrl_mlp_free(pilot->mlp);
     free(pilot->name);
     free(pilot);
 }
@@ -371,6 +536,9 @@ static int choose_action(struct ilrl_pilot *pilot, const struct ilrl_flappy_stat
         return human_action();
     case PILOT_KEYS:
         return keys_action(pilot);
+    case PILOT_NETWORK:
+        return ilrl_rollout_act(pilot->mlp, pilot->theta, pilot->network.policy, state,
+                                pilot->rollout);
     }
     return ILRL_FLAPPY_IDLE;
 }
@@ -395,6 +563,16 @@ unsigned long ilrl_episode_seed(unsigned long seed, size_t episode)
     z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
     z ^= z >> 31;
     return (unsigned long)(z & UINT64_C(0xFFFFFFFF));
+}
+
+/* The pipes of episode e: a network pilot replays a landscape point's
+ * rollouts, whose seeds depend on the point as well (rollout.h). */
+static unsigned long episode_seed(const struct ilrl_pilot *pilot, unsigned long seed,
+                                  size_t e)
+{
+    if (pilot->kind == PILOT_NETWORK)
+        return ilrl_rollout_seed(seed, pilot->network.point, e);
+    return ilrl_episode_seed(seed, e);
 }
 
 /* The session as it is played: growable per-step arrays and per-episode
@@ -492,7 +670,10 @@ static int play_episode(struct ilrl_pilot *pilot, const struct ilrl_record_optio
     int shown = options->render || pilot->kind == PILOT_HUMAN;
     int crashed = 0;
     long length = 0;
-    ilrl_flappy_reset(game, ilrl_episode_seed(options->seed, e));
+    unsigned long seed = episode_seed(pilot, options->seed, e);
+    ilrl_flappy_reset(game, seed);
+    if (pilot->kind == PILOT_NETWORK)
+        ilrl_rollout_episode_start(pilot->rollout, seed);
     if (pilot->kind == PILOT_HUMAN && !wait_for_start(game, e, options->n_episodes)) {
         *quit = 1;
         return ILRL_OK;

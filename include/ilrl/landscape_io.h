@@ -5,11 +5,13 @@
  * the run's settings.  Arrays are (y, x) row-major: point (i, j) with i the x
  * index and j the y index is element j * nx + i.
  *
- * Writing is atomic: the file is written as PATH.tmp.<pid> in the same
- * directory, synced (nc_close, then fsync of the file), renamed over the
- * target and the directory is fsynced, so a kill at any instant leaves either
- * the previous file or the new one under the target name (HDF5 does not
- * journal).  Checkpoints use the same path with overwrite allowed.
+ * Writing is atomic (output_file.h): the file's size is reserved under
+ * PATH.tmp.<pid> in the same directory, the file is written there, synced
+ * (nc_close, then fsync of the file), moved over the target and the
+ * directory is fsynced, so a kill at any instant leaves either the previous
+ * file or the new one under the target name (HDF5 does not journal), and a
+ * full disk is an ordinary error before HDF5 writes a byte.  Checkpoints use
+ * the same path with overwrite allowed.
  */
 #ifndef ILRL_LANDSCAPE_IO_H
 #define ILRL_LANDSCAPE_IO_H
@@ -40,6 +42,8 @@ struct ilrl_landscape_meta {
     long rollouts;
     long rollout_steps;
     char *rollout_policy;     /* "greedy" | "sample" */
+    char *reward_scheme;      /* the demo's ("sparse" | "shaped"), replayed by
+                                 `ilrl-demo --pilot network:`; "" when absent */
 };
 
 struct ilrl_landscape {
@@ -68,8 +72,9 @@ void ilrl_landscape_free(struct ilrl_landscape *landscape);
 int ilrl_landscape_set_string(char **field, const char *value);
 
 /* Writes the whole landscape to `path` atomically (see above).  If !force and
- * `path` exists: ILRL_EOUTPUT, nothing touched.  Unwritable directory or disk
- * full: ILRL_EOUTPUT with the temporary removed and `path` untouched. */
+ * `path` exists: ILRL_EOUTPUT ("PATH exists (use --force to overwrite)"),
+ * nothing touched.  Unwritable directory or disk full: ILRL_EOUTPUT ("...
+ * (PATH not written)") with the temporary removed and `path` untouched. */
 int ilrl_landscape_write(const char *path, const struct ilrl_landscape *landscape,
                          int force);
 

@@ -1,0 +1,110 @@
+/* rollout.h -- the return a policy earns in the simulator (SPEC §11).
+ *
+ * A grid point's policy theta plays n_episodes episodes of at most max_steps
+ * frames of Flappy Bird with the demo's reward scheme, choosing argmax pi
+ * (greedy) or sampling from pi.  Episode k of grid point p (= j * nx + i) of
+ * a run seeded S uses ilrl_rollout_seed(S, p, k) for its pipes (and, when
+ * sampling, a second generator derived from the same value), so a point's
+ * result depends on nothing but (theta, S, p) -- not on the rank that
+ * computes it -- and `ilrl-demo --pilot network:FILE:I,J` replays it.
+ * Knows nothing of MPI or NetCDF; allocates only in ilrl_rollout_work_alloc.
+ */
+#ifndef ILRL_ROLLOUT_H
+#define ILRL_ROLLOUT_H
+
+#include <stddef.h>
+
+#include "ilrl/flappy.h"
+#include "ilrl/mlp.h"
+
+enum ilrl_rollout_policy { ILRL_ROLLOUT_GREEDY = 0, ILRL_ROLLOUT_SAMPLE = 1 };
+
+struct ilrl_rollout_options {
+    size_t n_episodes;                /* >= 1 (--rollouts, default 8) */
+    long max_steps;                   /* >= 1 (--rollout-steps, default 1000) */
+    enum ilrl_reward_scheme scheme;   /* the demo's reward scheme */
+    double gamma;                     /* discount for the returns */
+    enum ilrl_rollout_policy policy;
+};
+
+struct ilrl_rollout_stats {
+    double return_mean;   /* discounted return per episode, mean over episodes */
+    double return_std;    /* population std over episodes */
+    double score_mean;    /* pipes passed */
+    double length_mean;   /* frames played */
+    long total_steps;     /* frames played over all episodes (cost) */
+};
+
+/* The seed of episode `episode` of grid point `point` in a run seeded
+ * `run_seed` (documented formula in rollout.c; pinned by tests). */
+unsigned long ilrl_rollout_seed(unsigned long run_seed, size_t point, size_t episode);
+
+/* "greedy" / "sample" <-> enum; parse returns ILRL_OK or ILRL_EUSAGE. */
+int ilrl_rollout_policy_parse(const char *name, enum ilrl_rollout_policy *policy);
+const char *ilrl_rollout_policy_name(enum ilrl_rollout_policy policy);
+
+/* Workspace: a game, a sampling generator, forward-pass scratch.  The
+ * network must map 12 features to 2 actions.  NULL (error recorded) if not,
+ * or on out of memory. */
+struct ilrl_rollout_work;
+struct ilrl_rollout_work *ilrl_rollout_work_alloc(const struct ilrl_mlp *mlp,
+                                                  enum ilrl_reward_scheme scheme);
+void ilrl_rollout_work_free(struct ilrl_rollout_work *work);
+
+/* Plays the episodes of one grid point and fills *stats.  No allocation.
+ * The game's rewards follow options->scheme (whatever the work was
+ * allocated with).  If poll is not NULL it is called between episodes; a
+ * nonzero return stops and the function returns nonzero (ILRL_EINTERRUPTED,
+ * stats undefined).  ILRL_EUSAGE when n_episodes or max_steps is < 1. */
+int ilrl_rollout_point(const struct ilrl_mlp *mlp, const double *theta,
+                       const struct ilrl_rollout_options *options,
+                       unsigned long run_seed, size_t point,
+                       struct ilrl_rollout_work *work,
+                       struct ilrl_rollout_stats *stats,
+                       int (*poll)(void *), void *poll_ctx);
+
+/* ---- pieces shared with the network pilot (pilot.c) -------------------------
+ * `ilrl-demo --pilot network:...` plays its own game through the recorder, so
+ * it needs the per-episode sampler and the action choice of ilrl_rollout_point
+ * -- these, not copies of them. */
+
+/* Prepares `work` for an episode seeded `seed` (= ilrl_rollout_seed(...)):
+ * the work's game starts with that seed's pipes and the sampling generator is
+ * set from a value derived from the seed (formula in rollout.c), so the
+ * actions sampled never share a stream with the pipes.  A caller playing a
+ * game of its own uses only the sampler; the work's game is then unused. */
+void ilrl_rollout_episode_start(struct ilrl_rollout_work *work, unsigned long seed);
+
+/* The policy's action (0 idle, 1 flap) in `state`: logits of the observation
+ * through ilrl_mlp_forward_one; greedy = argmax with ties to the lowest
+ * action (also when logits are NaN: idle), sample = one uniform draw from the
+ * work's sampler against the cumulative softmax.  No allocation. */
+int ilrl_rollout_act(const struct ilrl_mlp *mlp, const double *theta,
+                     enum ilrl_rollout_policy policy,
+                     const struct ilrl_flappy_state *state,
+                     struct ilrl_rollout_work *work);
+
+/* Episode statistics accumulated one episode at a time, exactly as
+ * ilrl_rollout_point does: exposed so that a recorded replay (a
+ * demonstration file) is summarised with the same arithmetic, bit for bit.
+ * Zero-initialise, add each episode, then read the stats. */
+struct ilrl_rollout_tally {
+    size_t n_episodes;
+    double return_sum;       /* for the mean: sum, then one division */
+    double return_mean_run;  /* Welford's running mean and M2, for the std */
+    double return_m2;
+    double score_sum;
+    double length_sum;
+    long total_steps;
+};
+void ilrl_rollout_tally_add(struct ilrl_rollout_tally *tally, double episode_return,
+                            int score, long length);
+void ilrl_rollout_tally_stats(const struct ilrl_rollout_tally *tally,
+                              struct ilrl_rollout_stats *stats);
+
+/* The discounted return sum_t gamma^t reward[t] of one recorded episode, with
+ * gamma^t kept as a running product -- the accumulation ilrl_rollout_point
+ * performs frame by frame. */
+double ilrl_rollout_episode_return(const double *reward, size_t n, double gamma);
+
+#endif /* ILRL_ROLLOUT_H */

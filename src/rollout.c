@@ -1,0 +1,252 @@
+/* rollout.c -- owns policy rollouts: the return a network earns in the
+ * Flappy Bird simulator at one grid point (see include/ilrl/rollout.h,
+ * SPEC §11).
+ *
+ * Seeds.  Episode k of grid point p in a run seeded S plays the pipes of
+ *
+ *     ilrl_rollout_seed(S, p, k) = low 32 bits of
+ *         mix(mix(mix(S + PHI) + (p + 1) PHI) + (k + 1) PHI)      (mod 2^64)
+ *
+ * with PHI = 0x9E3779B97F4A7C15 and mix() the splitmix64 finaliser.  Each
+ * stage is a bijection of 64-bit words and (p + 1) PHI is distinct for
+ * distinct p (PHI is odd), so for a fixed S different (p, k) differ before
+ * the truncation; gsl_rng_mt19937 uses 32 bits of its seed, so 32 are kept
+ * (on a 101 x 101 x 8 plane about one pair of episodes is expected to share
+ * a 32-bit seed, which is harmless).  When sampling, the actions come from a
+ * second mt19937 seeded with the low 32 bits of mix(seed ^ SAMPLER_SALT):
+ * a stream unrelated to the pipes' own.  Values are pinned in
+ * tests/check_rollout.c; changing the formula changes every return surface.
+ *
+ * Statistics.  The discounted return of an episode is sum_t gamma^t r_t with
+ * gamma^t as a running product; return_mean, score_mean and length_mean are
+ * sums divided once by the number of episodes; return_std is the population
+ * standard deviation from Welford's running M2 (exactly 0 when all episodes
+ * agree).  Nothing after ilrl_rollout_work_alloc() allocates: the forward
+ * pass is ilrl_mlp_forward_one() into the work's own buffers.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "ilrl/error.h"
+#include "ilrl/rollout.h"
+
+#define PHI UINT64_C(0x9E3779B97F4A7C15)
+#define SAMPLER_SALT UINT64_C(0xA0761D6478BD642F)
+#define LOW_32_BITS UINT64_C(0xFFFFFFFF)
+
+struct ilrl_rollout_work {
+    struct ilrl_flappy *game;          /* the game ilrl_rollout_point plays */
+    gsl_rng *sampler;                  /* sampled actions; reseeded per episode */
+    struct ilrl_mlp_work *mlp_work;    /* forward_one scratch */
+    double obs[ILRL_FLAPPY_N_FEATURES];
+    double logits[ILRL_FLAPPY_N_ACTIONS];
+    double log_probs[ILRL_FLAPPY_N_ACTIONS];
+};
+
+/* The splitmix64 finaliser (Steele, Lea and Flood 2014). */
+static uint64_t mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+unsigned long ilrl_rollout_seed(unsigned long run_seed, size_t point, size_t episode)
+{
+    uint64_t z = mix((uint64_t)run_seed + PHI);
+    z = mix(z + ((uint64_t)point + 1) * PHI);
+    z = mix(z + ((uint64_t)episode + 1) * PHI);
+    return (unsigned long)(z & LOW_32_BITS);
+}
+
+static unsigned long sampler_seed(unsigned long seed)
+{
+    return (unsigned long)(mix((uint64_t)seed ^ SAMPLER_SALT) & LOW_32_BITS);
+}
+
+int ilrl_rollout_policy_parse(const char *name, enum ilrl_rollout_policy *policy)
+{
+    if (name != NULL && strcmp(name, "greedy") == 0) {
+        *policy = ILRL_ROLLOUT_GREEDY;
+        return ILRL_OK;
+    }
+    if (name != NULL && strcmp(name, "sample") == 0) {
+        *policy = ILRL_ROLLOUT_SAMPLE;
+        return ILRL_OK;
+    }
+    return ilrl_error(ILRL_EUSAGE, "unknown rollout policy '%s' (expected greedy or sample)",
+                      name != NULL ? name : "(null)");
+}
+
+const char *ilrl_rollout_policy_name(enum ilrl_rollout_policy policy)
+{
+    return policy == ILRL_ROLLOUT_SAMPLE ? "sample" : "greedy";
+}
+
+/* ---- workspace ----------------------------------------------------------- */
+
+struct ilrl_rollout_work *ilrl_rollout_work_alloc(const struct ilrl_mlp *mlp,
+                                                  enum ilrl_reward_scheme scheme)
+{
+    if (mlp == NULL) {
+        ilrl_error(ILRL_EFAILED, "rollouts: no network");
+        return NULL;
+    }
+    size_t n_in = mlp->sizes[0], n_out = mlp->sizes[mlp->n_layers];
+    if (n_in != ILRL_FLAPPY_N_FEATURES || n_out != ILRL_FLAPPY_N_ACTIONS) {
+        ilrl_error(ILRL_EINPUT, "rollouts need a Flappy Bird network of %d inputs and "
+                   "%d outputs, but the network maps %zu inputs to %zu outputs",
+                   ILRL_FLAPPY_N_FEATURES, ILRL_FLAPPY_N_ACTIONS, n_in, n_out);
+        return NULL;
+    }
+    struct ilrl_rollout_work *work = calloc(1, sizeof *work);
+    if (work == NULL)
+        goto out_of_memory;
+    work->game = ilrl_flappy_alloc(scheme);
+    work->sampler = gsl_rng_alloc(gsl_rng_mt19937);
+    work->mlp_work = ilrl_mlp_work_alloc(mlp, 1);
+    if (work->game == NULL || work->sampler == NULL || work->mlp_work == NULL)
+        goto out_of_memory;
+    return work;
+
+out_of_memory:
+    ilrl_rollout_work_free(work);
+    ilrl_error(ILRL_EFAILED, "out of memory for the rollout workspace");
+    return NULL;
+}
+
+void ilrl_rollout_work_free(struct ilrl_rollout_work *work)
+{
+    if (work == NULL)
+        return;
+    ilrl_flappy_free(work->game);
+    gsl_rng_free(work->sampler);
+    ilrl_mlp_work_free(work->mlp_work);
+    free(work);
+}
+
+/* ---- one episode ---------------------------------------------------------- */
+
+void ilrl_rollout_episode_start(struct ilrl_rollout_work *work, unsigned long seed)
+{
+    ilrl_flappy_reset(work->game, seed);
+    gsl_rng_set(work->sampler, sampler_seed(seed));
+}
+
+/* Greedy: the first maximal logit (strict >), so ties and NaN go to idle. */
+static int argmax(const double *logits, size_t k)
+{
+    size_t best = 0;
+    for (size_t a = 1; a < k; a++)
+        if (logits[a] > logits[best])
+            best = a;
+    return (int)best;
+}
+
+/* Sampled: one uniform u in [0, 1) against the cumulative probabilities; the
+ * last action takes whatever rounding leaves over. */
+static int sample(const double *logits, size_t k, double *log_probs, gsl_rng *sampler)
+{
+    double u = gsl_rng_uniform(sampler), cumulative = 0.0;
+    ilrl_log_softmax(logits, k, log_probs);
+    for (size_t a = 0; a + 1 < k; a++) {
+        cumulative += exp(log_probs[a]);
+        if (u < cumulative)
+            return (int)a;
+    }
+    return (int)(k - 1);
+}
+
+int ilrl_rollout_act(const struct ilrl_mlp *mlp, const double *theta,
+                     enum ilrl_rollout_policy policy,
+                     const struct ilrl_flappy_state *state,
+                     struct ilrl_rollout_work *work)
+{
+    ilrl_flappy_observe(state, work->obs);
+    ilrl_mlp_forward_one(mlp, theta, work->obs, work->logits, work->mlp_work);
+    if (policy == ILRL_ROLLOUT_SAMPLE)
+        return sample(work->logits, ILRL_FLAPPY_N_ACTIONS, work->log_probs, work->sampler);
+    return argmax(work->logits, ILRL_FLAPPY_N_ACTIONS);
+}
+
+/* The one discounting step: return += discount * reward; discount *= gamma. */
+static void discount_add(double *episode_return, double *discount, double reward,
+                         double gamma)
+{
+    *episode_return += *discount * reward;
+    *discount *= gamma;
+}
+
+double ilrl_rollout_episode_return(const double *reward, size_t n, double gamma)
+{
+    double episode_return = 0.0, discount = 1.0;
+    for (size_t t = 0; t < n; t++)
+        discount_add(&episode_return, &discount, reward[t], gamma);
+    return episode_return;
+}
+
+/* ---- statistics ------------------------------------------------------------ */
+
+void ilrl_rollout_tally_add(struct ilrl_rollout_tally *tally, double episode_return,
+                            int score, long length)
+{
+    tally->n_episodes++;
+    tally->return_sum += episode_return;
+    double delta = episode_return - tally->return_mean_run;
+    tally->return_mean_run += delta / (double)tally->n_episodes;
+    tally->return_m2 += delta * (episode_return - tally->return_mean_run);
+    tally->score_sum += score;
+    tally->length_sum += (double)length;
+    tally->total_steps += length;
+}
+
+void ilrl_rollout_tally_stats(const struct ilrl_rollout_tally *tally,
+                              struct ilrl_rollout_stats *stats)
+{
+    double n = tally->n_episodes > 0 ? (double)tally->n_episodes : NAN;
+    stats->return_mean = tally->return_sum / n;
+    stats->return_std = sqrt(tally->return_m2 / n);
+    stats->score_mean = tally->score_sum / n;
+    stats->length_mean = tally->length_sum / n;
+    stats->total_steps = tally->total_steps;
+}
+
+/* ---- one grid point ---------------------------------------------------------- */
+
+int ilrl_rollout_point(const struct ilrl_mlp *mlp, const double *theta,
+                       const struct ilrl_rollout_options *options,
+                       unsigned long run_seed, size_t point,
+                       struct ilrl_rollout_work *work,
+                       struct ilrl_rollout_stats *stats,
+                       int (*poll)(void *), void *poll_ctx)
+{
+    struct ilrl_rollout_tally tally = {0};
+    if (options->n_episodes < 1 || options->max_steps < 1)
+        return ilrl_error(ILRL_EUSAGE, "rollouts: need at least one episode of at least "
+                          "one step (got %zu episodes of %ld steps)",
+                          options->n_episodes, options->max_steps);
+    work->game->scheme = options->scheme;
+    for (size_t k = 0; k < options->n_episodes; k++) {
+        if (k > 0 && poll != NULL && poll(poll_ctx))
+            return ILRL_EINTERRUPTED;
+        ilrl_rollout_episode_start(work, ilrl_rollout_seed(run_seed, point, k));
+        double episode_return = 0.0, discount = 1.0, reward;
+        int crashed = 0;
+        while (!crashed && work->game->state.steps < options->max_steps) {
+            int action = ilrl_rollout_act(mlp, theta, options->policy,
+                                          &work->game->state, work);
+            crashed = ilrl_flappy_step(work->game, action, &reward);
+            discount_add(&episode_return, &discount, reward, options->gamma);
+        }
+        ilrl_rollout_tally_add(&tally, episode_return, work->game->state.score,
+                               work->game->state.steps);
+    }
+    ilrl_rollout_tally_stats(&tally, stats);
+    return ILRL_OK;
+}
