@@ -43,6 +43,12 @@ static const char usage_text[] =
     "  --nx N, --ny N        grid points along x and y (default 101 each)\n"
     "  --x-range MIN:MAX     x window (default -10:10 for weights planes, -1:1 otherwise)\n"
     "  --y-range MIN:MAX     y window (same defaults)\n"
+    "Return surface (SPEC §11; Flappy Bird demos only):\n"
+    "  --objective O         losses (default) or return: also play every point's\n"
+    "                        policy in the simulator and record its return\n"
+    "  --rollouts E          episodes per point (default 8)\n"
+    "  --rollout-steps M     frames per episode at most (default 1000)\n"
+    "  --rollout-policy P    greedy (argmax, default) or sample\n"
     "Run:\n"
     "  --out FILE            output file (default landscape.nc)\n"
     "  --tile NX[xNY]        tile size in points (default 16x16)\n"
@@ -58,7 +64,8 @@ static const char usage_text[] =
 enum {
     OPT_DEMO = 256, OPT_LAYERS, OPT_ACTIVATION, OPT_SEED, OPT_RL_WEIGHT, OPT_GAMMA,
     OPT_PLANE, OPT_NX, OPT_NY, OPT_X_RANGE, OPT_Y_RANGE, OPT_OUT, OPT_TILE,
-    OPT_CHECKPOINT, OPT_RESUME, OPT_FORCE, OPT_QUIET, OPT_HELP, OPT_VERSION
+    OPT_CHECKPOINT, OPT_RESUME, OPT_FORCE, OPT_QUIET, OPT_HELP, OPT_VERSION,
+    OPT_OBJECTIVE, OPT_ROLLOUTS, OPT_ROLLOUT_STEPS, OPT_ROLLOUT_POLICY
 };
 
 static const struct option long_options[] = {
@@ -79,6 +86,10 @@ static const struct option long_options[] = {
     {"resume", no_argument, NULL, OPT_RESUME},
     {"force", no_argument, NULL, OPT_FORCE},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"objective", required_argument, NULL, OPT_OBJECTIVE},
+    {"rollouts", required_argument, NULL, OPT_ROLLOUTS},
+    {"rollout-steps", required_argument, NULL, OPT_ROLLOUT_STEPS},
+    {"rollout-policy", required_argument, NULL, OPT_ROLLOUT_POLICY},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -182,6 +193,7 @@ static int parse_options(int argc, char **argv, struct ilrl_landscape_options *o
         .out_path = "landscape.nc", .activation = ILRL_ACTIVATION_TANH, .seed = 1,
         .rl_weight = {ILRL_RL_WEIGHT_RETURN, 0.0}, .gamma = 0.99, .nx = 101, .ny = 101,
         .tile_nx = 16, .tile_ny = 16, .checkpoint_seconds = 30.0,
+        .rollouts = 8, .rollout_steps = 1000, .rollout_policy = ILRL_ROLLOUT_GREEDY,
     };
     opterr = 0;
     while (status == ILRL_OK
@@ -227,6 +239,23 @@ static int parse_options(int argc, char **argv, struct ilrl_landscape_options *o
         case OPT_TILE: status = parse_tile(optarg, &options->tile_nx, &options->tile_ny); break;
         case OPT_CHECKPOINT:
             status = parse_double("--checkpoint", optarg, 1e-3, 1e9, &options->checkpoint_seconds);
+            break;
+        case OPT_OBJECTIVE:
+            if (strcmp(optarg, "losses") == 0 || strcmp(optarg, "return") == 0)
+                options->objective_return = strcmp(optarg, "return") == 0;
+            else
+                status = ilrl_error(ILRL_EUSAGE, "--objective: '%s' is not losses or return", optarg);
+            break;
+        case OPT_ROLLOUTS: status = parse_size("--rollouts", optarg, 1000000, &options->rollouts); break;
+        case OPT_ROLLOUT_STEPS: {
+            size_t steps = 0;
+            status = parse_size("--rollout-steps", optarg, 100000000, &steps);
+            options->rollout_steps = (long)steps;
+            break;
+        }
+        case OPT_ROLLOUT_POLICY:
+            if (ilrl_rollout_policy_parse(optarg, &options->rollout_policy) != ILRL_OK)
+                status = ilrl_error(ILRL_EUSAGE, "--rollout-policy: '%s' is not greedy or sample", optarg);
             break;
         case OPT_RESUME: options->resume = 1; break;
         case OPT_FORCE: options->force = 1; break;

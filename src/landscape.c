@@ -23,9 +23,13 @@
 #include "ilrl/pilot.h"
 #include "ilrl/plane.h"
 #include "ilrl/progress.h"
+#include "ilrl/rollout.h"
 #include "ilrl/schedule.h"
 
-#define N_VALUES 2              /* per point: L_IL, L_RL */
+/* Doubles per point in a finished tile: L_IL, L_RL, then with --objective
+ * return: return_mean, return_std, score_mean, length_mean. */
+#define N_LOSS_VALUES 2
+#define N_RETURN_VALUES 6
 #define DEFAULT_HIDDEN 64       /* D,64,64,K */
 
 /* ---- signals ----------------------------------------------------------------- */
@@ -67,6 +71,9 @@ static int stop_requested(void *ctx)
 struct problem_shape {
     uint64_t n_steps, n_features, n_sizes, n_params, nx, ny;
     int32_t activation;
+    int32_t objective_return;    /* 1: rollouts at every point (SPEC §11) */
+    uint64_t run_seed;           /* rollout seeds derive from it */
+    struct ilrl_rollout_options rollout;
 };
 
 struct problem {
@@ -80,8 +87,14 @@ struct problem {
     struct ilrl_mlp *mlp;
     struct ilrl_loss_data data;
     struct ilrl_loss_work *work;
+    struct ilrl_rollout_work *rollout_work;  /* objective return only */
     double *theta;            /* scratch: theta at the current point */
 };
+
+static size_t values_per_point(const struct problem *problem)
+{
+    return problem->shape.objective_return ? N_RETURN_VALUES : N_LOSS_VALUES;
+}
 
 static void problem_free(struct problem *problem)
 {
@@ -97,6 +110,7 @@ static void problem_free(struct problem *problem)
     free(problem->theta);
     ilrl_mlp_free(problem->mlp);
     ilrl_loss_work_free(problem->work);
+    ilrl_rollout_work_free(problem->rollout_work);
     memset(problem, 0, sizeof *problem);
 }
 
@@ -152,6 +166,11 @@ static int problem_prepare(struct problem *problem)
     if (problem->work == NULL)
         return ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the loss workspace",
                           ilrl_schedule_rank());
+    if (s->objective_return && problem->rollout_work == NULL) {
+        problem->rollout_work = ilrl_rollout_work_alloc(problem->mlp, s->rollout.scheme);
+        if (problem->rollout_work == NULL)
+            return ILRL_EINPUT;   /* message recorded: the network cannot play */
+    }
     return ILRL_OK;
 }
 
@@ -322,6 +341,12 @@ static int check_resume_settings(const char *path, const struct ilrl_landscape *
     if (a->n_layer_sizes != b->n_layer_sizes
         || memcmp(a->layer_sizes, b->layer_sizes, a->n_layer_sizes * sizeof *a->layer_sizes) != 0)
         return ilrl_error(ILRL_EUSAGE, "--resume: %s was made with other --layers", path);
+    if (strcmp(b->objective, "return") == 0
+        && (a->rollouts != b->rollouts || a->rollout_steps != b->rollout_steps
+            || strcmp(a->rollout_policy, b->rollout_policy) != 0))
+        return ilrl_error(ILRL_EUSAGE, "--resume: %s was made with --rollouts %ld --rollout-steps %ld --rollout-policy %s, this run asks for %ld, %ld, %s",
+                          path, a->rollouts, a->rollout_steps, a->rollout_policy,
+                          b->rollouts, b->rollout_steps, b->rollout_policy);
     if (a->init_seed != b->init_seed)
         return ilrl_error(ILRL_EUSAGE, "--resume: %s was made with --seed %ld, this run asks for %ld",
                           path, a->init_seed, b->init_seed);
@@ -395,7 +420,16 @@ static int set_meta(struct run *run, const struct ilrl_demo *demo, const char *o
     status |= ilrl_landscape_set_string(&meta->demo_file, origin);
     demo_checksum(demo, checksum, sizeof checksum);
     status |= ilrl_landscape_set_string(&meta->demo_checksum, checksum);
-    status |= ilrl_landscape_set_string(&meta->objective, "losses");
+    status |= ilrl_landscape_set_string(&meta->objective,
+                                        options->objective_return ? "return" : "losses");
+    if (options->objective_return) {
+        meta->rollouts = (long)options->rollouts;
+        meta->rollout_steps = options->rollout_steps;
+        status |= ilrl_landscape_set_string(&meta->rollout_policy,
+                                            ilrl_rollout_policy_name(options->rollout_policy));
+        status |= ilrl_landscape_set_string(&meta->reward_scheme,
+                                            ilrl_reward_scheme_name(problem->shape.rollout.scheme));
+    }
     return status == ILRL_OK ? ILRL_OK : ilrl_error(ILRL_EFAILED, "out of memory");
 }
 
@@ -409,6 +443,12 @@ static int adopt_checkpoint(struct run *run, struct ilrl_landscape *saved)
     memcpy(landscape->il_loss, saved->il_loss, n_points * sizeof *landscape->il_loss);
     memcpy(landscape->rl_loss, saved->rl_loss, n_points * sizeof *landscape->rl_loss);
     memcpy(landscape->computed, saved->computed, n_points);
+    if (landscape->return_mean != NULL) {
+        memcpy(landscape->return_mean, saved->return_mean, n_points * sizeof(double));
+        memcpy(landscape->return_std, saved->return_std, n_points * sizeof(double));
+        memcpy(landscape->score_mean, saved->score_mean, n_points * sizeof(double));
+        memcpy(landscape->length_mean, saved->length_mean, n_points * sizeof(double));
+    }
     for (size_t t = 0; t < run->tiling.n_tiles; t++) {
         struct ilrl_tile tile;
         int complete = 1;
@@ -431,9 +471,26 @@ static int adopt_checkpoint(struct run *run, struct ilrl_landscape *saved)
                 size_t p = (tile.y0 + j) * landscape->nx + tile.x0 + i;
                 landscape->computed[p] = 0;
                 landscape->il_loss[p] = landscape->rl_loss[p] = NAN;
+                if (landscape->return_mean != NULL)
+                    landscape->return_mean[p] = landscape->return_std[p] =
+                        landscape->score_mean[p] = landscape->length_mean[p] = NAN;
             }
     }
     return (int)done_tiles;
+}
+
+/* --objective return replays the demo's game: only our simulator's demos,
+ * with a reward scheme it knows. */
+static int rollout_scheme(const struct ilrl_demo *demo, const char *origin,
+                          enum ilrl_reward_scheme *scheme)
+{
+    if (strcmp(demo->env, "flappy-bird") != 0)
+        return ilrl_error(ILRL_EINPUT, "%s: --objective return needs a Flappy Bird demonstration (env = \"flappy-bird\"), this one has env = \"%s\"",
+                          origin, demo->env);
+    if (ilrl_reward_scheme_parse(demo->reward_scheme, scheme) != ILRL_OK)
+        return ilrl_error(ILRL_EINPUT, "%s: reward_scheme \"%s\" is not sparse or shaped: --objective return cannot replay it",
+                          origin, demo->reward_scheme);
+    return ILRL_OK;
 }
 
 static int setup_rank0(struct run *run)
@@ -473,7 +530,13 @@ static int setup_rank0(struct run *run)
         .n_steps = demo->n_steps, .n_features = demo->n_features, .n_sizes = n_sizes,
         .n_params = problem->mlp->n_params, .nx = options->nx, .ny = options->ny,
         .activation = (int32_t)options->activation,
+        .objective_return = options->objective_return, .run_seed = options->seed,
+        .rollout = {.n_episodes = options->rollouts, .max_steps = options->rollout_steps,
+                    .gamma = options->gamma, .policy = options->rollout_policy},
     };
+    if (options->objective_return
+        && (status = rollout_scheme(demo, origin, &problem->shape.rollout.scheme)) != ILRL_OK)
+        goto done;
     problem->sizes = sizes;
     sizes = NULL;
     if ((status = problem_alloc_arrays(problem)) != ILRL_OK)
@@ -503,7 +566,8 @@ static int setup_rank0(struct run *run)
     run->n_samples = demo->n_steps;
 
     ilrl_tiling_init(&run->tiling, options->nx, options->ny, options->tile_nx, options->tile_ny);
-    run->landscape = ilrl_landscape_alloc(options->nx, options->ny, problem->mlp->n_params, 0);
+    run->landscape = ilrl_landscape_alloc(options->nx, options->ny, problem->mlp->n_params,
+                                          options->objective_return);
     run->tile_done = calloc(run->tiling.n_tiles, 1);
     if (run->landscape == NULL || run->tile_done == NULL) {
         status = ilrl_error(ILRL_EFAILED, "out of memory for a %zu x %zu grid", options->nx, options->ny);
@@ -541,22 +605,54 @@ done:
 
 /* ---- computing and storing tiles -------------------------------------------------- */
 
+/* Losses of one row of a tile (points x0 .. x0 + n - 1 at y index j). */
+static void row_losses(struct problem *problem, size_t x0, size_t n, size_t j,
+                       double *values, size_t stride)
+{
+    for (size_t i = 0; i < n; i++) {
+        double *point = values + i * stride;
+        ilrl_plane_point(problem->shape.n_params, problem->theta0, problem->direction_x,
+                         problem->direction_y, problem->x[x0 + i], problem->y[j],
+                         problem->theta);
+        ilrl_loss_eval(problem->mlp, problem->theta, &problem->data, problem->work,
+                       &point[0], &point[1], NULL, NULL);
+    }
+}
+
+/* Rollouts of one point (SPEC §11); values[2..5] receive the statistics. */
+static int point_return(struct problem *problem, size_t i, size_t j, double *values,
+                        const struct ilrl_tile_hooks *hooks)
+{
+    struct ilrl_rollout_stats stats;
+    ilrl_plane_point(problem->shape.n_params, problem->theta0, problem->direction_x,
+                     problem->direction_y, problem->x[i], problem->y[j], problem->theta);
+    if (ilrl_rollout_point(problem->mlp, problem->theta, &problem->shape.rollout,
+                           (unsigned long)problem->shape.run_seed, j * problem->shape.nx + i,
+                           problem->rollout_work, &stats, hooks->poll, hooks->poll_ctx) != 0)
+        return ILRL_EINTERRUPTED;
+    values[2] = stats.return_mean;
+    values[3] = stats.return_std;
+    values[4] = stats.score_mean;
+    values[5] = stats.length_mean;
+    return ILRL_OK;
+}
+
 static int compute_tile(void *ctx, const struct ilrl_tile *tile, double *values,
                         const struct ilrl_tile_hooks *hooks)
 {
     struct problem *problem = ctx;
-    size_t n_params = problem->shape.n_params;
-    for (size_t j = 0; j < tile->ny; j++)
-        for (size_t i = 0; i < tile->nx; i++) {
-            if (hooks->poll(hooks->poll_ctx))
+    size_t stride = values_per_point(problem);
+    for (size_t j = 0; j < tile->ny; j++) {
+        double *row = values + j * tile->nx * stride;
+        if (hooks->poll(hooks->poll_ctx))
+            return ILRL_EINTERRUPTED;
+        row_losses(problem, tile->x0, tile->nx, tile->y0 + j, row, stride);
+        if (!problem->shape.objective_return)
+            continue;
+        for (size_t i = 0; i < tile->nx; i++)
+            if (point_return(problem, tile->x0 + i, tile->y0 + j, row + i * stride, hooks) != ILRL_OK)
                 return ILRL_EINTERRUPTED;
-            double *point = values + (j * tile->nx + i) * N_VALUES;
-            ilrl_plane_point(n_params, problem->theta0, problem->direction_x,
-                             problem->direction_y, problem->x[tile->x0 + i],
-                             problem->y[tile->y0 + j], problem->theta);
-            ilrl_loss_eval(problem->mlp, problem->theta, &problem->data, problem->work,
-                           &point[0], &point[1], NULL, NULL);
-        }
+    }
     return ILRL_OK;
 }
 
@@ -577,12 +673,19 @@ static int store_tile(void *ctx, const struct ilrl_tile *tile, const double *val
 {
     struct run *run = ((struct run_context *)ctx)->run;
     struct ilrl_landscape *landscape = run->landscape;
+    size_t stride = values_per_point(&run->problem);
     for (size_t j = 0; j < tile->ny; j++)
         for (size_t i = 0; i < tile->nx; i++) {
             size_t p = (tile->y0 + j) * landscape->nx + tile->x0 + i;
-            const double *point = values + (j * tile->nx + i) * N_VALUES;
+            const double *point = values + (j * tile->nx + i) * stride;
             landscape->il_loss[p] = point[0];
             landscape->rl_loss[p] = point[1];
+            if (landscape->return_mean != NULL) {
+                landscape->return_mean[p] = point[2];
+                landscape->return_std[p] = point[3];
+                landscape->score_mean[p] = point[4];
+                landscape->length_mean[p] = point[5];
+            }
             landscape->computed[p] = 1;
         }
     run->new_tiles++;
@@ -683,7 +786,7 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
         status = broadcast_problem(&run.problem);
     if (status == ILRL_OK) {
         struct ilrl_schedule_job job = {
-            .n_values = N_VALUES, .compute = compute_for_context, .store = store_tile,
+            .n_values = values_per_point(&run.problem), .compute = compute_for_context, .store = store_tile,
             .stop_requested = stop_requested, .ctx = &context, .busy_seconds = busy,
         };
         ilrl_tiling_init(&job.tiling, options->nx, options->ny, options->tile_nx, options->tile_ny);

@@ -25,6 +25,7 @@
 
 #include "ilrl/loss.h"
 #include "ilrl/mlp.h"
+#include "ilrl/rollout.h"
 
 struct ilrl_landscape_options {
     const char *demo_path;        /* NULL: the built-in poor session */
@@ -42,6 +43,11 @@ struct ilrl_landscape_options {
     size_t tile_nx, tile_ny;      /* >= 1 */
     double checkpoint_seconds;    /* > 0 */
     int resume, force, quiet;
+    /* --objective return (SPEC §11): rollouts at every point. */
+    int objective_return;
+    size_t rollouts;              /* episodes per point, >= 1 (default 8) */
+    long rollout_steps;           /* >= 1 (default 1000) */
+    enum ilrl_rollout_policy rollout_policy;
     const char *command_line;     /* for the history attribute */
 };
 
