@@ -10,7 +10,8 @@
  *       random rows with zero biases; normalised, orthogonal gradient
  *       directions with d_x parallel to grad L_IL) and gradient_cosine.
  *   landscape_probe same A.nc B.nc
- *       il_loss, rl_loss and computed are byte-identical.
+ *       il_loss, rl_loss and computed (and the return surface, when there
+ *       is one) are byte-identical.
  * Prints one line per failure and exits 1, else 0.
  */
 #include "config.h"
@@ -195,6 +196,15 @@ static int same(const char *path_a, const char *path_b)
             fail("%s: rl_loss differs (%g, %g)", "same", 0, 0);
         if (memcmp(a->computed, b->computed, n) != 0)
             fail("%s: computed differs (%g, %g)", "same", 0, 0);
+        if ((a->return_mean == NULL) != (b->return_mean == NULL))
+            fail("%s: only one file has a return surface (%g, %g)", "same", 0, 0);
+        else if (a->return_mean != NULL) {
+            const double *arrays_a[4] = {a->return_mean, a->return_std, a->score_mean, a->length_mean};
+            const double *arrays_b[4] = {b->return_mean, b->return_std, b->score_mean, b->length_mean};
+            for (int k = 0; k < 4; k++)
+                if (memcmp(arrays_a[k], arrays_b[k], n * sizeof(double)) != 0)
+                    fail("%s: return variable %g differs (%g)", "same", k, 0);
+        }
     }
     ilrl_landscape_free(a);
     ilrl_landscape_free(b);
