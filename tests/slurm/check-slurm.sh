@@ -206,7 +206,7 @@ states=$(wait_job "$array" 300)
 states=$(wait_job "$gather" 300)
 [ "$states" = "COMPLETED " ] || fail "gather job $gather ended $states"
 [ "$(sed 1d sweep/sweep.csv | wc -l)" -eq 3 ] || fail "sweep.csv: expected 3 rows: $(cat sweep/sweep.csv)"
-head -n 1 sweep/sweep.csv | grep -q '^label,pilot,eps,episodes,mean_score,pearson,spearman$' \
+head -n 1 sweep/sweep.csv | grep -q '^label,pilot,eps,episodes,mean_score,mean_return,pearson,spearman$' \
     || fail "sweep.csv header: $(head -n 1 sweep/sweep.csv)"
 grep -q '^poor,poor,' sweep/sweep.csv && grep -q '^eps-0.05,noisy:0.05,0.05,' sweep/sweep.csv \
     || fail "sweep.csv rows: $(cat sweep/sweep.csv)"
