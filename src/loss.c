@@ -4,10 +4,11 @@
  * The landscape engine calls ilrl_loss_eval() at every grid point (10^4 to
  * 10^6 times per run), almost always without gradients, so that path is
  * built for speed: samples go through the network in blocks of LOSS_BLOCK
- * rows (three dgemm calls per block for 12,64,64,2), and one fused loop per
- * row forms the log-sum-exp and adds both losses' terms -- the log-softmax
- * vector is never stored.  With gradients, the same loop also writes
- * dL/dlogits for each loss and ilrl_mlp_backward() accumulates dL/dtheta.
+ * rows (three dgemm calls per block for 12,64,64,2), then
+ * ilrl_loss_accumulate() -- shared with the plane evaluator -- forms each
+ * sample's log-probability with the SIMD exp/log of vecmath.h and adds both
+ * losses' terms.  With gradients, dL/dlogits follows from the stored
+ * log-probabilities and ilrl_mlp_backward() accumulates dL/dtheta.
  *
  * Determinism: the block size is a constant, never derived from the caller,
  * the blocks run in sample order and every sum runs in a fixed order, so a
@@ -23,12 +24,13 @@
 
 #include "ilrl/error.h"
 #include "ilrl/loss.h"
+#include "ilrl/vecmath.h"
 
 /* Samples per dgemm block.  Changing it changes results in the last bits.
  * 256 rows keep a 64-wide hidden layer at 128 KiB, inside L2, for any N;
  * on 12,64,64,2 with N = 2000, blocks of 64 ... 2000 rows ran equally fast
- * within noise (~1e6 samples/s, where exp() in tanh takes half the time). */
-#define LOSS_BLOCK 256
+ * within noise (~1e6 samples/s with libm's exp(), ~2.2e6 with vecmath.h). */
+#define LOSS_BLOCK ILRL_LOSS_BLOCK
 
 /* AWR weights are clipped here (SPEC §5). */
 #define AWR_WEIGHT_MAX 20.0
@@ -40,6 +42,7 @@ struct ilrl_loss_work {
     struct ilrl_mlp_work *network; /* activations of one block */
     double *d_il;                  /* block x K: dL_IL / dlogits (times N) */
     double *d_rl;                  /* block x K: dL_RL / dlogits (times N) */
+    double *log_prob;              /* block: l_t of each sample */
 };
 
 /* ---- RL weights ------------------------------------------------------------ */
@@ -182,7 +185,9 @@ struct ilrl_loss_work *ilrl_loss_work_alloc(const struct ilrl_mlp *mlp,
     work->network = ilrl_mlp_work_alloc(mlp, work->block);
     work->d_il = malloc(work->block * work->n_actions * sizeof *work->d_il);
     work->d_rl = malloc(work->block * work->n_actions * sizeof *work->d_rl);
-    if (work->network == NULL || work->d_il == NULL || work->d_rl == NULL)
+    work->log_prob = malloc(work->block * sizeof *work->log_prob);
+    if (work->network == NULL || work->d_il == NULL || work->d_rl == NULL
+        || work->log_prob == NULL)
         goto out_of_memory;
     return work;
 
@@ -199,7 +204,69 @@ void ilrl_loss_work_free(struct ilrl_loss_work *work)
     ilrl_mlp_work_free(work->network);
     free(work->d_il);
     free(work->d_rl);
+    free(work->log_prob);
     free(work);
+}
+
+/* One sample's log-probability of its action, log softmax(z)[a]: the max
+ * is taken first so that exp() sees only arguments <= 0.  For K = 2 the
+ * max's term is exp(0) = 1 exactly, so the sum is 1 + exp(min - max): one
+ * exp and one log per sample, and selects instead of indexed loads. */
+ILRL_KERNEL double log_prob_two(const double *z, int action)
+{
+    double z0 = z[0], z1 = z[1];
+    double max = z1 > z0 ? z1 : z0;
+    double min = z1 > z0 ? z0 : z1;
+    double chosen = action == 0 ? z0 : z1;
+    return (chosen - max) - ilrl_log_kernel(1.0 + ilrl_exp_kernel(min - max));
+}
+
+ILRL_KERNEL double log_prob_any(const double *z, size_t K, int action)
+{
+    double max = z[0];
+    for (size_t a = 1; a < K; a++)
+        max = z[a] > max ? z[a] : max;
+    double sum = 0.0;
+    for (size_t a = 0; a < K; a++)
+        sum += ilrl_exp_kernel(z[a] - max);
+    return (z[action] - max) - ilrl_log_kernel(sum);   /* log: sum in [1, K] */
+}
+
+ILRL_VECTOR_CLONES
+void ilrl_loss_accumulate(const double *logits, size_t n, size_t n_actions,
+                          const int *action, const double *weight,
+                          double *log_prob, double *il_sum, double *rl_sum)
+{
+    enum { LANES = ILRL_VECTOR_LANES };
+    const size_t K = n_actions;
+    /* Two simple loops the vectoriser takes whole: log-probabilities, then
+     * LANES interleaved partial sums. */
+    if (K == 2)
+        for (size_t i = 0; i < n; i++)
+            log_prob[i] = log_prob_two(logits + 2 * i, action[i]);
+    else
+        for (size_t i = 0; i < n; i++)
+            log_prob[i] = log_prob_any(logits + i * K, K, action[i]);
+
+    double il_lane[LANES] = {0.0}, rl_lane[LANES] = {0.0};
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (size_t j = 0; j < LANES; j++) {
+            il_lane[j] += log_prob[i + j];
+            rl_lane[j] += weight[i + j] * log_prob[i + j];
+        }
+    for (size_t j = 0; i < n; i++, j++) {
+        il_lane[j] += log_prob[i];
+        rl_lane[j] += weight[i] * log_prob[i];
+    }
+    /* Fixed pairwise tree over the lanes. */
+    for (size_t width = LANES / 2; width >= 1; width /= 2)
+        for (size_t j = 0; j < width; j++) {
+            il_lane[j] += il_lane[j + width];
+            rl_lane[j] += rl_lane[j + width];
+        }
+    *il_sum += il_lane[0];
+    *rl_sum += rl_lane[0];
 }
 
 void ilrl_loss_eval(const struct ilrl_mlp *mlp, const double *theta,
@@ -225,28 +292,18 @@ void ilrl_loss_eval(const struct ilrl_mlp *mlp, const double *theta,
         const double *weight = data->weight + start;
         const double *logits = ilrl_mlp_forward(mlp, theta, x, n, work->network);
 
-        for (size_t i = 0; i < n; i++) {
+        ilrl_loss_accumulate(logits, n, K, action, weight, work->log_prob,
+                             &il_sum, &rl_sum);
+        for (size_t i = 0; want_gradient && i < n; i++) {
+            /* N dL/dz_a = w (softmax_a - [a = a_t]); 1/N comes at the end. */
             const double *z = logits + i * K;
-            double max = z[0];
-            for (size_t a = 1; a < K; a++)
-                if (z[a] > max)
-                    max = z[a];
-            double sum = 0.0;
-            for (size_t a = 0; a < K; a++)
-                sum += exp(z[a] - max);
-            double log_sum = log(sum);
-            double log_prob = (z[action[i]] - max) - log_sum;
-            il_sum += log_prob;
-            rl_sum += weight[i] * log_prob;
-            if (want_gradient) {
-                /* N dL/dz_a = w (softmax_a - [a = a_t]); 1/N comes at the end. */
-                double *d_il = work->d_il + i * K, *d_rl = work->d_rl + i * K;
-                for (size_t a = 0; a < K; a++) {
-                    double d = exp((z[a] - max) - log_sum)
-                               - ((int)a == action[i] ? 1.0 : 0.0);
-                    d_il[a] = d;
-                    d_rl[a] = weight[i] * d;
-                }
+            double *d_il = work->d_il + i * K, *d_rl = work->d_rl + i * K;
+            for (size_t a = 0; a < K; a++) {
+                /* softmax_a = exp(z_a - log-sum-exp), log-sum-exp = z_{a_t} - l_t */
+                double d = exp(z[a] - (z[action[i]] - work->log_prob[i]))
+                           - ((int)a == action[i] ? 1.0 : 0.0);
+                d_il[a] = d;
+                d_rl[a] = weight[i] * d;
             }
         }
         if (grad_il != NULL)

@@ -27,6 +27,7 @@
 
 #include "ilrl/error.h"
 #include "ilrl/mlp.h"
+#include "ilrl/vecmath.h"
 
 /* A layer wider than this is a typo, not a network: it also keeps every
  * product of sizes far from size_t overflow. */
@@ -356,30 +357,32 @@ size_t ilrl_mlp_work_max_batch(const struct ilrl_mlp_work *work)
 /* a[i, j] = f(z[i, j] + b[j]) in place over an n x m block; identity for the
  * output layer.  One fused pass: the bias is not added separately.
  *
- * tanh is computed as 1 - 2 / (exp(2z) + 1): glibc's tanh() cost 26 ns a
- * call against 9 ns for this form (256k inputs in [-2, 2]); with tanh() a
- * 12,64,64,2 loss evaluation ran at 0.53e6 samples/s, with this form at
- * ~0.95e6.  Its absolute error stays below 4e-16 (checked against tanh() in
- * tests/check_mlp.c), the level of the rounding in the dgemm sums it feeds;
- * only outputs within ~1e-8 of 0 have a worse relative error than tanh()'s,
- * which no downstream quantity sees.  exp() overflows to inf for z > 354,
- * giving exactly 1; z -> -inf gives exactly -1. */
-static void add_bias_activate(double *a, const double *b, size_t n, size_t m,
-                              int is_output, enum ilrl_activation activation)
+ * tanh is computed as 1 - 2 / (exp(2z) + 1) with the vectorisable exp of
+ * vecmath.h: glibc's tanh() cost 26 ns a call, this form with glibc's exp()
+ * 9 ns, with the SIMD kernel ~1.3 ns (AVX-512, 8 lanes).  Its absolute error
+ * stays below 5e-16 (checked against tanh() in tests/check_mlp.c and
+ * tests/check_vecmath.c), the level of the rounding in the dgemm sums it
+ * feeds; only outputs within ~1e-8 of 0 have a worse relative error than
+ * tanh()'s, which no downstream quantity sees.  Large |z| give exactly +-1.
+ * Rows are cut into ILRL_VECTOR_LANES-wide pieces plus a scalar tail with
+ * the same expression, so an entry's bits depend on z and b alone. */
+ILRL_VECTOR_CLONES
+void ilrl_mlp_activate(const struct ilrl_mlp *mlp, double *a, const double *b,
+                       size_t n, size_t m, int is_output)
 {
+    const size_t lanes = ILRL_VECTOR_LANES;
     if (is_output) {
         for (size_t i = 0; i < n; i++, a += m)
             for (size_t j = 0; j < m; j++)
                 a[j] += b[j];
-    } else if (activation == ILRL_ACTIVATION_TANH) {
-        /* Row by row: the exp() calls first, then the arithmetic, whose
-         * divisions then overlap instead of waiting between calls (~10%
-         * faster than one fused loop). */
+    } else if (mlp->activation == ILRL_ACTIVATION_TANH) {
         for (size_t i = 0; i < n; i++, a += m) {
-            for (size_t j = 0; j < m; j++)
-                a[j] = exp(2.0 * (a[j] + b[j]));
-            for (size_t j = 0; j < m; j++)
-                a[j] = 1.0 - 2.0 / (a[j] + 1.0);
+            size_t j = 0;
+            for (; j + lanes <= m; j += lanes)
+                for (size_t k = 0; k < lanes; k++)
+                    a[j + k] = ilrl_tanh_kernel(a[j + k] + b[j + k]);
+            for (; j < m; j++)
+                a[j] = ilrl_tanh_kernel(a[j] + b[j]);
         }
     } else {
         for (size_t i = 0; i < n; i++, a += m)
@@ -390,6 +393,21 @@ static void add_bias_activate(double *a, const double *b, size_t n, size_t m,
     }
 }
 
+void ilrl_mlp_layer_forward(const struct ilrl_mlp *mlp, size_t layer,
+                            const double *theta, const double *input, size_t n,
+                            double *output, int activate)
+{
+    size_t n_in = mlp->sizes[layer - 1], n_out = mlp->sizes[layer];
+    gsl_matrix_const_view A = gsl_matrix_const_view_array(input, n, n_in);
+    gsl_matrix_const_view W = gsl_matrix_const_view_array(
+        theta + mlp->weight_offset[layer - 1], n_out, n_in);
+    gsl_matrix_view Z = gsl_matrix_view_array(output, n, n_out);
+    gsl_blas_dgemm(CblasNoTrans, CblasTrans, 1.0, &A.matrix, &W.matrix,
+                   0.0, &Z.matrix);
+    ilrl_mlp_activate(mlp, output, theta + mlp->bias_offset[layer - 1], n, n_out,
+                      layer == mlp->n_layers || !activate);
+}
+
 const double *ilrl_mlp_forward(const struct ilrl_mlp *mlp, const double *theta,
                                const double *x, size_t n,
                                struct ilrl_mlp_work *work)
@@ -397,18 +415,9 @@ const double *ilrl_mlp_forward(const struct ilrl_mlp *mlp, const double *theta,
     size_t L = mlp->n_layers;
     if (n == 0 || n > work->max_batch)
         return NULL;
-    for (size_t l = 1; l <= L; l++) {
-        size_t n_in = mlp->sizes[l - 1], n_out = mlp->sizes[l];
-        const double *input = (l == 1) ? x : work->activation[l - 1];
-        gsl_matrix_const_view A = gsl_matrix_const_view_array(input, n, n_in);
-        gsl_matrix_const_view W = gsl_matrix_const_view_array(
-            theta + mlp->weight_offset[l - 1], n_out, n_in);
-        gsl_matrix_view Z = gsl_matrix_view_array(work->activation[l], n, n_out);
-        gsl_blas_dgemm(CblasNoTrans, CblasTrans, 1.0, &A.matrix, &W.matrix,
-                       0.0, &Z.matrix);
-        add_bias_activate(work->activation[l], theta + mlp->bias_offset[l - 1],
-                          n, n_out, l == L, mlp->activation);
-    }
+    for (size_t l = 1; l <= L; l++)
+        ilrl_mlp_layer_forward(mlp, l, theta, (l == 1) ? x : work->activation[l - 1],
+                               n, work->activation[l], 1);
     return work->activation[L];
 }
 
@@ -429,7 +438,7 @@ void ilrl_mlp_forward_one(const struct ilrl_mlp *mlp, const double *theta,
                 z += W[k] * input[k];
             out[j] = z;
         }
-        add_bias_activate(out, b, 1, n_out, l == L, mlp->activation);
+        ilrl_mlp_activate(mlp, out, b, 1, n_out, l == L);
         input = out;
     }
 }

@@ -1,4 +1,113 @@
 #!/bin/sh
-# bench.sh -- `make bench`: prints the benchmark table.  Speed and memory
+# bench.sh -- `make bench`: the benchmark table of issue 9.  Speed and memory
 # targets live here, never in timed tests.
-printf '%-10s %-11s %6s %5s %8s %14s %8s %7s %9s\n' plane grid steps ranks seconds sample-evals/s GFLOP/s %peak peak-RSS
+#
+# Rows: the random and the weights plane of the default 12,64,64,2 tanh
+# network on a ~2000-step strong demo, on 1 and 2 ranks; a 4001 x 4001
+# weights plane (time and memory); and the batched numpy implementation of
+# the same computation (tests/bench_numpy.py, OpenBLAS with 2 threads,
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for that measurement only),
+# measured in the same run.  Columns: seconds = wall time of the whole
+# mpirun; sample-evals/s = points x steps / seconds; GFLOP/s = the full
+# forward pass's FLOPs (2 x sum of in x out = 9984 per sample for
+# 12,64,64,2) per second -- "effective": the weights plane skips most of
+# them, so it can exceed the peak; %peak = GFLOP/s over ranks x the
+# single-thread dgemm rate measured now (tests/bench_dgemm); peak RSS =
+# the largest process (GNU time's %M over mpirun and its ranks).
+#
+# Environment: ILRL_LANDSCAPE (the engine binary, default
+# src/ilrl-landscape), BENCH_QUICK=1 (skip the 4001 x 4001 row),
+# BENCH_TILES=1 (add the tile-size sweep).
+set -e
+top_builddir=${top_builddir:-.}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+LANDSCAPE=${ILRL_LANDSCAPE:-$top_builddir/src/ilrl-landscape}
+DEMO_PROGRAM=$top_builddir/src/ilrl-demo
+PYTHON=${PYTHON:-/usr/bin/python3}
+MPIRUN=${MPIRUN:-mpirun}
+TIME=/usr/bin/time
+OMPI_ALLOW_RUN_AS_ROOT=1
+OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+OMPI_MCA_rmaps_base_oversubscribe=1
+export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM OMPI_MCA_rmaps_base_oversubscribe
+FLOP_PER_SAMPLE=9984
+TILE=${BENCH_TILE:-}
+
+[ -x "$TIME" ] || { echo "bench: $TIME missing (Debian package 'time', see tests/install-deps.sh)" >&2; exit 1; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/ilrl-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+"$DEMO_PROGRAM" --pilot strong --episodes 1 --max-steps 2000 --seed 1 --quiet --force --out "$work/demo.nc"
+steps=$(ncdump -h "$work/demo.nc" | sed -n 's/^[[:space:]]*step = \([0-9]*\) ;.*/\1/p')
+peak=$("$top_builddir/tests/bench_dgemm")
+
+echo "machine: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p'), $(nproc) cores; single-thread dgemm (OpenBLAS, 512^3, best of 10): $peak GFLOP/s"
+echo "engine: $LANDSCAPE; demo: strong pilot, $steps steps; network 12,64,64,2 tanh"
+printf '%-17s %-11s %6s %5s %8s %14s %8s %7s %9s\n' plane grid steps ranks seconds sample-evals/s GFLOP/s %peak peak-RSS
+
+# row LABEL SIDE RANKS SECONDS RSS_KB [TILE]
+row() {
+    awk -v label="$1" -v side="$2" -v steps="$steps" -v ranks="$3" -v s="$4" \
+        -v rss="$5" -v flop="$FLOP_PER_SAMPLE" -v peak="$peak" 'BEGIN {
+        rate = side * side * steps / s; gflops = rate * flop / 1e9
+        printf "%-17s %-11s %6d %5s %8.2f %14.4g %8.1f %6.0f%% %7.0fMB\n",
+               label, side "x" side, steps, ranks, s, rate, gflops,
+               100 * gflops / (ranks * peak), rss / 1024 }'
+}
+
+# engine PLANE SIDE RANKS OUT [TILE] -> sets seconds, rss
+engine() {
+    tile_option=
+    [ -n "$5" ] && tile_option="--tile $5"
+    [ -z "$5" ] && [ -n "$TILE" ] && tile_option="--tile $TILE"
+    $TIME -f '%e %M' -o "$work/time" $MPIRUN -n "$3" "$LANDSCAPE" --demo "$work/demo.nc" \
+        --plane "$1" --nx "$2" --ny "$2" --force --quiet --checkpoint 3600 $tile_option \
+        --out "$4"
+    seconds=$(cut -d' ' -f1 "$work/time")
+    rss=$(cut -d' ' -f2 "$work/time")
+}
+
+engine random 101 2 "$work/random.nc"; row random 101 2 "$seconds" "$rss"; random2=$seconds
+engine random 101 1 "$work/random1.nc"; row random 101 1 "$seconds" "$rss"; random1=$seconds
+engine weights 1001 2 "$work/weights.nc"; row weights 1001 2 "$seconds" "$rss"; weights2=$seconds
+engine weights 1001 1 "$work/weights1.nc"; row weights 1001 1 "$seconds" "$rss"; weights1=$seconds
+if [ "${BENCH_QUICK:-0}" != 1 ]; then
+    engine weights 4001 2 "$work/big.nc"; row weights 4001 2 "$seconds" "$rss"
+    rm -f "$work/big.nc"
+fi
+
+# numpy: the same points (first NP points of each file's grid), 2 threads.
+NP=${BENCH_NUMPY_POINTS:-200}
+numpy_row() {
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 \
+        "$PYTHON" "$top_srcdir/tests/bench_numpy.py" "$1" "$work/demo.nc" "$NP" 16 >"$work/numpy"
+    read -r points np_seconds np_rate np_diff <"$work/numpy"
+    awk -v label="$2" -v points="$points" -v steps="$steps" -v s="$np_seconds" \
+        -v flop="$FLOP_PER_SAMPLE" -v peak="$peak" 'BEGIN {
+        rate = points * steps / s; gflops = rate * flop / 1e9
+        printf "%-17s %-11s %6d %5s %8.2f %14.4g %8.1f %6.0f%% %9s\n",
+               label, points "pts", steps, "2thr", s, rate, gflops, 100 * gflops / (2 * peak), "-" }'
+    echo "$np_rate" >"$work/numpy.$3"
+    echo "$np_diff" >"$work/numpy.diff"
+}
+numpy_row "$work/random.nc" "numpy random" random
+numpy_row "$work/weights.nc" "numpy weights" weights
+numpy_random=$(cat "$work/numpy.random")
+numpy_weights=$(cat "$work/numpy.weights")
+np_diff=$(cat "$work/numpy.diff")
+echo "numpy rows: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for this measurement only, OPENBLAS_NUM_THREADS=2, batches of 16 points; values checked against the engine's file ($np_diff max relative difference)"
+
+awk -v s1="$random1" -v s2="$random2" -v w1="$weights1" -v w2="$weights2" -v steps="$steps" \
+    -v nr="$numpy_random" -v nw="$numpy_weights" 'BEGIN {
+    r2 = 101 * 101 * steps / s2; w = 1001 * 1001 * steps / w2
+    printf "ratios: random 2 ranks / numpy = %.1fx (target >= 10); weights 2 ranks / numpy = %.0fx (target >= 100)\n", r2 / nr, w / nw
+    printf "        scaling 2 ranks / 1 rank: random %.2fx, weights %.2fx (target >= 1.8)\n", s1 / s2, w1 / w2 }'
+
+if [ "${BENCH_TILES:-0}" = 1 ]; then
+    echo "tile sweep (2 ranks; seconds of the whole mpirun):"
+    for tile in 4 8 16 32 64 101x8 128; do
+        engine random 101 2 "$work/t.nc" "$tile"; r=$seconds
+        engine weights 1001 2 "$work/t.nc" "$tile"; w=$seconds
+        printf '  tile %-6s random 101x101 %6.2f s   weights 1001x1001 %6.2f s\n' "$tile" "$r" "$w"
+    done
+fi

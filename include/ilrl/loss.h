@@ -73,4 +73,17 @@ void ilrl_loss_eval(const struct ilrl_mlp *mlp, const double *theta,
                     double *il_loss, double *rl_loss,
                     double *grad_il, double *grad_rl);
 
+/* Samples per block of ilrl_loss_eval (and of the plane evaluator).  A
+ * constant: the summation order, and so the last bits, depend on it. */
+#define ILRL_LOSS_BLOCK 256
+
+/* The per-sample core of both losses, shared with the plane evaluator: for
+ * n samples' logits (n x K row-major) stores l_i = log softmax(logits_i)[a_i]
+ * in log_prob[n] and ADDS sum_i l_i to *il_sum and sum_i w_i l_i to *rl_sum.
+ * Vectorised; the sums run in ILRL_VECTOR_LANES interleaved partial sums
+ * combined in a fixed tree, so the result depends on the n samples alone. */
+void ilrl_loss_accumulate(const double *logits, size_t n, size_t n_actions,
+                          const int *action, const double *weight,
+                          double *log_prob, double *il_sum, double *rl_sum);
+
 #endif /* ILRL_LOSS_H */

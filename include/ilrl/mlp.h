@@ -72,6 +72,20 @@ const double *ilrl_mlp_forward(const struct ilrl_mlp *mlp, const double *theta,
                                const double *x, size_t n,
                                struct ilrl_mlp_work *work);
 
+/* One layer of the batched pass, the building block of ilrl_mlp_forward()
+ * and of the plane evaluator: output (n x sizes[layer]) = input W_l^T + b_l
+ * (one gsl_blas_dgemm), then the hidden activation if `activate` and layer
+ * < L.  layer in 1..L; input is n x sizes[layer - 1]; no allocation. */
+void ilrl_mlp_layer_forward(const struct ilrl_mlp *mlp, size_t layer,
+                            const double *theta, const double *input, size_t n,
+                            double *output, int activate);
+
+/* a[i, j] = f(a[i, j] + b[j]) in place over an n x m row-major block, f the
+ * network's hidden activation, or the identity when is_output.  Vectorised
+ * (vecmath.h); an entry's bits depend only on a[i, j] and b[j]. */
+void ilrl_mlp_activate(const struct ilrl_mlp *mlp, double *a, const double *b,
+                       size_t n, size_t m, int is_output);
+
 /* Backpropagation through the batch of the last ilrl_mlp_forward() (same
  * theta, x, n and work): given d_logits (n x K, dLoss/dlogits per sample),
  * ADDS dLoss/dtheta to grad[n_params].  Leaves the forward activations

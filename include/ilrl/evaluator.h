@@ -1,0 +1,48 @@
+/* evaluator.h -- L_IL and L_RL at many points of one plane, fast.
+ *
+ * The landscape engine asks for the losses at theta0 + x d_x + y d_y for a
+ * row of points at a time.  The evaluator returns the same values as
+ * ilrl_loss_eval at each point's theta (to 1e-12 relative), exploiting the
+ * plane's structure, chosen once at alloc time from the directions:
+ *  - weights planes (each direction is a unit vector on one entry): layers
+ *    before the first perturbed weight are computed once for the whole grid;
+ *    a perturbed weight changes one unit's pre-activation by a rank-one term;
+ *    when both weights are in the output layer a point costs a few
+ *    multiply-adds and a log-sum-exp per sample;
+ *  - dense planes (random, gradients): the first layer is linear in theta, so
+ *    X W(x, y)^T = X W0^T + x X Dx^T + y X Dy^T is formed from three products
+ *    computed once; later layers are one dgemm per layer per point block.
+ * A point's values depend only on (x, y) and the evaluator's inputs, never on
+ * which other points share the call, so results are bit-identical whatever
+ * the tiling, rank count or resume history.
+ */
+#ifndef ILRL_EVALUATOR_H
+#define ILRL_EVALUATOR_H
+
+#include <stddef.h>
+
+#include "ilrl/loss.h"
+#include "ilrl/mlp.h"
+
+struct ilrl_evaluator;
+
+/* Prepares the evaluation of up to max_points points per call.  Arrays are
+ * borrowed and must outlive the evaluator.  NULL (error recorded) on OOM. */
+struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
+                                            const double *theta0,
+                                            const double *direction_x,
+                                            const double *direction_y,
+                                            const struct ilrl_loss_data *data,
+                                            size_t max_points);
+void ilrl_evaluator_free(struct ilrl_evaluator *evaluator);
+
+/* "weights-output", "weights-hidden", "dense": the path chosen. */
+const char *ilrl_evaluator_mode(const struct ilrl_evaluator *evaluator);
+
+/* Losses at the n_points points (x[k], y[k]); n_points <= max_points.  No
+ * allocation. */
+void ilrl_evaluator_eval(struct ilrl_evaluator *evaluator, const double *x,
+                         const double *y, size_t n_points, double *il_loss,
+                         double *rl_loss);
+
+#endif /* ILRL_EVALUATOR_H */

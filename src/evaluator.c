@@ -1,0 +1,423 @@
+/* evaluator.c -- owns the fast evaluation of L_IL and L_RL over the points
+ * of one plane (include/ilrl/evaluator.h): the landscape engine's inner loop.
+ *
+ * ilrl_loss_eval at a point of a 12,64,64,2 network costs ~10 kFLOP per
+ * sample (the 64 x 64 layer is 82% of it) and 128 tanh; a plane has 10^4 to
+ * 10^7 points on the same N samples, so everything that does not depend on
+ * (x, y) is computed once, at alloc:
+ *
+ *  - weights-output: both directions are unit vectors on entries of the
+ *    output layer (W_L or b_L).  The last hidden activation h (N x H) and the
+ *    base logits are cached; a point adds x h[t, c_x] to logit r_x and
+ *    y h[t, c_y] to logit r_y (h = 1 for a bias), then the shared log-sum-exp
+ *    (ilrl_loss_accumulate): ~3 multiply-adds and one exp + one log per
+ *    sample, against ~10^4 FLOP and 128 exp for the full pass.
+ *  - weights-hidden: unit vectors, the first perturbed layer l_f < L.  The
+ *    input of layer l_f and its pre-activation Z (with bias) are cached; a
+ *    point adds the rank-one term x A[t, c_x] to column r_x of Z (and y's),
+ *    activates only the changed columns (the others are the cached
+ *    activation), then runs layers l_f + 1 .. L with one dgemm each at the
+ *    point's theta.  Costs the layers after l_f only.
+ *  - dense (random, gradients planes, or any direction that is not a unit
+ *    vector): layer 1 is linear in theta, so X W_1(x, y)^T =
+ *    X W0^T + x X Dx^T + y X Dy^T is three products cached at alloc,
+ *    combined per point with two multiply-adds per entry; layers 2 .. L are
+ *    one dgemm each at the point's theta, formed with ilrl_plane_point.
+ *
+ * Samples run in blocks of ILRL_LOSS_BLOCK rows (256 x 64 doubles = 128 KiB
+ * stays in L2), the blocks in order, each summed by ilrl_loss_accumulate,
+ * exactly the loop structure of ilrl_loss_eval.  Points are evaluated one
+ * by one through the same code, with every scratch buffer rewritten before
+ * it is read, so a point's losses depend on (x, y) and the inputs only:
+ * bit-identical whatever the other points of the call, the tiling or the
+ * rank count.  They agree with ilrl_loss_eval at ilrl_plane_point's theta to
+ * ~1e-15 relative (the rank-one and three-product forms round differently
+ * from one dgemm; tests/check_evaluator.c asserts 1e-12).
+ *
+ * Memory: weights-output caches N (H + K + 2) doubles, weights-hidden
+ * N (n_in + 2 H_f + 2), dense 3 N H_1; plus two blocks of the widest layer
+ * and one theta.  N = 2000, 12,64,64,2: 0.5 to 3 MiB.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_matrix.h>
+
+#include "ilrl/error.h"
+#include "ilrl/evaluator.h"
+#include "ilrl/plane.h"
+#include "ilrl/vecmath.h"
+
+enum evaluator_mode { MODE_WEIGHTS_OUTPUT, MODE_WEIGHTS_HIDDEN, MODE_DENSE };
+
+/* One unit direction: theta entry `index`, which is W_layer[unit, input] or,
+ * when is_bias, b_layer[unit]. */
+struct unit_direction {
+    size_t index;
+    size_t layer;        /* 1..L */
+    size_t unit;         /* output unit of the layer, < sizes[layer] */
+    size_t input;        /* input unit, < sizes[layer - 1]; unused for a bias */
+    int is_bias;
+};
+
+struct ilrl_evaluator {
+    const struct ilrl_mlp *mlp;
+    const double *theta0, *direction_x, *direction_y;
+    const struct ilrl_loss_data *data;
+    size_t max_points;
+    enum evaluator_mode mode;
+    size_t n_steps;            /* N */
+    size_t block;              /* rows per block: min(ILRL_LOSS_BLOCK, N) */
+    size_t n_actions;          /* K */
+
+    double *theta;             /* P: the current point's theta (weights modes:
+                                  theta0 with the two entries rewritten) */
+    /* weights modes */
+    struct unit_direction unit[2];   /* [0] = d_x, [1] = d_y */
+    size_t first_layer;        /* l_f: the first perturbed layer */
+    double *pre;               /* N x sizes[l_f]: layer l_f's pre-activation
+                                  at theta0 (bias included; logits if l_f = L) */
+    double *activation;        /* N x sizes[l_f]: f(pre) (weights-hidden only) */
+    double *column[2];         /* N: the input entry each direction multiplies
+                                  (A_{l_f - 1}[t, input], or 1 for a bias);
+                                  NULL for a direction outside layer l_f */
+    /* dense mode */
+    double *product[3];        /* N x H_1: X W0^T, X Dx^T, X Dy^T (W part only;
+                                  measured 4-10% faster than the layer-1
+                                  dgemm even for D = 12) */
+    /* per-block scratch */
+    double *buffer[2];         /* block x widest layer, ping-pong */
+    double *gathered;          /* block: one changed column */
+    double *log_prob;       /* block */
+};
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+/* 1 if d has exactly one nonzero entry and it is 1.0; fills *unit. */
+static int find_unit_direction(const struct ilrl_mlp *mlp, const double *d,
+                               struct unit_direction *unit)
+{
+    size_t found = SIZE_MAX;
+    for (size_t k = 0; k < mlp->n_params; k++)
+        if (d[k] != 0.0) {
+            if (found != SIZE_MAX || d[k] != 1.0)
+                return 0;
+            found = k;
+        }
+    if (found == SIZE_MAX)
+        return 0;
+    size_t l = mlp->n_layers;
+    while (found < mlp->weight_offset[l - 1])
+        l--;
+    unit->index = found;
+    unit->layer = l;
+    if (found >= mlp->bias_offset[l - 1]) {
+        unit->is_bias = 1;
+        unit->unit = found - mlp->bias_offset[l - 1];
+        unit->input = 0;
+    } else {
+        size_t k = found - mlp->weight_offset[l - 1], n_in = mlp->sizes[l - 1];
+        unit->is_bias = 0;
+        unit->unit = k / n_in;
+        unit->input = k % n_in;
+    }
+    return 1;
+}
+
+/* Runs layers 1 .. l of theta0 over all samples, block by block, into
+ * out (N x sizes[l]); activates layer l only if `activate`.  Uses the two
+ * scratch buffers. */
+static void cache_layer(struct ilrl_evaluator *ev, size_t l, int activate, double *out)
+{
+    const struct ilrl_mlp *mlp = ev->mlp;
+    const size_t D = mlp->sizes[0], width = mlp->sizes[l];
+    for (size_t start = 0; start < ev->n_steps; start += ev->block) {
+        size_t n = ev->n_steps - start < ev->block ? ev->n_steps - start : ev->block;
+        const double *input = ev->data->obs + start * D;
+        for (size_t k = 1; k < l; k++) {
+            double *next = ev->buffer[k % 2];
+            ilrl_mlp_layer_forward(mlp, k, ev->theta0, input, n, next, 1);
+            input = next;
+        }
+        ilrl_mlp_layer_forward(mlp, l, ev->theta0, input, n, out + start * width,
+                               activate);
+    }
+}
+
+static int prepare_weights(struct ilrl_evaluator *ev)
+{
+    const struct ilrl_mlp *mlp = ev->mlp;
+    const size_t L = mlp->n_layers, N = ev->n_steps;
+    size_t lf = ev->unit[0].layer < ev->unit[1].layer ? ev->unit[0].layer
+                                                      : ev->unit[1].layer;
+    size_t width = mlp->sizes[lf], n_in = mlp->sizes[lf - 1];
+    ev->first_layer = lf;
+    ev->mode = lf == L ? MODE_WEIGHTS_OUTPUT : MODE_WEIGHTS_HIDDEN;
+
+    ev->pre = malloc(N * width * sizeof *ev->pre);
+    if (ev->pre == NULL)
+        return ILRL_EFAILED;
+    cache_layer(ev, lf, 0, ev->pre);
+    if (ev->mode == MODE_WEIGHTS_HIDDEN) {
+        ev->activation = malloc(N * width * sizeof *ev->activation);
+        if (ev->activation == NULL)
+            return ILRL_EFAILED;
+        memcpy(ev->activation, ev->pre, N * width * sizeof *ev->pre);
+        /* Bias already in pre: activate with a zero bias. */
+        double *zero = calloc(width, sizeof *zero);
+        if (zero == NULL)
+            return ILRL_EFAILED;
+        ilrl_mlp_activate(mlp, ev->activation, zero, N, width, 0);
+        free(zero);
+    }
+
+    /* The input of layer l_f (the observations, or layer l_f - 1's
+     * activation) is needed only for the columns the directions read. */
+    double *input = NULL;
+    if (lf > 1) {
+        input = malloc(N * n_in * sizeof *input);
+        if (input == NULL)
+            return ILRL_EFAILED;
+        cache_layer(ev, lf - 1, 1, input);
+    }
+    int status = ILRL_OK;
+    for (int d = 0; d < 2; d++) {
+        const struct unit_direction *u = &ev->unit[d];
+        if (u->layer != lf)
+            continue;
+        ev->column[d] = malloc(N * sizeof *ev->column[d]);
+        if (ev->column[d] == NULL) {
+            status = ILRL_EFAILED;
+            break;
+        }
+        const double *source = lf > 1 ? input : ev->data->obs;
+        for (size_t t = 0; t < N; t++)
+            ev->column[d][t] = u->is_bias ? 1.0 : source[t * n_in + u->input];
+    }
+    free(input);
+    return status;
+}
+
+static int prepare_dense(struct ilrl_evaluator *ev)
+{
+    const struct ilrl_mlp *mlp = ev->mlp;
+    const size_t N = ev->n_steps, H = mlp->sizes[1], D = mlp->sizes[0];
+    const double *theta[3] = {ev->theta0, ev->direction_x, ev->direction_y};
+    ev->mode = MODE_DENSE;
+    gsl_matrix_const_view X = gsl_matrix_const_view_array(ev->data->obs, N, D);
+    for (int k = 0; k < 3; k++) {
+        ev->product[k] = malloc(N * H * sizeof *ev->product[k]);
+        if (ev->product[k] == NULL)
+            return ILRL_EFAILED;
+        /* W_1 part only; the point's bias b_1(x, y) is added when the three
+         * products are combined. */
+        gsl_matrix_const_view W = gsl_matrix_const_view_array(
+            theta[k] + mlp->weight_offset[0], H, D);
+        gsl_matrix_view P = gsl_matrix_view_array(ev->product[k], N, H);
+        gsl_blas_dgemm(CblasNoTrans, CblasTrans, 1.0, &X.matrix, &W.matrix, 0.0,
+                       &P.matrix);
+    }
+    return ILRL_OK;
+}
+
+struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
+                                            const double *theta0,
+                                            const double *direction_x,
+                                            const double *direction_y,
+                                            const struct ilrl_loss_data *data,
+                                            size_t max_points)
+{
+    const size_t L = mlp->n_layers;
+    size_t widest = 1;
+    for (size_t l = 1; l <= L; l++)
+        widest = mlp->sizes[l] > widest ? mlp->sizes[l] : widest;
+
+    struct ilrl_evaluator *ev = calloc(1, sizeof *ev);
+    if (ev == NULL)
+        goto out_of_memory;
+    ev->mlp = mlp;
+    ev->theta0 = theta0;
+    ev->direction_x = direction_x;
+    ev->direction_y = direction_y;
+    ev->data = data;
+    ev->max_points = max_points;
+    ev->n_steps = data->n_steps;
+    ev->block = data->n_steps < ILRL_LOSS_BLOCK ? data->n_steps : ILRL_LOSS_BLOCK;
+    ev->n_actions = mlp->sizes[L];
+    ev->theta = malloc(mlp->n_params * sizeof *ev->theta);
+    ev->buffer[0] = malloc(ev->block * widest * sizeof *ev->buffer[0]);
+    ev->buffer[1] = malloc(ev->block * widest * sizeof *ev->buffer[1]);
+    ev->gathered = malloc(ev->block * sizeof *ev->gathered);
+    ev->log_prob = malloc(ev->block * sizeof *ev->log_prob);
+    if (ev->theta == NULL || ev->buffer[0] == NULL || ev->buffer[1] == NULL
+        || ev->gathered == NULL || ev->log_prob == NULL)
+        goto out_of_memory;
+    memcpy(ev->theta, theta0, mlp->n_params * sizeof *theta0);
+
+    int status;
+    if (find_unit_direction(mlp, direction_x, &ev->unit[0])
+        && find_unit_direction(mlp, direction_y, &ev->unit[1]))
+        status = prepare_weights(ev);
+    else
+        status = prepare_dense(ev);
+    if (status != ILRL_OK)
+        goto out_of_memory;
+    return ev;
+
+out_of_memory:
+    ilrl_evaluator_free(ev);
+    ilrl_error(ILRL_EFAILED, "plane evaluator: out of memory (%zu samples)",
+               data->n_steps);
+    return NULL;
+}
+
+void ilrl_evaluator_free(struct ilrl_evaluator *ev)
+{
+    if (ev == NULL)
+        return;
+    free(ev->theta);
+    free(ev->pre);
+    free(ev->activation);
+    free(ev->column[0]);
+    free(ev->column[1]);
+    for (int k = 0; k < 3; k++)
+        free(ev->product[k]);
+    free(ev->buffer[0]);
+    free(ev->buffer[1]);
+    free(ev->gathered);
+    free(ev->log_prob);
+    free(ev);
+}
+
+const char *ilrl_evaluator_mode(const struct ilrl_evaluator *ev)
+{
+    switch (ev->mode) {
+    case MODE_WEIGHTS_OUTPUT: return "weights-output";
+    case MODE_WEIGHTS_HIDDEN: return "weights-hidden";
+    case MODE_DENSE: return "dense";
+    }
+    return "unknown";
+}
+
+/* ---- one point ------------------------------------------------------------------ */
+
+/* z[i, r] += coordinate * column[i] over n rows of width m. */
+static void add_rank_one(double *z, size_t n, size_t m, size_t r, double coordinate,
+                         const double *column)
+{
+    for (size_t i = 0; i < n; i++)
+        z[i * m + r] += coordinate * column[i];
+}
+
+/* Dense layer 1: z = (P0 + x Px) + y Py over n x H, contiguous. */
+ILRL_VECTOR_CLONES
+static void combine_products(double *z, const double *p0, const double *px,
+                             const double *py, double x, double y, size_t count)
+{
+    for (size_t k = 0; k < count; k++)
+        z[k] = (p0[k] + x * px[k]) + y * py[k];
+}
+
+/* The layers after `layer` (its activation in `input`, n rows: the
+ * observations when layer = 0) at ev->theta; returns the logits, in one of
+ * the scratch buffers.  Requires layer < L. */
+static double *finish_layers(struct ilrl_evaluator *ev, size_t layer,
+                             const double *input, size_t n)
+{
+    double *out = NULL;
+    for (size_t l = layer + 1; l <= ev->mlp->n_layers; l++) {
+        out = input == ev->buffer[0] ? ev->buffer[1] : ev->buffer[0];
+        ilrl_mlp_layer_forward(ev->mlp, l, ev->theta, input, n, out, 1);
+        input = out;
+    }
+    return out;
+}
+
+/* Logits of samples [start, start + n) at the point (x, y). */
+static const double *block_logits(struct ilrl_evaluator *ev, size_t start, size_t n,
+                                  const double coordinate[2])
+{
+    const struct ilrl_mlp *mlp = ev->mlp;
+    const size_t lf = ev->first_layer;
+
+    if (ev->mode == MODE_DENSE) {
+        const size_t H = mlp->sizes[1];
+        double *z = ev->buffer[0];
+        combine_products(z, ev->product[0] + start * H, ev->product[1] + start * H,
+                         ev->product[2] + start * H, coordinate[0], coordinate[1],
+                         n * H);
+        ilrl_mlp_activate(mlp, z, ev->theta + mlp->bias_offset[0], n, H,
+                          mlp->n_layers == 1);
+        return mlp->n_layers == 1 ? z : finish_layers(ev, 1, z, n);
+    }
+
+    const size_t width = mlp->sizes[lf];
+    double *z = ev->buffer[0];
+    if (ev->mode == MODE_WEIGHTS_OUTPUT) {
+        memcpy(z, ev->pre + start * width, n * width * sizeof *z);
+        for (int d = 0; d < 2; d++)
+            add_rank_one(z, n, width, ev->unit[d].unit, coordinate[d],
+                         ev->column[d] + start);
+        return z;
+    }
+
+    /* weights-hidden: the cached activation, with the perturbed units'
+     * columns recomputed from their pre-activation plus the rank-one terms
+     * (x's first, then y's, on the same unit). */
+    memcpy(z, ev->activation + start * width, n * width * sizeof *z);
+    for (int d = 0; d < 2; d++) {
+        const struct unit_direction *u = &ev->unit[d];
+        if (u->layer != lf || (d == 1 && ev->unit[0].layer == lf
+                               && ev->unit[0].unit == u->unit))
+            continue;   /* not in l_f, or the unit was done with d_x */
+        double *g = ev->gathered;
+        for (size_t i = 0; i < n; i++)
+            g[i] = ev->pre[(start + i) * width + u->unit];
+        for (int e = d; e < 2; e++)
+            if (ev->unit[e].layer == lf && ev->unit[e].unit == u->unit)
+                for (size_t i = 0; i < n; i++)
+                    g[i] += coordinate[e] * ev->column[e][start + i];
+        static const double zero = 0.0;
+        ilrl_mlp_activate(mlp, g, &zero, n, 1, 0);
+        for (size_t i = 0; i < n; i++)
+            z[i * width + u->unit] = g[i];
+    }
+    return finish_layers(ev, lf, z, n);   /* lf < L here */
+}
+
+void ilrl_evaluator_eval(struct ilrl_evaluator *ev, const double *x,
+                         const double *y, size_t n_points, double *il_loss,
+                         double *rl_loss)
+{
+    const struct ilrl_mlp *mlp = ev->mlp;
+    const struct ilrl_loss_data *data = ev->data;
+    for (size_t p = 0; p < n_points && p < ev->max_points; p++) {
+        const double coordinate[2] = {x[p], y[p]};
+        /* The point's theta, formed exactly as ilrl_plane_point forms it:
+         * whole for dense planes, the two entries for weights planes. */
+        if (ev->mode == MODE_DENSE) {
+            ilrl_plane_point(mlp->n_params, ev->theta0, ev->direction_x,
+                             ev->direction_y, x[p], y[p], ev->theta);
+        } else {
+            for (int d = 0; d < 2; d++) {
+                size_t k = ev->unit[d].index;
+                ev->theta[k] = ev->theta0[k] + x[p] * ev->direction_x[k]
+                               + y[p] * ev->direction_y[k];
+            }
+        }
+        double il_sum = 0.0, rl_sum = 0.0;
+        for (size_t start = 0; start < ev->n_steps; start += ev->block) {
+            size_t n = ev->n_steps - start < ev->block ? ev->n_steps - start : ev->block;
+            const double *logits = block_logits(ev, start, n, coordinate);
+            ilrl_loss_accumulate(logits, n, ev->n_actions, data->action + start,
+                                 data->weight + start, ev->log_prob, &il_sum,
+                                 &rl_sum);
+        }
+        il_loss[p] = -il_sum / (double)ev->n_steps;
+        rl_loss[p] = -rl_sum / (double)ev->n_steps;
+    }
+}
