@@ -51,7 +51,7 @@ static const char usage_text[] =
     "  --rollout-policy P    greedy (argmax, default) or sample\n"
     "Run:\n"
     "  --out FILE            output file (default landscape.nc)\n"
-    "  --tile NX[xNY]        tile size in points (default 16x16)\n"
+    "  --tile NX[xNY]        tile size in points (default 32x32, measured: results/bench.md)\n"
     "  --checkpoint SECONDS  checkpoint to FILE.partial at least this often (default 30)\n"
     "  --resume              continue from FILE.partial (starts afresh if there is none)\n"
     "  --force               overwrite an existing output file\n"
@@ -192,7 +192,7 @@ static int parse_options(int argc, char **argv, struct ilrl_landscape_options *o
     *options = (struct ilrl_landscape_options){
         .out_path = "landscape.nc", .activation = ILRL_ACTIVATION_TANH, .seed = 1,
         .rl_weight = {ILRL_RL_WEIGHT_RETURN, 0.0}, .gamma = 0.99, .nx = 101, .ny = 101,
-        .tile_nx = 16, .tile_ny = 16, .checkpoint_seconds = 30.0,
+        .tile_nx = 32, .tile_ny = 32, .checkpoint_seconds = 30.0,
         .rollouts = 8, .rollout_steps = 1000, .rollout_policy = ILRL_ROLLOUT_GREEDY,
     };
     opterr = 0;

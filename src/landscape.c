@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ilrl/demo.h"
 #include "ilrl/demo_io.h"
 #include "ilrl/error.h"
+#include "ilrl/evaluator.h"
 #include "ilrl/landscape.h"
 #include "ilrl/landscape_io.h"
 #include "ilrl/pilot.h"
@@ -88,6 +90,9 @@ struct problem {
     struct ilrl_loss_data data;
     struct ilrl_loss_work *work;
     struct ilrl_rollout_work *rollout_work;  /* objective return only */
+    struct ilrl_evaluator *evaluator;        /* losses of one tile row per call */
+    size_t max_row;                          /* points per evaluator call (tile_nx) */
+    double *row;                             /* 4 x max_row: x, y, L_IL, L_RL */
     double *theta;            /* scratch: theta at the current point */
 };
 
@@ -111,6 +116,8 @@ static void problem_free(struct problem *problem)
     ilrl_mlp_free(problem->mlp);
     ilrl_loss_work_free(problem->work);
     ilrl_rollout_work_free(problem->rollout_work);
+    ilrl_evaluator_free(problem->evaluator);
+    free(problem->row);
     memset(problem, 0, sizeof *problem);
 }
 
@@ -174,6 +181,20 @@ static int problem_prepare(struct problem *problem)
     return ILRL_OK;
 }
 
+/* The evaluator reads the plane's directions when it is made: every rank
+ * makes it once the directions are final (after the broadcast). */
+static int prepare_evaluator(struct problem *problem)
+{
+    problem->evaluator = ilrl_evaluator_alloc(problem->mlp, problem->theta0,
+                                              problem->direction_x, problem->direction_y,
+                                              &problem->data, problem->max_row);
+    problem->row = malloc(4 * problem->max_row * sizeof *problem->row);
+    if (problem->evaluator == NULL || problem->row == NULL)
+        return ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the evaluator",
+                          ilrl_schedule_rank());
+    return ILRL_OK;
+}
+
 static int broadcast_problem(struct problem *problem)
 {
     int rank = ilrl_schedule_rank(), status;
@@ -199,6 +220,8 @@ static int broadcast_problem(struct problem *problem)
         if ((status = ilrl_schedule_broadcast(arrays[k].data, arrays[k].bytes)) != ILRL_OK)
             return status;
     status = rank == 0 ? ILRL_OK : problem_prepare(problem);
+    if (status == ILRL_OK)
+        status = prepare_evaluator(problem);
     return ilrl_schedule_agree(status);
 }
 
@@ -379,6 +402,7 @@ struct run {
     double start_time, last_checkpoint;
     size_t new_tiles;                   /* finished since the last checkpoint */
     size_t n_samples;
+    double peak_rss_mib;                /* largest over ranks, for the summary */
 };
 
 static int set_meta(struct run *run, const struct ilrl_demo *demo, const char *origin,
@@ -609,13 +633,15 @@ done:
 static void row_losses(struct problem *problem, size_t x0, size_t n, size_t j,
                        double *values, size_t stride)
 {
+    double *xs = problem->row, *ys = xs + n, *il = ys + n, *rl = il + n;
     for (size_t i = 0; i < n; i++) {
-        double *point = values + i * stride;
-        ilrl_plane_point(problem->shape.n_params, problem->theta0, problem->direction_x,
-                         problem->direction_y, problem->x[x0 + i], problem->y[j],
-                         problem->theta);
-        ilrl_loss_eval(problem->mlp, problem->theta, &problem->data, problem->work,
-                       &point[0], &point[1], NULL, NULL);
+        xs[i] = problem->x[x0 + i];
+        ys[i] = problem->y[j];
+    }
+    ilrl_evaluator_eval(problem->evaluator, xs, ys, n, il, rl);
+    for (size_t i = 0; i < n; i++) {
+        values[i * stride] = il[i];
+        values[i * stride + 1] = rl[i];
     }
 }
 
@@ -715,6 +741,14 @@ static size_t count_done_points(const struct run *run, size_t *done_tiles)
     return points;
 }
 
+static double own_peak_rss_mib(void)
+{
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0)
+        return 0.0;
+    return (double)usage.ru_maxrss / 1024.0;   /* Linux: kilobytes */
+}
+
 static void print_summary(const struct run *run, const double *busy, double seconds)
 {
     int n_ranks = ilrl_schedule_size();
@@ -724,7 +758,7 @@ static void print_summary(const struct run *run, const double *busy, double seco
             points, run->n_samples, seconds, rate, n_ranks, n_ranks == 1 ? "" : "s");
     for (int r = 0; r < n_ranks; r++)
         fprintf(stderr, "%s %.0f%%", r ? "," : "", seconds > 0 ? 100.0 * busy[r] / seconds : 0.0);
-    fprintf(stderr, "; wrote %s\n", run->options->out_path);
+    fprintf(stderr, "; peak RSS %.0f MiB; wrote %s\n", run->peak_rss_mib, run->options->out_path);
 }
 
 /* After the schedule: rank 0 writes the final file or the checkpoint. */
@@ -777,6 +811,7 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
     int status;
 
     install_signal_handlers();
+    run.problem.max_row = options->tile_nx < options->nx ? options->tile_nx : options->nx;
     run.start_time = run.last_checkpoint = ilrl_schedule_wtime();
     status = busy == NULL ? ilrl_error(ILRL_EFAILED, "out of memory") : ILRL_OK;
     if (rank == 0 && status == ILRL_OK)
@@ -798,6 +833,7 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
                                 done_tiles);
         }
         status = ilrl_schedule_run(&job);
+        run.peak_rss_mib = ilrl_schedule_max(own_peak_rss_mib());
         if (status == ILRL_EINTERRUPTED) {
             /* Every rank exits 128 + the signal rank 0 saw. */
             int signum = stop_signal ? (int)stop_signal : SIGTERM;
