@@ -1,5 +1,6 @@
 #!/bin/sh
 # make-readme.sh COMPARE RESULTS_DIR -- writes results/README.md (stdout)
+# (COMPARE: absolute path of ilrl-compare)
 # from the files `make experiment` just made: the ilrl-compare table, the
 # demos' scores and the exact commands.
 compare=$1
@@ -21,10 +22,11 @@ Regenerate with the same command; the numbers below come from these files.
 
 Both landscapes: network 12,64,64,2 tanh, seed 1, default plane (the flap
 logit's weights from hidden units 0 and 1), 101 x 101 points over ±10,
-\`--rl-weight return\`, gamma 0.99.
+\`--rl-weight return\`, gamma 0.99, and the true return surface
+(\`--objective return\`: 8 greedy episodes of at most 1000 frames per point).
 
 \`\`\`
-$("$compare" "$dir/poor.nc" "$dir/strong.nc" | sed "s|$dir/||g")
+$(cd "$dir" && "$compare" poor.nc strong.nc)
 \`\`\`
 
 ## Reading it
@@ -38,14 +40,75 @@ $("$compare" "$dir/poor.nc" "$dir/strong.nc" | sed "s|$dir/||g")
   positive, so L_RL is a re-weighted L_IL and the surfaces agree (r >= +0.9);
   the gradients at theta0 point the same way (gradient_cosine near +1).
 
+## The return the policies earn
+
+The third column is the discounted return of each grid point's own policy,
+played in the simulator (SPEC §11). It is the same picture in both rows, as
+it must be: it depends on theta and the rollout seeds, not on the
+demonstration. Almost the whole window is one of two degenerate pilots --
+flap too rarely and fall (return about -0.74, 31 frames), or flap too often
+and hit the first pipe's upper half (about -0.61) -- with a thin ridge
+between them where the bird sometimes passes a pipe.
+
+\`il_ret_r\` and \`rl_ret_r\` (JSON: \`il_return_pearson\`,
+\`rl_return_pearson\`) are the Pearson r of -L_IL and -L_RL with that
+return: does lowering the offline loss on this plane raise the return?
+
+- **Strong session**: no, it lowers it (r about -0.56 for both). The strong
+  pilot idles on 94 % of frames, so with only two output weights free the
+  cheapest way to copy it is to idle more -- towards the falling pilot. IL
+  and RL agree with each other, and both point away from the ridge:
+  matching per-step action frequencies on a two-weight plane is not
+  playing well.
+- **Poor session**: close to zero. The poor pilot flaps on about half of
+  its 50 frames to hold the bird high; the IL and RL minima lie in opposite
+  corners, both inside the two degenerate regions whose returns barely
+  differ, so neither loss tracks the return.
+
+A plane through the directions that matter (\`--plane gradients\`, or a
+trained theta0) is where the offline objectives can be checked against the
+return; this figure is the reference experiment's plane, as the SPEC asks.
+
+TEXT
+if [ -f "$dir/sweep.csv" ]; then
+cat <<TEXT
+## Demonstration-quality sweep (\`make sweep\`)
+
+![r against EPS and against the demo's score](sweep.png)
+
+The poor pilot, then \`noisy:EPS\` (the strong pilot taking a uniformly
+random action with probability EPS), 5 episodes of at most 3000 steps each,
+same network, plane and grid as above. \`mean_return\` is the mean over all
+steps of the discounted reward-to-go G_t, i.e. the mean RL weight.
+
+| pilot | mean score | mean return-to-go | Pearson r(IL, RL) |
+|---|---|---|---|
+$(sed 1d "$dir/sweep.csv" | awk -F, '{ printf "| %s | %s | %.3f | %+.4f |\n", $2, $5, $6, $7 }')
+
+**Finding.** Demonstration quality does not move r gradually: r stays
+above +0.97 while the demo still earns a positive mean return-to-go, and
+flips to below -0.99 as soon as it turns negative -- between EPS 0.04
+(1.2 pipes per episode, mean G +0.12) and EPS 0.05 (0.8 pipes, mean G
+-0.11). With the \`return\` weighting, L_RL ~ -mean(G) x L_IL to first order
+on a plane where all steps behave alike, so the sign of the mean RL weight,
+not the score, decides whether RL follows the demonstrator or flees it.
+Centring the weights (\`--rl-weight advantage\`, G_t - mean G) breaks
+this rule, because RL then weighs which steps led to better outcomes; one
+run each on the sweep's demos gave r = +0.95 (EPS 0.04), -0.44 (EPS 0.05)
+and +0.72 (EPS 0): no longer a sign flip, and no longer a copy of IL.
+
+TEXT
+fi
+cat <<TEXT
 ## How it was made
 
 \`\`\`
 ilrl-demo --pilot poor --episodes 1 --max-steps 3000 --seed 1 --out poor-demo.nc
 ilrl-demo --pilot strong --episodes 5 --max-steps 3000 --seed 1 --out strong-demo.nc
-mpirun -n $(nproc) ilrl-landscape --demo poor-demo.nc --nx 101 --ny 101 --out poor.nc
-mpirun -n $(nproc) ilrl-landscape --demo strong-demo.nc --nx 101 --ny 101 --out strong.nc
+mpirun -n $(nproc) ilrl-landscape --demo poor-demo.nc --nx 101 --ny 101 --objective return --out poor.nc
+mpirun -n $(nproc) ilrl-landscape --demo strong-demo.nc --nx 101 --ny 101 --objective return --out strong.nc
 ilrl-compare poor.nc strong.nc
 ilrl-plot --panel poor.nc strong.nc -o reference.png
+make sweep    # sweep.csv, sweep.png: jobs/sweep.sbatch for each point, then jobs/sweep-gather.sh
 \`\`\`
 TEXT
