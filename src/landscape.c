@@ -691,13 +691,9 @@ static int write_checkpoint(struct run *run)
     return status;
 }
 
-struct run_context {
-    struct run *run;
-};
-
 static int store_tile(void *ctx, const struct ilrl_tile *tile, const double *values)
 {
-    struct run *run = ((struct run_context *)ctx)->run;
+    struct run *run = ctx;
     struct ilrl_landscape *landscape = run->landscape;
     size_t stride = values_per_point(&run->problem);
     for (size_t j = 0; j < tile->ny; j++)
@@ -721,10 +717,10 @@ static int store_tile(void *ctx, const struct ilrl_tile *tile, const double *val
     return ILRL_OK;
 }
 
-static int compute_for_context(void *ctx, const struct ilrl_tile *tile, double *values,
+static int compute_run_tile(void *ctx, const struct ilrl_tile *tile, double *values,
                                const struct ilrl_tile_hooks *hooks)
 {
-    return compute_tile(&((struct run_context *)ctx)->run->problem, tile, values, hooks);
+    return compute_tile(&((struct run *)ctx)->problem, tile, values, hooks);
 }
 
 static size_t count_done_points(const struct run *run, size_t *done_tiles)
@@ -761,10 +757,21 @@ static void print_summary(const struct run *run, const double *busy, double seco
     fprintf(stderr, "; peak RSS %.0f MiB; wrote %s\n", run->peak_rss_mib, run->options->out_path);
 }
 
-/* After the schedule: rank 0 writes the final file or the checkpoint. */
+static size_t count_computed(const struct ilrl_landscape *landscape)
+{
+    size_t done = 0;
+    for (size_t p = 0; p < landscape->nx * landscape->ny; p++)
+        done += landscape->computed[p];
+    return done;
+}
+
+/* After the schedule: rank 0 writes the final file, or saves what is
+ * finished to the checkpoint and says how to continue. */
 static int finish_rank0(struct run *run, int status, const double *busy)
 {
     double seconds = ilrl_schedule_wtime() - run->start_time;
+    char message[1024];
+
     if (status == ILRL_OK) {
         ilrl_progress_complete(&run->progress);
         run->landscape->meta.wall_seconds = seconds;
@@ -773,39 +780,32 @@ static int finish_rank0(struct run *run, int status, const double *busy)
             unlink(run->partial);
             if (!run->options->quiet)
                 print_summary(run, busy, seconds);
-        } else {
-            /* Keep the work: the grid is complete in the checkpoint. */
-            int saved = write_checkpoint(run) == ILRL_OK;
-            (void)saved;
+            return ILRL_OK;
         }
-        return status;
+        /* The grid is complete: keep it where --resume finds it. */
+        snprintf(message, sizeof message, "%s", ilrl_error_message());
+        if (write_checkpoint(run) == ILRL_OK)
+            return ilrl_error(status, "%s; the finished grid is kept in %s (--resume writes it)",
+                              message, run->partial);
+        return ilrl_error(status, "%s", message);
     }
-    /* Interrupted or failed: save what is finished (unless nothing new). */
-    int interrupted = status == ILRL_EINTERRUPTED;
-    char message[1024];
     snprintf(message, sizeof message, "%s", ilrl_error_message());
-    if (run->new_tiles > 0 || interrupted) {
-        int saved = write_checkpoint(run);
-        if (saved != ILRL_OK && interrupted)
-            return saved;
+    if (status != ILRL_EINTERRUPTED) {
+        if (run->new_tiles > 0)
+            write_checkpoint(run);     /* best effort: the error is what we report */
+        return ilrl_error(status, "%s", message);
     }
-    if (interrupted) {
-        size_t done_tiles = 0, done = 0;
-        for (size_t p = 0; p < run->landscape->nx * run->landscape->ny; p++)
-            done += run->landscape->computed[p];
-        (void)done_tiles;
-        return ilrl_error(ILRL_EINTERRUPTED,
-                          "interrupted by signal %d: checkpoint %s holds %zu of %zu points; continue with --resume",
-                          ilrl_landscape_interrupt_signal(), run->partial, done,
-                          run->landscape->nx * run->landscape->ny);
-    }
-    return ilrl_error(status, "%s", message);
+    if ((status = write_checkpoint(run)) != ILRL_OK)
+        return status;
+    return ilrl_error(ILRL_EINTERRUPTED,
+                      "interrupted by signal %d: checkpoint %s holds %zu of %zu points; continue with --resume",
+                      ilrl_landscape_interrupt_signal(), run->partial,
+                      count_computed(run->landscape), run->landscape->nx * run->landscape->ny);
 }
 
 int ilrl_landscape_run(const struct ilrl_landscape_options *options)
 {
     struct run run = {.options = options};
-    struct run_context context = {&run};
     int rank = ilrl_schedule_rank(), n_ranks = ilrl_schedule_size();
     double *busy = calloc((size_t)n_ranks, sizeof *busy);
     int status;
@@ -821,8 +821,8 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
         status = broadcast_problem(&run.problem);
     if (status == ILRL_OK) {
         struct ilrl_schedule_job job = {
-            .n_values = values_per_point(&run.problem), .compute = compute_for_context, .store = store_tile,
-            .stop_requested = stop_requested, .ctx = &context, .busy_seconds = busy,
+            .n_values = values_per_point(&run.problem), .compute = compute_run_tile, .store = store_tile,
+            .stop_requested = stop_requested, .ctx = &run, .busy_seconds = busy,
         };
         ilrl_tiling_init(&job.tiling, options->nx, options->ny, options->tile_nx, options->tile_ny);
         if (rank == 0) {
