@@ -41,6 +41,7 @@
 
 #include <netcdf.h>
 
+#include "ilrl/classic_header.h"
 #include "ilrl/demo.h"
 #include "ilrl/demo_io.h"
 #include "ilrl/error.h"
@@ -144,13 +145,27 @@ static int is_float_type(nc_type type)
 
 static int open_for_reading(struct nc_file *file)
 {
-    int nc_status = nc_open(file->path, NC_NOWRITE, &file->ncid);
+    int nc_status;
+
+    file->ncid = -1;
+    if (ilrl_classic_header_check(file->path) != ILRL_OK)
+        return ILRL_EINPUT; /* a damaged classic header: see classic_header.h */
+    nc_status = nc_open(file->path, NC_NOWRITE, &file->ncid);
 
     if (nc_status == NC_NOERR)
         return ILRL_OK;
     file->ncid = -1;
-    if (nc_status > 0) /* a system error: missing, unreadable */
+    /* A system error about the path itself: missing, unreadable.  Other
+     * errno values come from NetCDF-3 header parsing (E2BIG, EINVAL, ...)
+     * and mean a damaged file. */
+    if (nc_status == ENOENT || nc_status == EACCES || nc_status == EPERM
+        || nc_status == EISDIR || nc_status == ENOTDIR || nc_status == ELOOP
+        || nc_status == ENAMETOOLONG || nc_status == EIO)
         return ilrl_error(ILRL_EINPUT, "%s: cannot open: %s", file->path,
+                          strerror(nc_status));
+    if (nc_status > 0)
+        return ilrl_error(ILRL_EINPUT, "%s: not a NetCDF file, or a truncated or "
+                          "damaged one (nc_open: %s)", file->path,
                           strerror(nc_status));
     return ilrl_error(ILRL_EINPUT, "%s: not a NetCDF file, or a truncated or "
                       "damaged one (nc_open: %s)", file->path,

@@ -19,6 +19,11 @@ int ilrl_error(int status, const char *format, ...)
     va_start(args, format);
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    /* Text from files (attribute values, names) may hold control
+     * characters; a message stays one line whatever it quotes. */
+    for (char *c = message; *c != '\0'; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     memcpy(current_message, message, sizeof message);
     return status;
 }

@@ -34,6 +34,7 @@
 
 #include <netcdf.h>
 
+#include "ilrl/classic_header.h"
 #include "ilrl/error.h"
 #include "ilrl/landscape_io.h"
 #include "ilrl/output_file.h"
@@ -729,6 +730,8 @@ int ilrl_landscape_read(const char *path, struct ilrl_landscape **out)
     char *kind = NULL;
     *out = NULL;
 
+    if (ilrl_classic_header_check(path) != ILRL_OK)
+        return ILRL_EINPUT; /* a damaged classic header: see classic_header.h */
     int status = nc_checked(&file, nc_open(path, NC_NOWRITE, &file.ncid), "nc_open", NULL);
     if (status)
         return ilrl_error(ILRL_EINPUT, "%s: not a readable NetCDF file (%s)", path,

@@ -49,6 +49,14 @@ START_TEST(test_exit_codes_follow_spec)
 }
 END_TEST
 
+START_TEST(test_message_is_one_line)
+{
+    /* quoted file content (found by the demo reader's fuzzer) */
+    ilrl_error(ILRL_EINPUT, "f.nc: kind = \"%s\"", "demo\nnstr\r\tx");
+    ck_assert_str_eq(ilrl_error_message(), "f.nc: kind = \"demo?nstr??x\"");
+}
+END_TEST
+
 Suite *error_suite(void)
 {
     Suite *suite = suite_create("error");
@@ -57,6 +65,7 @@ Suite *error_suite(void)
     tcase_add_test(tc, test_message_may_prefix_itself);
     tcase_add_test(tc, test_long_message_is_cut_not_overflowed);
     tcase_add_test(tc, test_exit_codes_follow_spec);
+    tcase_add_test(tc, test_message_is_one_line);
     suite_add_tcase(suite, tc);
     return suite;
 }

@@ -25,7 +25,8 @@ enum ilrl_status {
 };
 
 /* Records the formatted message (printf syntax, no trailing newline) as the
- * current error and returns `status` unchanged. */
+ * current error and returns `status` unchanged.  Control characters (a
+ * newline in a quoted attribute or file name) become '?': one line. */
 int ilrl_error(int status, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
