@@ -146,6 +146,8 @@ static int parse_tile(const char *text, size_t *tile_nx, size_t *tile_ny)
     if (status == ILRL_OK)
         status = cross ? parse_size("--tile", cross + 1, 65536, tile_ny)
                        : (*tile_ny = *tile_nx, ILRL_OK);
+    if (status != ILRL_OK)   /* name the whole value, not the half at fault */
+        return ilrl_error(ILRL_EUSAGE, "--tile: '%s' is not NX or NXxNY with each in [1, 65536]", text);
     return status;
 }
 

@@ -22,6 +22,7 @@
 #include "ilrl/evaluator.h"
 #include "ilrl/landscape.h"
 #include "ilrl/landscape_io.h"
+#include "ilrl/output_file.h"
 #include "ilrl/pilot.h"
 #include "ilrl/plane.h"
 #include "ilrl/progress.h"
@@ -531,8 +532,11 @@ static int setup_rank0(struct run *run)
     run->partial = partial_path(options->out_path);
     if (run->partial == NULL)
         return ilrl_error(ILRL_EFAILED, "out of memory");
-    if (!options->force && path_exists(options->out_path))
-        return ilrl_error(ILRL_EOUTPUT, "%s exists (use --force to overwrite)", options->out_path);
+    /* Before any work: an output that cannot be written (exists without
+     * --force, missing or unwritable directory) is refused now, not after
+     * hours of computing. */
+    if ((status = ilrl_output_file_check(options->out_path, options->force)) != ILRL_OK)
+        return status;
     if (!options->resume && !options->force && path_exists(run->partial))
         return ilrl_error(ILRL_EOUTPUT, "%s holds an unfinished run's checkpoint: continue it with --resume, or use --force to start over",
                           run->partial);
