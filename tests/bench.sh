@@ -103,6 +103,10 @@ awk -v s1="$random1" -v s2="$random2" -v w1="$weights1" -v w2="$weights2" -v ste
     printf "ratios: random 2 ranks / numpy = %.1fx (target >= 10); weights 2 ranks / numpy = %.0fx (target >= 100)\n", r2 / nr, w / nw
     printf "        scaling 2 ranks / 1 rank: random %.2fx, weights %.2fx (target >= 1.8)\n", s1 / s2, w1 / w2 }'
 
+# The return objective's inner loop (SPEC §11): simulator frames per second
+# with the default network choosing every action, one rank.
+echo "rollouts: $("$top_builddir/tests/bench_rollout" 12,64,64,2 3)"
+
 if [ "${BENCH_TILES:-0}" = 1 ]; then
     echo "tile sweep (2 ranks; seconds of the whole mpirun):"
     for tile in 4 8 16 32 64 101x8 128; do

@@ -31,8 +31,10 @@ UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # (tests/fuzz/README.md).
 ILRL_SANITIZER_BUILD=1
 # Sanitized ranks start 2-3x slower: more room per MPI test (run-mpi.sh).
-ILRL_TEST_TIMEOUT=600
-export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS ILRL_SANITIZER_BUILD ILRL_TEST_TIMEOUT
+ILRL_TEST_TIMEOUT=900
+# A sanitized rank runs 3-5x slower: one program run may take minutes.
+ILRL_CASE_TIMEOUT=400
+export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS ILRL_SANITIZER_BUILD ILRL_TEST_TIMEOUT ILRL_CASE_TIMEOUT
 
 # Two passes.  1: every suite but the two bad-input batteries, leak
 # detection on (serial programs, Check suites, the engine's MPI runs).
