@@ -6,21 +6,15 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_matrix.h>
 
+#include "testutil.h"
+
 #ifdef HAVE_OPENBLAS_SET_NUM_THREADS
 void openblas_set_num_threads(int n_threads);
 #endif
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
@@ -38,9 +32,9 @@ int main(int argc, char **argv)
     }
     double best = 0.0;
     for (int rep = 0; rep < 10; rep++) {
-        double t0 = now();
+        double t0 = test_now();
         gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, a, b, 0.0, c);
-        double rate = 2.0 * (double)n * (double)n * (double)n / (now() - t0) / 1e9;
+        double rate = 2.0 * (double)n * (double)n * (double)n / (test_now() - t0) / 1e9;
         best = rate > best ? rate : best;
     }
     printf("%.2f\n", best);

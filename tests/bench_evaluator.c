@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ilrl/demo.h"
 #include "ilrl/demo_io.h"
@@ -22,17 +21,11 @@
 #include "ilrl/loss.h"
 #include "ilrl/mlp.h"
 #include "ilrl/plane.h"
+#include "testutil.h"
 
 #ifdef HAVE_OPENBLAS_SET_NUM_THREADS
 void openblas_set_num_threads(int n_threads);
 #endif
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
@@ -72,7 +65,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct ilrl_evaluator *ev = ilrl_evaluator_alloc(mlp, theta0, dx, dy, &data, side);
-    double checksum = 0.0, t0 = now();
+    double checksum = 0.0, t0 = test_now();
     for (size_t j = 0; j < side; j++) {
         for (size_t i = 0; i < side; i++) {
             xs[i] = -1.0 + 2.0 * (double)i / (double)(side > 1 ? side - 1 : 1);
@@ -89,7 +82,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < side; i++)
             checksum += il[i] + rl[i];
     }
-    double seconds = now() - t0;
+    double seconds = test_now() - t0;
     printf("%s %zu %.4f %.4g %.17g\n", reference ? "reference" : ilrl_evaluator_mode(ev),
            side * side, seconds, (double)(side * side) * (double)N / seconds, checksum);
     ilrl_evaluator_free(ev);

@@ -15,18 +15,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "ilrl/error.h"
 #include "ilrl/mlp.h"
 #include "ilrl/rollout.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "testutil.h"
 
 int main(int argc, char **argv)
 {
@@ -50,7 +43,7 @@ int main(int argc, char **argv)
     }
     long steps = 0;
     size_t point = 0;
-    double start = now(), elapsed;
+    double start = test_now(), elapsed;
     do {
         struct ilrl_rollout_stats stats;
         if (ilrl_rollout_point(mlp, theta, &options, 1, point++, work, &stats, NULL, NULL)) {
@@ -58,7 +51,7 @@ int main(int argc, char **argv)
             return 1;
         }
         steps += stats.total_steps;
-        elapsed = now() - start;
+        elapsed = test_now() - start;
     } while (elapsed < seconds);
     printf("rollout %s tanh greedy: %.0f simulator steps/s with the policy in the loop "
            "(%ld steps, %zu points x 8 episodes, %.2f s, mean episode %.1f steps)\n",

@@ -5,45 +5,17 @@
  * nc_open. */
 #include "config.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <check.h>
 
 #include "ilrl/classic_header.h"
 #include "ilrl/error.h"
-
-static char scratch[4096];
-static char path_buffer[4200];
-
-static const char *in_scratch(const char *name)
-{
-    snprintf(path_buffer, sizeof path_buffer, "%s/%s", scratch, name);
-    return path_buffer;
-}
+#include "testutil.h"
 
 static void setup(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(scratch, sizeof scratch, "%s/check_classic_header.XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(scratch));
-}
-
-static void teardown(void)
-{
-    unlink(in_scratch("classic.nc"));
-    rmdir(scratch);
-}
-
-static void write_bytes(const char *path, const unsigned char *bytes, size_t n)
-{
-    FILE *file = fopen(path, "wb");
-    ck_assert_ptr_nonnull(file);
-    ck_assert_uint_eq(fwrite(bytes, 1, n, file), n);
-    ck_assert_int_eq(fclose(file), 0);
+    test_scratch_create("check_classic_header");
 }
 
 /* CDF-1: one dimension "x" = 3, one global text attribute "a" = "hi", no
@@ -67,24 +39,23 @@ static size_t make_classic(unsigned char *buf, unsigned char claimed)
 START_TEST(test_classic_header)
 {
     unsigned char buf[128];
-    char path[4200];
-    snprintf(path, sizeof path, "%s", in_scratch("classic.nc"));
+    const char *path = test_scratch_path("classic.nc");
 
-    write_bytes(path, buf, make_classic(buf, 2));
+    test_write_bytes(path, buf, make_classic(buf, 2));
     ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_OK);
-    write_bytes(path, buf, make_classic(buf, 200));      /* beyond the file */
+    test_write_bytes(path, buf, make_classic(buf, 200));      /* beyond the file */
     ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_EINPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "classic header: global attributes claims 200"));
-    write_bytes(path, buf, make_classic(buf, 2) - 10);   /* truncated */
+    test_write_bytes(path, buf, make_classic(buf, 2) - 10);   /* truncated */
     ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_EINPUT);
     size_t n = make_classic(buf, 2);
     buf[11] = 0x0B;                                       /* wrong list tag */
-    write_bytes(path, buf, n);
+    test_write_bytes(path, buf, n);
     ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_EINPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "bad tag in the dimension list"));
-    write_bytes(path, (const unsigned char *)"\x89HDF\r\n\x1a\n", 8);  /* not classic */
+    test_write_bytes(path, (const unsigned char *)"\x89HDF\r\n\x1a\n", 8);  /* not classic */
     ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_OK);
-    ck_assert_int_eq(ilrl_classic_header_check(in_scratch("missing.nc")), ILRL_OK);
+    ck_assert_int_eq(ilrl_classic_header_check(test_scratch_path("missing.nc")), ILRL_OK);
 }
 END_TEST
 
@@ -116,20 +87,19 @@ static size_t make_variable(unsigned char *buf, unsigned char d0, unsigned char 
 START_TEST(test_variable_shapes)
 {
     unsigned char buf[128];
-    char path[4200];
-    snprintf(path, sizeof path, "%s", in_scratch("classic.nc"));
+    const char *path = test_scratch_path("classic.nc");
 
-    write_bytes(path, buf, make_variable(buf, 0, 1, 6));
+    test_write_bytes(path, buf, make_variable(buf, 0, 1, 6));
     ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_OK);
-    write_bytes(path, buf, make_variable(buf, 0, 1, 12));
+    test_write_bytes(path, buf, make_variable(buf, 0, 1, 12));
     ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_EINPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "unknown type 12"));
-    write_bytes(path, buf, make_variable(buf, 0, 1, 10));   /* int64: CDF-5 only */
+    test_write_bytes(path, buf, make_variable(buf, 0, 1, 10));   /* int64: CDF-5 only */
     ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_EINPUT);
-    write_bytes(path, buf, make_variable(buf, 1, 0, 6));
+    test_write_bytes(path, buf, make_variable(buf, 1, 0, 6));
     ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_EINPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "record dimension in place 2"));
-    write_bytes(path, buf, make_variable(buf, 0, 7, 6));
+    test_write_bytes(path, buf, make_variable(buf, 0, 7, 6));
     ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_EINPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "dimension id 7 of 2"));
 }
@@ -139,7 +109,7 @@ Suite *classic_header_suite(void)
 {
     Suite *suite = suite_create("classic_header");
     TCase *tc = tcase_create("classic_header");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, test_scratch_remove);
     tcase_add_test(tc, test_classic_header);
     tcase_add_test(tc, test_variable_shapes);
     suite_add_tcase(suite, tc);

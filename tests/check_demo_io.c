@@ -10,7 +10,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -28,79 +27,13 @@
 #include "ilrl/demo.h"
 #include "ilrl/demo_io.h"
 #include "ilrl/error.h"
+#include "testutil.h"
 
 /* ---- scratch directory ----------------------------------------------------- */
 
-static char scratch[64];
-
 static void make_scratch(void)
 {
-    snprintf(scratch, sizeof scratch, "/tmp/check_demo_io.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(scratch));
-}
-
-static void remove_scratch(void)
-{
-    DIR *dir = opendir(scratch);
-    struct dirent *entry;
-    char path[512];
-
-    if (dir == NULL)
-        return;
-    chmod(scratch, 0700);
-    while ((entry = readdir(dir)) != NULL) {
-        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", scratch, entry->d_name);
-        unlink(path);
-    }
-    closedir(dir);
-    rmdir(scratch);
-}
-
-/* scratch/name in one of a few rotating buffers. */
-static const char *in_scratch(const char *name)
-{
-    static char buffers[4][512];
-    static int next;
-    char *buf = buffers[next++ % 4];
-    snprintf(buf, sizeof buffers[0], "%s/%s", scratch, name);
-    return buf;
-}
-
-/* Number of entries in `dir` whose name contains ".tmp." (leftover temporaries). */
-static int count_temporaries(const char *dir_path)
-{
-    DIR *dir = opendir(dir_path);
-    struct dirent *entry;
-    int count = 0;
-
-    if (dir == NULL)
-        return 0;
-    while ((entry = readdir(dir)) != NULL)
-        if (strstr(entry->d_name, ".tmp.") != NULL)
-            count++;
-    closedir(dir);
-    return count;
-}
-
-static void write_bytes(const char *path, const char *bytes, size_t n)
-{
-    FILE *file = fopen(path, "wb");
-    ck_assert_ptr_nonnull(file);
-    ck_assert_uint_eq(fwrite(bytes, 1, n, file), n);
-    ck_assert_int_eq(fclose(file), 0);
-}
-
-static void assert_file_holds(const char *path, const char *expected)
-{
-    char buf[256] = "";
-    FILE *file = fopen(path, "rb");
-    ck_assert_ptr_nonnull(file);
-    size_t n = fread(buf, 1, sizeof buf - 1, file);
-    fclose(file);
-    buf[n] = '\0';
-    ck_assert_str_eq(buf, expected);
+    test_scratch_create("check_demo_io");
 }
 
 /* ---- a valid demonstration ------------------------------------------------- */
@@ -141,7 +74,7 @@ static struct ilrl_demo *sample_demo(void)
 /* Writes the sample demo to scratch/name and returns the path. */
 static const char *write_sample(const char *name)
 {
-    const char *path = in_scratch(name);
+    const char *path = test_scratch_path(name);
     struct ilrl_demo *demo = sample_demo();
     int status = ilrl_demo_write(path, demo, 0);
     ck_assert_msg(status == ILRL_OK, "write: %s", ilrl_error_message());
@@ -371,7 +304,7 @@ static void write_raw(const char *path, const struct raw_file *raw)
 static void write_and_reject(const struct raw_file *raw, const char *fragment1,
                              const char *fragment2)
 {
-    const char *path = in_scratch("raw.nc");
+    const char *path = test_scratch_path("raw.nc");
     write_raw(path, raw);
     assert_rejected(path, fragment1, fragment2);
 }
@@ -380,13 +313,13 @@ static void write_and_reject(const struct raw_file *raw, const char *fragment1,
 
 START_TEST(test_round_trip_is_identical)
 {
-    const char *path = in_scratch("demo.nc");
+    const char *path = test_scratch_path("demo.nc");
     struct ilrl_demo *written = sample_demo();
     struct ilrl_demo *read = NULL;
     char source[64];
 
     ck_assert_int_eq(ilrl_demo_write(path, written, 0), ILRL_OK);
-    ck_assert_int_eq(count_temporaries(scratch), 0);
+    ck_assert_int_eq(test_count_temporaries(test_scratch_dir()), 0);
     ck_assert_msg(ilrl_demo_read(path, &read) == ILRL_OK, "%s", ilrl_error_message());
 
     ck_assert_uint_eq(read->n_steps, written->n_steps);
@@ -474,7 +407,7 @@ END_TEST
 
 START_TEST(test_round_trip_without_score_and_metadata)
 {
-    const char *path = in_scratch("bare.nc");
+    const char *path = test_scratch_path("bare.nc");
     struct ilrl_demo *written = ilrl_demo_alloc(2, 1, 1, 5);
     struct ilrl_demo *read = NULL;
     int ncid, varid;
@@ -506,7 +439,7 @@ START_TEST(test_foreign_classic_file_d5_k3_without_score)
 {
     struct raw_file raw = standard_raw();
     struct ilrl_demo *demo = NULL;
-    const char *path = in_scratch("foreign.nc");
+    const char *path = test_scratch_path("foreign.nc");
 
     raw.mode = 0; /* NetCDF-3 classic: no int64, no strings */
     raw.n_features = 5;
@@ -539,7 +472,7 @@ START_TEST(test_foreign_chunked_unlimited_netcdf4)
 {
     struct raw_file raw = standard_raw();
     struct ilrl_demo *demo = NULL;
-    const char *path = in_scratch("chunked.nc");
+    const char *path = test_scratch_path("chunked.nc");
 
     raw.unlimited_step = 1;
     raw.chunked = 1;
@@ -567,14 +500,14 @@ END_TEST
 
 START_TEST(test_reject_garbage_empty_truncated_missing)
 {
-    const char *path = in_scratch("garbage.nc");
+    const char *path = test_scratch_path("garbage.nc");
     struct stat info;
 
-    write_bytes(path, "this is not a NetCDF file\n", 26);
+    test_write_bytes(path, "this is not a NetCDF file\n", 26);
     assert_rejected(path, "not a NetCDF file", NULL);
 
-    path = in_scratch("empty.nc");
-    write_bytes(path, "", 0);
+    path = test_scratch_path("empty.nc");
+    test_write_bytes(path, "", 0);
     assert_rejected(path, "not a NetCDF file", NULL);
 
     path = write_sample("truncated.nc");
@@ -584,7 +517,7 @@ START_TEST(test_reject_garbage_empty_truncated_missing)
     ck_assert_int_eq(truncate(path, 600), 0);
     assert_rejected(path, "truncated", NULL);
 
-    assert_rejected(in_scratch("absent.nc"), "cannot open", "No such file");
+    assert_rejected(test_scratch_path("absent.nc"), "cannot open", "No such file");
 }
 END_TEST
 
@@ -805,16 +738,16 @@ END_TEST
 
 START_TEST(test_write_refuses_existing_file)
 {
-    const char *path = in_scratch("precious.nc");
+    const char *path = test_scratch_path("precious.nc");
     struct ilrl_demo *demo = sample_demo();
     char expected[600];
 
-    write_bytes(path, "precious", 8);
+    test_write_bytes(path, "precious", 8);
     ck_assert_int_eq(ilrl_demo_write(path, demo, 0), ILRL_EOUTPUT);
     snprintf(expected, sizeof expected, "%s exists (use --force to overwrite)", path);
     ck_assert_str_eq(ilrl_error_message(), expected);
-    assert_file_holds(path, "precious");
-    ck_assert_int_eq(count_temporaries(scratch), 0);
+    test_assert_file_holds(path, "precious");
+    ck_assert_int_eq(test_count_temporaries(test_scratch_dir()), 0);
     ck_assert_int_eq(ilrl_demo_check_output(path, 0), ILRL_EOUTPUT);
     ck_assert_int_eq(ilrl_demo_check_output(path, 1), ILRL_OK);
 
@@ -824,23 +757,23 @@ START_TEST(test_write_refuses_existing_file)
     demo = NULL;
     ck_assert_int_eq(ilrl_demo_read(path, &demo), ILRL_OK);
     ck_assert_uint_eq(demo->n_steps, 7);
-    ck_assert_int_eq(count_temporaries(scratch), 0);
+    ck_assert_int_eq(test_count_temporaries(test_scratch_dir()), 0);
     ilrl_demo_free(demo);
 }
 END_TEST
 
 START_TEST(test_write_into_missing_directory)
 {
-    const char *path = in_scratch("no/such/dir/demo.nc");
+    const char *path = test_scratch_path("no/such/dir/demo.nc");
     struct ilrl_demo *demo = sample_demo();
 
     ck_assert_int_eq(ilrl_demo_write(path, demo, 0), ILRL_EOUTPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), path));
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "No such file"));
-    ck_assert_int_eq(count_temporaries(scratch), 0);
-    ck_assert_int_eq(ilrl_demo_write(in_scratch("a_directory_name_is_not/"), demo, 1),
+    ck_assert_int_eq(test_count_temporaries(test_scratch_dir()), 0);
+    ck_assert_int_eq(ilrl_demo_write(test_scratch_path("a_directory_name_is_not/"), demo, 1),
                      ILRL_EOUTPUT);
-    ck_assert_int_eq(ilrl_demo_write(scratch, demo, 1), ILRL_EOUTPUT);
+    ck_assert_int_eq(ilrl_demo_write(test_scratch_dir(), demo, 1), ILRL_EOUTPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "is a directory"));
     ilrl_demo_free(demo);
 }
@@ -853,19 +786,19 @@ START_TEST(test_write_into_unwritable_directory)
 
     if (geteuid() != 0) {
         /* permissions stop an ordinary user before anything is created */
-        ck_assert_int_eq(chmod(scratch, 0500), 0);
-        path = in_scratch("demo.nc");
+        ck_assert_int_eq(chmod(test_scratch_dir(), 0500), 0);
+        path = test_scratch_path("demo.nc");
         ck_assert_int_eq(ilrl_demo_write(path, demo, 0), ILRL_EOUTPUT);
         ck_assert_ptr_nonnull(strstr(ilrl_error_message(), path));
-        ck_assert_int_eq(chmod(scratch, 0700), 0);
-        ck_assert_int_eq(count_temporaries(scratch), 0);
+        ck_assert_int_eq(chmod(test_scratch_dir(), 0700), 0);
+        ck_assert_int_eq(test_count_temporaries(test_scratch_dir()), 0);
         ck_assert_int_eq(access(path, F_OK), -1);
     }
     /* root passes permission checks: /proc refuses the creation itself */
     path = "/proc/ilrl-check-demo-io.nc";
     ck_assert_int_eq(ilrl_demo_write(path, demo, 0), ILRL_EOUTPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), path));
-    ck_assert_int_eq(count_temporaries("/proc"), 0);
+    ck_assert_int_eq(test_count_temporaries("/proc"), 0);
     ck_assert_int_eq(access(path, F_OK), -1);
     ilrl_demo_free(demo);
 }
@@ -873,13 +806,13 @@ END_TEST
 
 START_TEST(test_write_refuses_invalid_demo)
 {
-    const char *path = in_scratch("invalid.nc");
+    const char *path = test_scratch_path("invalid.nc");
     struct ilrl_demo *demo = sample_demo();
     demo->action[3] = 9;
     ck_assert_int_eq(ilrl_demo_write(path, demo, 0), ILRL_EFAILED);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "action[3] = 9"));
     ck_assert_int_eq(access(path, F_OK), -1);
-    ck_assert_int_eq(count_temporaries(scratch), 0);
+    ck_assert_int_eq(test_count_temporaries(test_scratch_dir()), 0);
     ilrl_demo_free(demo);
 }
 END_TEST
@@ -889,11 +822,11 @@ END_TEST
  * is removed, the status is ILRL_EOUTPUT. */
 START_TEST(test_write_on_full_disk_leaves_target_untouched)
 {
-    const char *path = in_scratch("full.nc");
+    const char *path = test_scratch_path("full.nc");
     int child_status;
     pid_t child;
 
-    write_bytes(path, "old content", 11);
+    test_write_bytes(path, "old content", 11);
     fflush(NULL);
     child = fork();
     ck_assert_int_ge(child, 0);
@@ -921,8 +854,8 @@ START_TEST(test_write_on_full_disk_leaves_target_untouched)
     ck_assert_int_eq(waitpid(child, &child_status, 0), child);
     ck_assert(WIFEXITED(child_status));
     ck_assert_int_eq(WEXITSTATUS(child_status), 0);
-    assert_file_holds(path, "old content");
-    ck_assert_int_eq(count_temporaries(scratch), 0);
+    test_assert_file_holds(path, "old content");
+    ck_assert_int_eq(test_count_temporaries(test_scratch_dir()), 0);
 }
 END_TEST
 
@@ -933,7 +866,7 @@ Suite *demo_io_suite(void)
     TCase *rejections = tcase_create("rejections");
     TCase *writer = tcase_create("writer");
 
-    tcase_add_checked_fixture(round_trip, make_scratch, remove_scratch);
+    tcase_add_checked_fixture(round_trip, make_scratch, test_scratch_remove);
     tcase_add_test(round_trip, test_round_trip_is_identical);
     tcase_add_test(round_trip, test_schema_and_attributes_on_disk);
     tcase_add_test(round_trip, test_round_trip_without_score_and_metadata);
@@ -941,7 +874,7 @@ Suite *demo_io_suite(void)
     tcase_add_test(round_trip, test_foreign_chunked_unlimited_netcdf4);
     suite_add_tcase(suite, round_trip);
 
-    tcase_add_checked_fixture(rejections, make_scratch, remove_scratch);
+    tcase_add_checked_fixture(rejections, make_scratch, test_scratch_remove);
     tcase_add_test(rejections, test_reject_garbage_empty_truncated_missing);
     tcase_add_test(rejections, test_reject_missing_variables);
     tcase_add_test(rejections, test_reject_missing_dimension);
@@ -957,7 +890,7 @@ Suite *demo_io_suite(void)
     tcase_add_test(rejections, test_reject_terminated_not_a_flag);
     suite_add_tcase(suite, rejections);
 
-    tcase_add_checked_fixture(writer, make_scratch, remove_scratch);
+    tcase_add_checked_fixture(writer, make_scratch, test_scratch_remove);
     tcase_add_test(writer, test_write_refuses_existing_file);
     tcase_add_test(writer, test_write_into_missing_directory);
     tcase_add_test(writer, test_write_into_unwritable_directory);

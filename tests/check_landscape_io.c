@@ -3,8 +3,6 @@
 #define _XOPEN_SOURCE 700
 #include "config.h"
 
-#include <dirent.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,52 +15,15 @@
 
 #include "ilrl/error.h"
 #include "ilrl/landscape_io.h"
+#include "testutil.h"
 
 #define NX 5
 #define NY 3
 #define NP 4
 
-static char scratch[4096];
-
-static void scratch_path(char *buffer, size_t size, const char *name)
-{
-    snprintf(buffer, size, "%s/%s", scratch, name);
-}
-
 static void setup(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(scratch, sizeof scratch, "%s/check_landscape_io.XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(scratch));
-}
-
-static int remove_entry(const char *path, const struct stat *info, int flag,
-                        struct FTW *ftw)
-{
-    (void)info; (void)flag; (void)ftw;
-    chmod(path, 0700);
-    return remove(path);
-}
-
-static void teardown(void)
-{
-    chmod(scratch, 0700);
-    nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Number of entries in `directory` whose name contains ".tmp.". */
-static int count_temporaries(const char *directory)
-{
-    int count = 0;
-    DIR *dir = opendir(directory);
-    ck_assert_ptr_nonnull(dir);
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL)
-        if (strstr(entry->d_name, ".tmp."))
-            count++;
-    closedir(dir);
-    return count;
+    test_scratch_create("check_landscape_io");
 }
 
 static void set(char **field, const char *value)
@@ -188,29 +149,6 @@ static void assert_same_landscape(const struct ilrl_landscape *a,
     }
 }
 
-/* Reads a whole small file into a new buffer. */
-static char *slurp(const char *path, long *size)
-{
-    FILE *file = fopen(path, "rb");
-    ck_assert_ptr_nonnull(file);
-    fseek(file, 0, SEEK_END);
-    *size = ftell(file);
-    rewind(file);
-    char *data = malloc((size_t)*size + 1);
-    ck_assert_ptr_nonnull(data);
-    ck_assert_uint_eq(fread(data, 1, (size_t)*size, file), (size_t)*size);
-    fclose(file);
-    return data;
-}
-
-static void write_bytes(const char *path, const void *data, size_t size)
-{
-    FILE *file = fopen(path, "wb");
-    ck_assert_ptr_nonnull(file);
-    ck_assert_uint_eq(fwrite(data, 1, size, file), size);
-    ck_assert_int_eq(fclose(file), 0);
-}
-
 /* The reader must fail with ILRL_EINPUT and a message holding the file name
  * and `expected`. */
 static void assert_rejected(const char *path, const char *expected)
@@ -225,12 +163,11 @@ static void assert_rejected(const char *path, const char *expected)
                   "message lacks '%s': %s", expected, ilrl_error_message());
 }
 
-/* Writes a valid landscape at `name`, then reopens it for editing. */
-static int write_and_reopen(const char *name, char *path, size_t size)
+/* Writes a valid landscape at `path`, then reopens it for editing. */
+static int write_and_reopen(const char *path)
 {
     struct ilrl_landscape *l = make_landscape(0);
     int ncid;
-    scratch_path(path, size, name);
     ck_assert_int_eq(ilrl_landscape_write(path, l, 0), ILRL_OK);
     ilrl_landscape_free(l);
     ck_assert_int_eq(nc_open(path, NC_WRITE, &ncid), NC_NOERR);
@@ -240,11 +177,10 @@ static int write_and_reopen(const char *name, char *path, size_t size)
 START_TEST(test_round_trip)
 {
     for (int with_return = 0; with_return <= 1; with_return++) {
-        char path[4200];
         struct ilrl_landscape *written = make_landscape(with_return), *read = NULL;
-        scratch_path(path, sizeof path, with_return ? "return.nc" : "losses.nc");
+        const char *path = test_scratch_path(with_return ? "return.nc" : "losses.nc");
         ck_assert_int_eq(ilrl_landscape_write(path, written, 0), ILRL_OK);
-        ck_assert_int_eq(count_temporaries(scratch), 0);
+        ck_assert_int_eq(test_count_temporaries(test_scratch_dir()), 0);
         ck_assert_msg(ilrl_landscape_read(path, &read) == ILRL_OK, "%s",
                       ilrl_error_message());
         ck_assert(isnan(read->il_loss[2 * NX]));      /* fill preserved */
@@ -259,11 +195,11 @@ END_TEST
 
 START_TEST(test_file_has_schema_attributes)
 {
-    char path[4200], text[64] = {0};
+    char text[64] = {0};
     struct ilrl_landscape *l = make_landscape(0);
     int ncid, varid, ints[3];
     double fill = 0.0;
-    scratch_path(path, sizeof path, "schema.nc");
+    const char *path = test_scratch_path("schema.nc");
     ck_assert_int_eq(ilrl_landscape_write(path, l, 0), ILRL_OK);
     ilrl_landscape_free(l);
     ck_assert_int_eq(nc_open(path, NC_NOWRITE, &ncid), NC_NOERR);
@@ -288,20 +224,19 @@ END_TEST
 
 START_TEST(test_refuses_overwrite_without_force)
 {
-    char path[4200];
-    long before_size, after_size;
+    size_t before_size, after_size;
     struct ilrl_landscape *l = make_landscape(0);
-    scratch_path(path, sizeof path, "kept.nc");
+    const char *path = test_scratch_path("kept.nc");
     ck_assert_int_eq(ilrl_landscape_write(path, l, 0), ILRL_OK);
-    char *before = slurp(path, &before_size);
+    char *before = test_read_file(path, &before_size);
 
     l->il_loss[0] = 42.0;
     ck_assert_int_eq(ilrl_landscape_write(path, l, 0), ILRL_EOUTPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "exists"));
-    char *after = slurp(path, &after_size);
+    char *after = test_read_file(path, &after_size);
     ck_assert_int_eq(before_size, after_size);
-    ck_assert_mem_eq(before, after, (size_t)before_size);
-    ck_assert_int_eq(count_temporaries(scratch), 0);
+    ck_assert_mem_eq(before, after, before_size);
+    ck_assert_int_eq(test_count_temporaries(test_scratch_dir()), 0);
 
     struct ilrl_landscape *read = NULL;
     ck_assert_int_eq(ilrl_landscape_write(path, l, 1), ILRL_OK);   /* --force */
@@ -316,40 +251,39 @@ END_TEST
 
 START_TEST(test_unwritable_places_fail_cleanly)
 {
-    char path[4200], directory[4200];
+    const char *path, *directory;
     struct ilrl_landscape *l = make_landscape(1);
 
     /* No such directory: nothing can be created. */
-    scratch_path(path, sizeof path, "missing/out.nc");
+    path = test_scratch_path("missing/out.nc");
     ck_assert_int_eq(ilrl_landscape_write(path, l, 1), ILRL_EOUTPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "missing/out.nc"));
 
     /* A read-only directory (not for root, which ignores permissions). */
-    scratch_path(directory, sizeof directory, "readonly");
+    directory = test_scratch_path("readonly");
     ck_assert_int_eq(mkdir(directory, 0555), 0);
     if (geteuid() != 0) {
-        scratch_path(path, sizeof path, "readonly/out.nc");
+        path = test_scratch_path("readonly/out.nc");
         ck_assert_int_eq(ilrl_landscape_write(path, l, 1), ILRL_EOUTPUT);
-        ck_assert_int_eq(count_temporaries(directory), 0);
+        ck_assert_int_eq(test_count_temporaries(directory), 0);
     }
 
     /* A failure after the temporary is complete: the target is a non-empty
      * directory, so the rename fails; the temporary must be gone. */
-    scratch_path(directory, sizeof directory, "occupied.nc");
+    directory = test_scratch_path("occupied.nc");
     ck_assert_int_eq(mkdir(directory, 0700), 0);
-    scratch_path(path, sizeof path, "occupied.nc/inside");
-    write_bytes(path, "x", 1);
+    path = test_scratch_path("occupied.nc/inside");
+    test_write_bytes(path, "x", 1);
     ck_assert_int_eq(ilrl_landscape_write(directory, l, 1), ILRL_EOUTPUT);
-    ck_assert_int_eq(count_temporaries(scratch), 0);
+    ck_assert_int_eq(test_count_temporaries(test_scratch_dir()), 0);
     ilrl_landscape_free(l);
 }
 END_TEST
 
 START_TEST(test_rejects_demonstration_file)
 {
-    char path[4200];
     int ncid, dim, var;
-    scratch_path(path, sizeof path, "demo.nc");
+    const char *path = test_scratch_path("demo.nc");
     ck_assert_int_eq(nc_create(path, NC_NETCDF4, &ncid), NC_NOERR);
     ck_assert_int_eq(nc_def_dim(ncid, "step", 3, &dim), NC_NOERR);
     ck_assert_int_eq(nc_def_var(ncid, "action", NC_INT, 1, &dim, &var), NC_NOERR);
@@ -358,7 +292,7 @@ START_TEST(test_rejects_demonstration_file)
     ck_assert_int_eq(nc_close(ncid), NC_NOERR);
     assert_rejected(path, "demonstration");
 
-    scratch_path(path, sizeof path, "plain.nc");   /* no kind at all */
+    path = test_scratch_path("plain.nc");   /* no kind at all */
     ck_assert_int_eq(nc_create(path, NC_NETCDF4, &ncid), NC_NOERR);
     ck_assert_int_eq(nc_close(ncid), NC_NOERR);
     assert_rejected(path, "not a landscape file");
@@ -367,22 +301,21 @@ END_TEST
 
 START_TEST(test_rejects_garbage_and_truncated_files)
 {
-    char path[4200];
-    long size;
-    scratch_path(path, sizeof path, "garbage.nc");
-    write_bytes(path, "this is not NetCDF at all\n", 26);
+    size_t size;
+    const char *path = test_scratch_path("garbage.nc");
+    test_write_bytes(path, "this is not NetCDF at all\n", 26);
     assert_rejected(path, "not a readable NetCDF file");
 
-    scratch_path(path, sizeof path, "absent.nc");
+    path = test_scratch_path("absent.nc");
     assert_rejected(path, "not a readable NetCDF file");
 
     struct ilrl_landscape *l = make_landscape(1);
-    scratch_path(path, sizeof path, "whole.nc");
+    path = test_scratch_path("whole.nc");
     ck_assert_int_eq(ilrl_landscape_write(path, l, 0), ILRL_OK);
     ilrl_landscape_free(l);
-    char *data = slurp(path, &size);
-    scratch_path(path, sizeof path, "truncated.nc");
-    write_bytes(path, data, (size_t)size / 2);
+    char *data = test_read_file(path, &size);
+    path = test_scratch_path("truncated.nc");
+    test_write_bytes(path, data, size / 2);
     free(data);
     assert_rejected(path, "truncated.nc");
 }
@@ -390,8 +323,8 @@ END_TEST
 
 START_TEST(test_rejects_missing_variable)
 {
-    char path[4200];
-    int ncid = write_and_reopen("missing-var.nc", path, sizeof path), varid;
+    const char *path = test_scratch_path("missing-var.nc");
+    int ncid = write_and_reopen(path), varid;
     ck_assert_int_eq(nc_inq_varid(ncid, "rl_loss", &varid), NC_NOERR);
     ck_assert_int_eq(nc_rename_var(ncid, varid, "rl_loss_old"), NC_NOERR);
     ck_assert_int_eq(nc_close(ncid), NC_NOERR);
@@ -401,8 +334,8 @@ END_TEST
 
 START_TEST(test_rejects_wrong_shape_and_type)
 {
-    char path[4200];
-    int ncid = write_and_reopen("wrong-shape.nc", path, sizeof path);
+    const char *path = test_scratch_path("wrong-shape.nc");
+    int ncid = write_and_reopen(path);
     int varid, x_dim, new_var;
     ck_assert_int_eq(nc_inq_varid(ncid, "il_loss", &varid), NC_NOERR);
     ck_assert_int_eq(nc_rename_var(ncid, varid, "il_loss_old"), NC_NOERR);
@@ -411,7 +344,8 @@ START_TEST(test_rejects_wrong_shape_and_type)
     ck_assert_int_eq(nc_close(ncid), NC_NOERR);
     assert_rejected(path, "variable 'il_loss' must be double (y, x)");
 
-    ncid = write_and_reopen("wrong-type.nc", path, sizeof path);
+    path = test_scratch_path("wrong-type.nc");
+    ncid = write_and_reopen(path);
     int dims[2];
     ck_assert_int_eq(nc_inq_varid(ncid, "computed", &varid), NC_NOERR);
     ck_assert_int_eq(nc_inq_vardimid(ncid, varid, dims), NC_NOERR);
@@ -420,7 +354,8 @@ START_TEST(test_rejects_wrong_shape_and_type)
     ck_assert_int_eq(nc_close(ncid), NC_NOERR);
     assert_rejected(path, "variable 'computed' must be byte (y, x)");
 
-    ncid = write_and_reopen("missing-attribute.nc", path, sizeof path);
+    path = test_scratch_path("missing-attribute.nc");
+    ncid = write_and_reopen(path);
     ck_assert_int_eq(nc_redef(ncid), NC_NOERR);
     ck_assert_int_eq(nc_del_att(ncid, NC_GLOBAL, "gamma"), NC_NOERR);
     ck_assert_int_eq(nc_close(ncid), NC_NOERR);
@@ -447,7 +382,7 @@ Suite *landscape_io_suite(void)
 {
     Suite *suite = suite_create("landscape_io");
     TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, test_scratch_remove);
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_file_has_schema_attributes);
     tcase_add_test(tc, test_refuses_overwrite_without_force);

@@ -18,43 +18,17 @@
 
 #include "ilrl/error.h"
 #include "ilrl/output_file.h"
-
-static char scratch[4096];
-static char path_buffer[4200];
-
-static const char *in_scratch(const char *name)
-{
-    snprintf(path_buffer, sizeof path_buffer, "%s/%s", scratch, name);
-    return path_buffer;
-}
+#include "testutil.h"
 
 static void setup(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(scratch, sizeof scratch, "%s/check_output_file.XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(scratch));
-}
-
-static void teardown(void)
-{
-    DIR *dir = opendir(scratch);
-    struct dirent *entry;
-    char path[4400];
-    while (dir && (entry = readdir(dir)) != NULL) {
-        snprintf(path, sizeof path, "%s/%s", scratch, entry->d_name);
-        if (entry->d_name[0] != '.')
-            unlink(path);
-    }
-    if (dir)
-        closedir(dir);
-    rmdir(scratch);
+    test_scratch_create("check_output_file");
 }
 
 static int count_entries(void)
 {
     int count = 0;
-    DIR *dir = opendir(scratch);
+    DIR *dir = opendir(test_scratch_dir());
     struct dirent *entry;
     ck_assert_ptr_nonnull(dir);
     while ((entry = readdir(dir)) != NULL)
@@ -65,28 +39,13 @@ static int count_entries(void)
 
 static void write_text(const char *path, const char *text)
 {
-    FILE *file = fopen(path, "w");
-    ck_assert_ptr_nonnull(file);
-    fputs(text, file);
-    ck_assert_int_eq(fclose(file), 0);
-}
-
-static void assert_holds(const char *path, const char *text)
-{
-    char buffer[256] = "";
-    FILE *file = fopen(path, "r");
-    ck_assert_ptr_nonnull(file);
-    size_t n = fread(buffer, 1, sizeof buffer - 1, file);
-    fclose(file);
-    buffer[n] = '\0';
-    ck_assert_str_eq(buffer, text);
+    test_write_bytes(path, text, strlen(text));
 }
 
 START_TEST(test_publish_new_and_replace)
 {
-    char path[4200];
     struct ilrl_output_file *out = NULL;
-    snprintf(path, sizeof path, "%s", in_scratch("a.dat"));
+    const char *path = test_scratch_path("a.dat");
 
     ck_assert_int_eq(ilrl_output_file_begin(path, 0, 4096, &out), ILRL_OK);
     ck_assert_ptr_nonnull(strstr(ilrl_output_file_temporary(out), "a.dat.tmp."));
@@ -95,7 +54,7 @@ START_TEST(test_publish_new_and_replace)
     ck_assert_int_eq(access(path, F_OK), -1);          /* not before commit */
     ck_assert_int_eq(ilrl_output_file_commit(out), ILRL_OK);
     ilrl_output_file_free(out);
-    assert_holds(path, "one");
+    test_assert_file_holds(path, "one");
     ck_assert_int_eq(count_entries(), 1);
 
     /* exists: refused at begin without force, replaced with force */
@@ -106,16 +65,15 @@ START_TEST(test_publish_new_and_replace)
     write_text(ilrl_output_file_temporary(out), "two");
     ck_assert_int_eq(ilrl_output_file_commit(out), ILRL_OK);
     ilrl_output_file_free(out);
-    assert_holds(path, "two");
+    test_assert_file_holds(path, "two");
     ck_assert_int_eq(count_entries(), 1);
 }
 END_TEST
 
 START_TEST(test_file_appearing_meanwhile_is_kept)
 {
-    char path[4200];
     struct ilrl_output_file *out = NULL;
-    snprintf(path, sizeof path, "%s", in_scratch("race.dat"));
+    const char *path = test_scratch_path("race.dat");
 
     ck_assert_int_eq(ilrl_output_file_begin(path, 0, 0, &out), ILRL_OK);
     write_text(ilrl_output_file_temporary(out), "ours");
@@ -123,7 +81,7 @@ START_TEST(test_file_appearing_meanwhile_is_kept)
     ck_assert_int_eq(ilrl_output_file_commit(out), ILRL_EOUTPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "exists"));
     ilrl_output_file_free(out);
-    assert_holds(path, "theirs");
+    test_assert_file_holds(path, "theirs");
     ck_assert_int_eq(count_entries(), 1);             /* temporary removed */
 }
 END_TEST
@@ -131,7 +89,8 @@ END_TEST
 START_TEST(test_free_without_commit_removes_temporary)
 {
     struct ilrl_output_file *out = NULL;
-    ck_assert_int_eq(ilrl_output_file_begin(in_scratch("gone.dat"), 0, 1000, &out), ILRL_OK);
+    ck_assert_int_eq(ilrl_output_file_begin(test_scratch_path("gone.dat"), 0, 1000, &out),
+                     ILRL_OK);
     write_text(ilrl_output_file_temporary(out), "half");
     ck_assert_int_eq(count_entries(), 1);
     ilrl_output_file_free(out);
@@ -144,9 +103,9 @@ START_TEST(test_bad_places)
 {
     struct ilrl_output_file *out = NULL;
     ck_assert_int_eq(ilrl_output_file_check("", 1), ILRL_EOUTPUT);
-    ck_assert_int_eq(ilrl_output_file_check(scratch, 1), ILRL_EOUTPUT);
+    ck_assert_int_eq(ilrl_output_file_check(test_scratch_dir(), 1), ILRL_EOUTPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "is a directory"));
-    ck_assert_int_eq(ilrl_output_file_begin(in_scratch("no/such/x.dat"), 0, 0, &out),
+    ck_assert_int_eq(ilrl_output_file_begin(test_scratch_path("no/such/x.dat"), 0, 0, &out),
                      ILRL_EOUTPUT);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "No such file"));
     ck_assert_ptr_null(out);
@@ -161,8 +120,7 @@ END_TEST
 /* A reservation beyond RLIMIT_FSIZE fails cleanly (EFBIG), in a child. */
 START_TEST(test_reservation_on_full_disk)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s", in_scratch("big.dat"));
+    const char *path = test_scratch_path("big.dat");
     fflush(NULL);
     pid_t child = fork();
     ck_assert_int_ge(child, 0);
@@ -191,7 +149,7 @@ Suite *output_file_suite(void)
 {
     Suite *suite = suite_create("output_file");
     TCase *tc = tcase_create("output_file");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, test_scratch_remove);
     tcase_add_test(tc, test_publish_new_and_replace);
     tcase_add_test(tc, test_file_appearing_meanwhile_is_kept);
     tcase_add_test(tc, test_free_without_commit_removes_temporary);
