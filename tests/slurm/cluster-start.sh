@@ -3,7 +3,8 @@
 # (munged + slurmctld + slurmd on this host) whose whole state lives in DIR.
 #
 # Needs root and the Debian packages slurm-wlm and munge; touches nothing
-# outside DIR (no /etc/slurm, no systemd, no cgroups).  Daemons listen on
+# outside DIR (no /etc/slurm, no systemd), except mounting a cgroup tmpfs
+# where the machine has none (see below).  Daemons listen on
 # 127.0.0.1, on ports found free now.  On success it writes DIR/env, a shell
 # fragment that sets SLURM_CONF for the clients (sbatch, squeue, ...), and
 # leaves the daemons' PIDs in DIR/run/*.pid for cluster-stop.sh, which is
@@ -37,6 +38,20 @@ done
 
 mkdir -p "$dir/etc" "$dir/state" "$dir/spool/slurmd-$host" "$dir/log" "$dir/run" "$dir/tmp" "$dir/munge" || exit 1
 chmod 711 "$dir/munge"
+
+# slurmd 22.05 initialises its cgroup plugin even with proctrack/linuxproc
+# and task/none, and refuses to start when /sys/fs/cgroup holds no cgroup
+# filesystem at all -- as in a chroot (tests/.. fresh-machine checks) or a
+# bare container.  Then give it what a cgroup-v1 host has: a tmpfs with a
+# named (controller-less) hierarchy, unmounted again by cluster-stop.sh.
+# A host that has cgroups mounted is left alone.
+if [ ! -d /sys/fs/cgroup/systemd ] && ! mountpoint -q /sys/fs/cgroup 2>/dev/null; then
+    mount -t tmpfs ilrl-slurm-cgroup /sys/fs/cgroup \
+        && mkdir -p /sys/fs/cgroup/systemd \
+        && mount -t cgroup -o none,name=systemd ilrl-slurm-cgroup /sys/fs/cgroup/systemd \
+        && touch "$dir/run/cgroup-mounted" \
+        || echo "cluster-start: no cgroup filesystem and none could be mounted; slurmd may refuse to start" >&2
+fi
 
 # Free ports, chosen by the kernel: two for the daemons, a range for srun.
 # shellcheck disable=SC2046 # two numbers, split on purpose

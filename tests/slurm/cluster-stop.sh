@@ -69,4 +69,10 @@ if [ -n "$stray" ]; then
 fi
 # Reap our own background children (the daemons were started with &).
 wait 2>/dev/null
+# The cgroup tmpfs cluster-start.sh mounted on a machine that had none.
+if [ -e "$dir/run/cgroup-mounted" ]; then
+    umount /sys/fs/cgroup/systemd 2>/dev/null
+    umount /sys/fs/cgroup 2>/dev/null
+    rm -f "$dir/run/cgroup-mounted"
+fi
 exit 0
