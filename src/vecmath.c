@@ -9,35 +9,21 @@
 
 #define LANES ILRL_VECTOR_LANES
 
-ILRL_VECTOR_CLONES
-void ilrl_vec_exp(double *v, size_t n)
-{
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (size_t j = 0; j < LANES; j++)
-            v[i + j] = ilrl_exp_kernel(v[i + j]);
-    for (; i < n; i++)
-        v[i] = ilrl_exp_kernel(v[i]);
-}
+/* One in-place loop per kernel: blocks of LANES (vectorised), then the same
+ * kernel on the tail.  A macro, not a function taking the kernel, so that
+ * each variant inlines its kernel and stays vectorised. */
+#define ILRL_VECTOR_LOOP(name, kernel)              \
+    ILRL_VECTOR_CLONES                              \
+    void name(double *v, size_t n)                  \
+    {                                               \
+        size_t i = 0;                               \
+        for (; i + LANES <= n; i += LANES)          \
+            for (size_t j = 0; j < LANES; j++)      \
+                v[i + j] = kernel(v[i + j]);        \
+        for (; i < n; i++)                          \
+            v[i] = kernel(v[i]);                    \
+    }
 
-ILRL_VECTOR_CLONES
-void ilrl_vec_log(double *v, size_t n)
-{
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (size_t j = 0; j < LANES; j++)
-            v[i + j] = ilrl_log_kernel(v[i + j]);
-    for (; i < n; i++)
-        v[i] = ilrl_log_kernel(v[i]);
-}
-
-ILRL_VECTOR_CLONES
-void ilrl_vec_tanh(double *v, size_t n)
-{
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (size_t j = 0; j < LANES; j++)
-            v[i + j] = ilrl_tanh_kernel(v[i + j]);
-    for (; i < n; i++)
-        v[i] = ilrl_tanh_kernel(v[i]);
-}
+ILRL_VECTOR_LOOP(ilrl_vec_exp, ilrl_exp_kernel)
+ILRL_VECTOR_LOOP(ilrl_vec_log, ilrl_log_kernel)
+ILRL_VECTOR_LOOP(ilrl_vec_tanh, ilrl_tanh_kernel)
