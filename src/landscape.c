@@ -465,15 +465,14 @@ static int adopt_checkpoint(struct run *run, struct ilrl_landscape *saved)
     size_t n_points = landscape->nx * landscape->ny;
     size_t done_tiles = 0;
 
-    memcpy(landscape->il_loss, saved->il_loss, n_points * sizeof *landscape->il_loss);
-    memcpy(landscape->rl_loss, saved->rl_loss, n_points * sizeof *landscape->rl_loss);
+    double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS], *saved_arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
+    /* The resume check compared the objective: both have the same arrays. */
+    size_t n_arrays = ilrl_landscape_point_arrays(landscape, arrays);
+    ilrl_landscape_point_arrays(saved, saved_arrays);
+
+    for (size_t k = 0; k < n_arrays; k++)
+        memcpy(arrays[k], saved_arrays[k], n_points * sizeof(double));
     memcpy(landscape->computed, saved->computed, n_points);
-    if (landscape->return_mean != NULL) {
-        memcpy(landscape->return_mean, saved->return_mean, n_points * sizeof(double));
-        memcpy(landscape->return_std, saved->return_std, n_points * sizeof(double));
-        memcpy(landscape->score_mean, saved->score_mean, n_points * sizeof(double));
-        memcpy(landscape->length_mean, saved->length_mean, n_points * sizeof(double));
-    }
     for (size_t t = 0; t < run->tiling.n_tiles; t++) {
         struct ilrl_tile tile;
         int complete = 1;
@@ -495,10 +494,8 @@ static int adopt_checkpoint(struct run *run, struct ilrl_landscape *saved)
             for (size_t i = 0; i < tile.nx; i++) {
                 size_t p = (tile.y0 + j) * landscape->nx + tile.x0 + i;
                 landscape->computed[p] = 0;
-                landscape->il_loss[p] = landscape->rl_loss[p] = NAN;
-                if (landscape->return_mean != NULL)
-                    landscape->return_mean[p] = landscape->return_std[p] =
-                        landscape->score_mean[p] = landscape->length_mean[p] = NAN;
+                for (size_t k = 0; k < n_arrays; k++)
+                    arrays[k][p] = NAN;
             }
     }
     return (int)done_tiles;
@@ -699,19 +696,14 @@ static int store_tile(void *ctx, const struct ilrl_tile *tile, const double *val
 {
     struct run *run = ctx;
     struct ilrl_landscape *landscape = run->landscape;
-    size_t stride = values_per_point(&run->problem);
+    double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
+    size_t stride = ilrl_landscape_point_arrays(landscape, arrays);
     for (size_t j = 0; j < tile->ny; j++)
         for (size_t i = 0; i < tile->nx; i++) {
             size_t p = (tile->y0 + j) * landscape->nx + tile->x0 + i;
             const double *point = values + (j * tile->nx + i) * stride;
-            landscape->il_loss[p] = point[0];
-            landscape->rl_loss[p] = point[1];
-            if (landscape->return_mean != NULL) {
-                landscape->return_mean[p] = point[2];
-                landscape->return_std[p] = point[3];
-                landscape->score_mean[p] = point[4];
-                landscape->length_mean[p] = point[5];
-            }
+            for (size_t k = 0; k < stride; k++)
+                arrays[k][p] = point[k];
             landscape->computed[p] = 1;
         }
     run->new_tiles++;

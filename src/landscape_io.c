@@ -172,6 +172,21 @@ void ilrl_landscape_free(struct ilrl_landscape *landscape)
     free(landscape);
 }
 
+size_t ilrl_landscape_point_arrays(const struct ilrl_landscape *landscape,
+                                   double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS])
+{
+    size_t n = 0;
+    arrays[n++] = landscape->il_loss;
+    arrays[n++] = landscape->rl_loss;
+    if (landscape->return_mean != NULL) {
+        arrays[n++] = landscape->return_mean;
+        arrays[n++] = landscape->return_std;
+        arrays[n++] = landscape->score_mean;
+        arrays[n++] = landscape->length_mean;
+    }
+    return n;
+}
+
 int ilrl_landscape_set_string(char **field, const char *value)
 {
     char *copy = strdup(value ? value : "");

@@ -190,21 +190,17 @@ static int same(const char *path_a, const char *path_b)
     if (a->nx != b->nx || a->ny != b->ny)
         fail("%s: grid %g differs from %g", "same", (double)n, (double)(b->nx * b->ny));
     else {
-        if (memcmp(a->il_loss, b->il_loss, n * sizeof(double)) != 0)
-            fail("%s: il_loss differs (%g, %g)", "same", 0, 0);
-        if (memcmp(a->rl_loss, b->rl_loss, n * sizeof(double)) != 0)
-            fail("%s: rl_loss differs (%g, %g)", "same", 0, 0);
+        double *arrays_a[ILRL_LANDSCAPE_MAX_POINT_ARRAYS], *arrays_b[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
+        size_t n_a = ilrl_landscape_point_arrays(a, arrays_a);
+        size_t n_b = ilrl_landscape_point_arrays(b, arrays_b);
         if (memcmp(a->computed, b->computed, n) != 0)
             fail("%s: computed differs (%g, %g)", "same", 0, 0);
-        if ((a->return_mean == NULL) != (b->return_mean == NULL))
-            fail("%s: only one file has a return surface (%g, %g)", "same", 0, 0);
-        else if (a->return_mean != NULL) {
-            const double *arrays_a[4] = {a->return_mean, a->return_std, a->score_mean, a->length_mean};
-            const double *arrays_b[4] = {b->return_mean, b->return_std, b->score_mean, b->length_mean};
-            for (int k = 0; k < 4; k++)
+        if (n_a != n_b)
+            fail("%s: only one file has a return surface (%g, %g)", "same", (double)n_a, (double)n_b);
+        else
+            for (size_t k = 0; k < n_a; k++)   /* il_loss, rl_loss, then the return surface */
                 if (memcmp(arrays_a[k], arrays_b[k], n * sizeof(double)) != 0)
-                    fail("%s: return variable %g differs (%g)", "same", k, 0);
-        }
+                    fail("%s: point array %g differs (%g)", "same", (double)k, 0);
     }
     ilrl_landscape_free(a);
     ilrl_landscape_free(b);

@@ -68,6 +68,14 @@ struct ilrl_landscape *ilrl_landscape_alloc(size_t nx, size_t ny,
                                             size_t n_params, int with_return);
 void ilrl_landscape_free(struct ilrl_landscape *landscape);
 
+/* The per-point arrays in their fixed order -- il_loss, rl_loss, then
+ * return_mean, return_std, score_mean, length_mean when the landscape has a
+ * return surface -- which is also the order of a point's values in the
+ * engine's tiles.  Fills `arrays` and returns how many (2 or 6). */
+#define ILRL_LANDSCAPE_MAX_POINT_ARRAYS 6
+size_t ilrl_landscape_point_arrays(const struct ilrl_landscape *landscape,
+                                   double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS]);
+
 /* Replaces a metadata string with a copy (ILRL_OK or ILRL_EFAILED). */
 int ilrl_landscape_set_string(char **field, const char *value);
 
