@@ -169,11 +169,21 @@ static int fallback_direction(const struct ilrl_mlp *mlp, const double *theta0,
     if (unit != NULL)
         remove_component(n, unit, direction);
     double norm = sqrt(dot(n, direction, direction));
-    if (norm == 0.0)   /* theta0 all zero: no filter norm to borrow */
-        for (size_t k = 0; k < n; k++)
-            direction[k] = (k == (unit != NULL && unit[0] != 0.0 ? 1 : 0)) ? 1.0 : 0.0;
-    else
-        scale(n, 1.0 / norm, direction);
+    if (norm == 0.0) {
+        /* theta0 all zero: filter normalisation has no row norms to borrow.
+         * Take the coordinate axis least along `unit` (|unit[k]| <= 1/sqrt(n)
+         * < 1 there, as n >= 2), made orthogonal to it. */
+        size_t axis = 0;
+        for (size_t k = 1; unit != NULL && k < n; k++)
+            if (fabs(unit[k]) < fabs(unit[axis]))
+                axis = k;
+        memset(direction, 0, n * sizeof *direction);
+        direction[axis] = 1.0;
+        if (unit != NULL)
+            remove_component(n, unit, direction);
+        norm = sqrt(dot(n, direction, direction));
+    }
+    scale(n, 1.0 / norm, direction);
     return ILRL_OK;
 }
 
