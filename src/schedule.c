@@ -294,12 +294,17 @@ static void master_abort(struct master *master, int status)
         }
 }
 
-/* Gives worker w its next tile, or STOP once it has nothing left to do. */
+/* Gives worker w its next tile, or STOP once it has nothing left to do.
+ * A second, queued tile (prefetch) is given only while at least one tile
+ * per rank remains: near the end a queued tile would wait behind the
+ * worker's current one while rank 0 or another worker sits idle. */
 static void master_assign(struct master *master, int w)
 {
+    size_t remaining = master->n_todo - master->next_todo;
     if (master->stop_sent[w])
         return;
-    if (!master->aborting && master->next_todo < master->n_todo) {
+    if (!master->aborting && remaining > 0
+        && (master->outstanding[w] == 0 || remaining >= (size_t)master->n_ranks)) {
         long long tile = (long long)master->todo[master->next_todo++];
         MPI_Send(&tile, 1, MPI_LONG_LONG, w, TAG_ASSIGN, MPI_COMM_WORLD);
         master->outstanding[w]++;
@@ -406,8 +411,9 @@ static int master_run(struct ilrl_schedule_job *job, double *busy)
         for (size_t t = 0; t < n_tiles; t++)
             if (job->tile_done == NULL || !job->tile_done[t])
                 master.todo[master.n_todo++] = t;
-        for (int w = 1; w < master.n_ranks; w++)
-            for (int k = 0; k < MAX_QUEUED; k++)
+        /* One round for everybody first, then the prefetch round. */
+        for (int k = 0; k < MAX_QUEUED; k++)
+            for (int w = 1; w < master.n_ranks; w++)
                 master_assign(&master, w);
     }
 

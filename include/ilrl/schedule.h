@@ -8,8 +8,10 @@
  * overhead (two small messages per tile) stays below 1 %.
  *
  * Protocol (libcircle-style master/worker, rank 0 computes too):
- *  - rank 0 hands each worker two tiles up front (so a worker always has its
- *    next tile while its result travels), then one new tile per result;
+ *  - rank 0 hands each worker one tile, then a second while at least one
+ *    tile per rank remains (so a worker has its next tile while its result
+ *    travels), then one new tile per result -- a queued tile only while
+ *    enough remain, so no rank idles at the end while another holds two;
  *  - rank 0 computes tiles itself and serves requests between points through
  *    the poll hook given to the compute callback, so workers never wait for a
  *    whole tile of rank 0's;
