@@ -22,7 +22,10 @@
  *    vector): layer 1 is linear in theta, so X W_1(x, y)^T =
  *    X W0^T + x X Dx^T + y X Dy^T is three products cached at alloc,
  *    combined per point with two multiply-adds per entry; layers 2 .. L are
- *    one dgemm each at the point's theta, formed with ilrl_plane_point.
+ *    one dgemm each at the point's theta, formed with ilrl_plane_point.  On
+ *    AVX-512 CPUs with hidden widths that are multiples of 8, the fused
+ *    kernel of dense_kernel.h does the whole block instead (1.5x faster:
+ *    no dgemm packing, the tanh in registers, the block in L1).
  *
  * Samples run in blocks of ILRL_LOSS_BLOCK rows (256 x 64 doubles = 128 KiB
  * stays in L2), the blocks in order, each summed by ilrl_loss_accumulate,
@@ -47,6 +50,7 @@
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_matrix.h>
 
+#include "ilrl/dense_kernel.h"
 #include "ilrl/error.h"
 #include "ilrl/evaluator.h"
 #include "ilrl/plane.h"
@@ -89,6 +93,8 @@ struct ilrl_evaluator {
     double *product[3];        /* N x H_1: X W0^T, X Dx^T, X Dy^T (W part only;
                                   measured 4-10% faster than the layer-1
                                   dgemm even for D = 12) */
+    struct ilrl_dense_kernel *kernel;   /* the fused AVX-512 pass, or NULL:
+                                           the dgemm path */
     /* per-block scratch */
     double *buffer[2];         /* block x widest layer, ping-pong */
     double *gathered;          /* block: one changed column */
@@ -221,7 +227,9 @@ static int prepare_dense(struct ilrl_evaluator *ev)
         gsl_blas_dgemm(CblasNoTrans, CblasTrans, 1.0, &X.matrix, &W.matrix, 0.0,
                        &P.matrix);
     }
-    return ILRL_OK;
+    int out_of_memory;
+    ev->kernel = ilrl_dense_kernel_alloc(mlp, &out_of_memory);
+    return out_of_memory ? ILRL_EFAILED : ILRL_OK;
 }
 
 struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
@@ -286,6 +294,7 @@ void ilrl_evaluator_free(struct ilrl_evaluator *ev)
     free(ev->column[1]);
     for (int k = 0; k < 3; k++)
         free(ev->product[k]);
+    ilrl_dense_kernel_free(ev->kernel);
     free(ev->buffer[0]);
     free(ev->buffer[1]);
     free(ev->gathered);
@@ -298,7 +307,7 @@ const char *ilrl_evaluator_mode(const struct ilrl_evaluator *ev)
     switch (ev->mode) {
     case MODE_WEIGHTS_OUTPUT: return "weights-output";
     case MODE_WEIGHTS_HIDDEN: return "weights-hidden";
-    case MODE_DENSE: return "dense";
+    case MODE_DENSE: return ev->kernel != NULL ? "dense-fused" : "dense";
     }
     return "unknown";
 }
@@ -346,6 +355,13 @@ static const double *block_logits(struct ilrl_evaluator *ev, size_t start, size_
 
     if (ev->mode == MODE_DENSE) {
         const size_t H = mlp->sizes[1];
+        if (ev->kernel != NULL) {
+            ilrl_dense_kernel_logits(ev->kernel, ev->product[0] + start * H,
+                                     ev->product[1] + start * H,
+                                     ev->product[2] + start * H, coordinate[0],
+                                     coordinate[1], n, ev->buffer[1]);
+            return ev->buffer[1];
+        }
         double *z = ev->buffer[0];
         combine_products(z, ev->product[0] + start * H, ev->product[1] + start * H,
                          ev->product[2] + start * H, coordinate[0], coordinate[1],
@@ -402,6 +418,8 @@ void ilrl_evaluator_eval(struct ilrl_evaluator *ev, const double *x,
         if (ev->mode == MODE_DENSE) {
             ilrl_plane_point(mlp->n_params, ev->theta0, ev->direction_x,
                              ev->direction_y, x[p], y[p], ev->theta);
+            if (ev->kernel != NULL)
+                ilrl_dense_kernel_set_theta(ev->kernel, ev->theta);
         } else {
             for (int d = 0; d < 2; d++) {
                 size_t k = ev->unit[d].index;

@@ -1,6 +1,7 @@
 /* check_evaluator.c -- the plane evaluator against the full forward pass.
  *
- * For every mode (weights-output, weights-hidden, dense), both activations,
+ * For every mode (weights-output, weights-hidden, dense with the dgemm path
+ * and, where the CPU has AVX-512, the fused kernel), both activations,
  * K = 2 and K = 3, every RL weighting and sample counts that do and do not
  * fill the 256-row blocks: the evaluator's L_IL and L_RL at random points
  * (unit offsets and large ones) equal ilrl_loss_eval at ilrl_plane_point's
@@ -18,6 +19,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "ilrl/dense_kernel.h"
 #include "ilrl/error.h"
 #include "ilrl/evaluator.h"
 #include "ilrl/loss.h"
@@ -138,8 +140,36 @@ static int close_enough(double a, double b, double scale)
     return fabs(a - b) <= 1e-12 * m;
 }
 
-/* Checks the evaluator in `mode` on the fixture's plane at N_POINTS points. */
+/* 1 if this CPU runs the fused dense kernel (AVX-512). */
+static int have_fused_kernel(void)
+{
+    double v = 0.5;
+    return ilrl_dense_kernel_tanh(&v, 1);
+}
+
+static void check_plane_in(struct fixture *f, const char *mode, unsigned long seed);
+
+/* Checks the evaluator in `mode` on the fixture's plane at N_POINTS points;
+ * a dense plane twice: the dgemm path (ILRL_DENSE_KERNEL=dgemm), then the
+ * default, which must be the fused kernel exactly when the CPU has AVX-512
+ * and the shape fits it. */
 static void check_plane(struct fixture *f, const char *mode, unsigned long seed)
+{
+    if (strcmp(mode, "dense") != 0) {
+        check_plane_in(f, mode, seed);
+        return;
+    }
+    setenv("ILRL_DENSE_KERNEL", "dgemm", 1);
+    check_plane_in(f, "dense", seed);
+    unsetenv("ILRL_DENSE_KERNEL");
+    int fused = have_fused_kernel() && f->mlp->n_layers >= 2
+                && f->mlp->activation == ILRL_ACTIVATION_TANH;
+    for (size_t l = 1; l < f->mlp->n_layers; l++)
+        fused = fused && f->mlp->sizes[l] % 8 == 0;
+    check_plane_in(f, fused ? "dense-fused" : "dense", seed);
+}
+
+static void check_plane_in(struct fixture *f, const char *mode, unsigned long seed)
 {
     struct ilrl_evaluator *ev = ilrl_evaluator_alloc(f->mlp, f->theta0, f->dx, f->dy,
                                                      &f->data, N_POINTS);
@@ -270,6 +300,29 @@ START_TEST(test_single_layer)
 }
 END_TEST
 
+/* The fused kernel's shapes: widths that fill 1, 2, 3 and more than 8
+ * vectors (two column panels, then the output layer on its own), no
+ * hidden-to-hidden layer, two of them, K = 2 and 3, and sample counts that
+ * leave partial 24-row blocks and 1- or 2-row register tiles. */
+START_TEST(test_fused_shapes)
+{
+    static const size_t shapes[][6] = {
+        {12, 64, 64, 2}, {12, 16, 24, 3}, {12, 64, 2}, {12, 128, 72, 2},
+        {7, 8, 64, 64, 2}, {3, 8, 8, 8, 8, 4},
+    };
+    static const size_t n_sizes[] = {4, 4, 3, 4, 5, 6};
+    static const size_t steps[] = {600, 37, 2, 290};
+    for (size_t s = 0; s < sizeof n_sizes / sizeof n_sizes[0]; s++) {
+        struct fixture f;
+        fixture_init(&f, shapes[s], n_sizes[s], ILRL_ACTIVATION_TANH, steps[_i],
+                     weightings[s % 3], 40 + s);
+        set_dense(&f, 50 + s);
+        check_plane(&f, "dense", 60 + s);
+        fixture_free(&f);
+    }
+}
+END_TEST
+
 Suite *evaluator_suite(void)
 {
     Suite *suite = suite_create("evaluator");
@@ -278,6 +331,7 @@ Suite *evaluator_suite(void)
     tcase_add_loop_test(against, test_flappy_shape, 0, 6);
     tcase_add_loop_test(against, test_other_shape, 0, 6);
     tcase_add_test(against, test_single_layer);
+    tcase_add_loop_test(against, test_fused_shapes, 0, 4);
     suite_add_tcase(suite, against);
     return suite;
 }

@@ -11,7 +11,8 @@
  *    multiply-adds and a log-sum-exp per sample;
  *  - dense planes (random, gradients): the first layer is linear in theta, so
  *    X W(x, y)^T = X W0^T + x X Dx^T + y X Dy^T is formed from three products
- *    computed once; later layers are one dgemm per layer per point block.
+ *    computed once; later layers are one dgemm per layer per point block,
+ *    or, on AVX-512 CPUs, the fused kernel of dense_kernel.h.
  * A point's values depend only on (x, y) and the evaluator's inputs, never on
  * which other points share the call, so results are bit-identical whatever
  * the tiling, rank count or resume history.
@@ -36,7 +37,8 @@ struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
                                             size_t max_points);
 void ilrl_evaluator_free(struct ilrl_evaluator *evaluator);
 
-/* "weights-output", "weights-hidden", "dense": the path chosen. */
+/* "weights-output", "weights-hidden", "dense" (the dgemm path) or
+ * "dense-fused" (dense_kernel.h): the path chosen. */
 const char *ilrl_evaluator_mode(const struct ilrl_evaluator *evaluator);
 
 /* Losses at the n_points points (x[k], y[k]); n_points <= max_points.  No

@@ -24,8 +24,8 @@
  *
  * Accuracy (tests/check_vecmath.c, against libm over the ranges used):
  * ilrl_exp_kernel <= 4e-16 relative on [-708, 709]; ilrl_log_kernel <= 4e-16
- * relative on positive normal numbers; the tanh form's absolute error stays
- * below 5e-16.  Inputs outside [-708, 709] are clamped to it: exp(-708)
+ * relative on positive normal numbers; ilrl_tanh_kernel <= 1e-15 relative
+ * everywhere.  Inputs outside [-708, 709] are clamped to it: exp(-708)
  * (3e-308) stands in for the subnormal or zero results below, which no sum
  * of the form 1 + exp(...) can see; exp(709) for the overflow above.
  */
@@ -72,21 +72,11 @@ ILRL_KERNEL double ilrl_bits_double(uint64_t u)
     return x;
 }
 
-/* exp(x): x = k ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2 in two parts so
- * that k ln2_hi is exact), exp(r) by its Taylor polynomial to degree 13
- * (truncation < 5e-18 relative), times 2^k assembled in the exponent bits.
- * The round-to-integer uses the 1.5 * 2^52 shifter: no conversions. */
-ILRL_KERNEL double ilrl_exp_kernel(double x)
+/* expm1(r) for |r| <= ln2/2 by its Taylor polynomial to degree 13
+ * (truncation < 5e-18 relative), written r + r^2 (1/2 + r/6 + ...) so that
+ * small r keep full relative precision. */
+ILRL_KERNEL double ilrl_expm1_reduced(double r)
 {
-    const double shifter = 0x1.8p52;
-    const double log2e = 0x1.71547652b82fep0;
-    const double ln2_hi = 0x1.62e42fee00000p-1;   /* 32 significant bits */
-    const double ln2_lo = 0x1.a39ef35793c76p-33;
-    x = x < -708.0 ? -708.0 : x;
-    x = x > 709.0 ? 709.0 : x;
-    double kd = x * log2e + shifter;
-    double k = kd - shifter;
-    double r = (x - k * ln2_hi) - k * ln2_lo;
     double p = 1.0 / 6227020800.0;                 /* 1/13! */
     p = p * r + 1.0 / 479001600.0;
     p = p * r + 1.0 / 39916800.0;
@@ -99,12 +89,36 @@ ILRL_KERNEL double ilrl_exp_kernel(double x)
     p = p * r + 1.0 / 24.0;
     p = p * r + 1.0 / 6.0;
     p = p * r + 0.5;
-    p = p * r;                                     /* expm1(r) - r */
-    p = (p * r + r) + 1.0;
-    /* k sits in the low bits of kd; k + 1023 in [2, 2046] is the biased
-     * exponent of 2^k (normal for every clamped x). */
+    p = p * r;                                     /* (expm1(r) - r) / r */
+    return p * r + r;
+}
+
+/* x = k ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2 in two parts so that
+ * k ln2_hi is exact); *k2 = 2^k assembled in the exponent bits (k + 1023 in
+ * [2, 2046] for x in [-708, 709]).  The round-to-integer uses the
+ * 1.5 * 2^52 shifter: no conversions. */
+ILRL_KERNEL double ilrl_exp_reduce(double x, double *k2)
+{
+    const double shifter = 0x1.8p52;
+    const double log2e = 0x1.71547652b82fep0;
+    const double ln2_hi = 0x1.62e42fee00000p-1;   /* 32 significant bits */
+    const double ln2_lo = 0x1.a39ef35793c76p-33;
+    double kd = x * log2e + shifter;
+    double k = kd - shifter;
+    /* k sits in the low bits of kd */
     uint64_t scale = (ilrl_double_bits(kd) - ilrl_double_bits(shifter) + 1023u) << 52;
-    return p * ilrl_bits_double(scale);
+    *k2 = ilrl_bits_double(scale);
+    return (x - k * ln2_hi) - k * ln2_lo;
+}
+
+/* exp(x) = 2^k (1 + expm1(r)), x clamped to [-708, 709]. */
+ILRL_KERNEL double ilrl_exp_kernel(double x)
+{
+    x = x < -708.0 ? -708.0 : x;
+    x = x > 709.0 ? 709.0 : x;
+    double k2;
+    double r = ilrl_exp_reduce(x, &k2);
+    return (ilrl_expm1_reduced(r) + 1.0) * k2;
 }
 
 /* log(x) for positive normal x: x = 2^e m with m in [sqrt(1/2), sqrt(2)),
@@ -142,11 +156,22 @@ ILRL_KERNEL double ilrl_log_kernel(double x)
     return e * ln2_hi + (log_m + e * ln2_lo);
 }
 
-/* tanh(z) as 1 - 2 / (exp(2z) + 1): exactly +-1 far out, absolute error
- * below 5e-16 everywhere (see src/mlp.c for why this form). */
+/* tanh(z) = sign(z) tanh s, s = min(|z|, 20) (tanh 20 rounds to 1):
+ * tanh s = -u / (2 + u) with u = expm1(-2s) = (2^k - 1) + 2^k expm1(r).
+ * 2^k - 1 is exact for k = 0, -1 (Sterbenz) and |u| >= 1/2 below, so u
+ * keeps full relative precision, tiny s included: relative error <= 1e-15
+ * against libm's tanh everywhere (tests/check_vecmath.c).  NaN stays NaN. */
 ILRL_KERNEL double ilrl_tanh_kernel(double z)
 {
-    return 1.0 - 2.0 / (ilrl_exp_kernel(2.0 * z) + 1.0);
+    double s = z < 0.0 ? -z : z;
+    s = s > 20.0 ? 20.0 : s;
+    double k2;
+    double r = ilrl_exp_reduce(-2.0 * s, &k2);
+    double u = (k2 - 1.0) + k2 * ilrl_expm1_reduced(r);
+    double t = u / (2.0 + u);                      /* -tanh s, or +0 */
+    /* |t| with the sign of z (bits: vectorises without a branch) */
+    const uint64_t sign = UINT64_C(0x8000000000000000);
+    return ilrl_bits_double((ilrl_double_bits(t) & ~sign) | (ilrl_double_bits(z) & sign));
 }
 
 /* The kernels over arrays, in place (any n; vectorised variants). */

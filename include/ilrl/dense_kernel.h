@@ -1,0 +1,62 @@
+/* dense_kernel.h -- the dense planes' forward pass, fused, in AVX-512
+ * registers (the random and gradients planes: every weight moves).
+ *
+ * The dgemm path of the evaluator (one OpenBLAS call per layer per 256-row
+ * block, then a separate pass for the tanh) spent ~45% of a sample in the
+ * dgemm and ~35% in the tanh, streaming each 256 x 64 block through L2
+ * twice.  This kernel takes a small block of rows (ILRL_DENSE_ROWS) through
+ * every layer while it sits in L1:
+ *
+ *   layer 1: tanh(P0 + x Px + y Py + b_1) from the evaluator's three cached
+ *            products (layer 1 is linear in theta);
+ *   hidden layers 2 .. L-1: a register-tiled product (3 rows x up to 64
+ *            outputs in 24 zmm accumulators, seeded with the bias), the tanh
+ *            applied in registers before the tile is stored;
+ *   output layer: one dot product per row and action.
+ *
+ * Its tanh (ilrl_dense_tanh8 in dense_kernel.c) is tanh|z| = -u / (2 + u)
+ * with u = expm1(-2|z|): a 16-entry table of 2^(j/16) held in two registers
+ * (one permute), a degree-7 polynomial and one division; relative error
+ * <= 4e-15 against libm's tanh everywhere, tiny arguments included
+ * (tests/check_vecmath.c).
+ *
+ * It runs when the CPU has AVX-512 (F, DQ) and every hidden layer's width is
+ * a multiple of 8 (12,64,64,2 and the like); otherwise, or with the
+ * environment variable ILRL_DENSE_KERNEL=dgemm, the evaluator keeps its
+ * dgemm path.  Both agree with ilrl_loss_eval to 1e-12; a point's values
+ * depend on (x, y) and the inputs only, as everywhere in the evaluator.
+ */
+#ifndef ILRL_DENSE_KERNEL_H
+#define ILRL_DENSE_KERNEL_H
+
+#include <stddef.h>
+
+#include "ilrl/mlp.h"
+
+/* Rows a block carries through all layers (a multiple of 3). */
+#define ILRL_DENSE_ROWS 24
+
+struct ilrl_dense_kernel;
+
+/* NULL when the kernel does not apply (CPU, shape, or ILRL_DENSE_KERNEL=
+ * dgemm; *out_of_memory = 0) or on OOM (*out_of_memory = 1). */
+struct ilrl_dense_kernel *ilrl_dense_kernel_alloc(const struct ilrl_mlp *mlp,
+                                                  int *out_of_memory);
+void ilrl_dense_kernel_free(struct ilrl_dense_kernel *kernel);
+
+/* Takes the point's parameters (layer 1's weights are not read: they live
+ * in the products).  theta must stay valid until the next call. */
+void ilrl_dense_kernel_set_theta(struct ilrl_dense_kernel *kernel,
+                                 const double *theta);
+
+/* Logits (n x K, row-major) of n samples whose layer-1 products (n x H_1
+ * each, row-major) are p0, px, py, at the point (x, y). */
+void ilrl_dense_kernel_logits(struct ilrl_dense_kernel *kernel, const double *p0,
+                              const double *px, const double *py, double x, double y,
+                              size_t n, double *logits);
+
+/* tanh over an array with the kernel's tanh (for tests; AVX-512 only:
+ * returns 0 without touching v when the CPU lacks it). */
+int ilrl_dense_kernel_tanh(double *v, size_t n);
+
+#endif /* ILRL_DENSE_KERNEL_H */

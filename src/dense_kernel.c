@@ -1,0 +1,371 @@
+/* dense_kernel.c -- owns the fused AVX-512 forward pass of dense planes
+ * (include/ilrl/dense_kernel.h).  Everything that touches zmm registers is
+ * compiled for AVX-512 with a target attribute and only called after
+ * __builtin_cpu_supports said yes, so the library still runs on any x86-64
+ * (and elsewhere the kernel is simply never chosen). */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ilrl/dense_kernel.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_DENSE_KERNEL 1
+#endif
+
+#define ROWS ILRL_DENSE_ROWS
+#define TILE_ROWS 3               /* rows per register tile */
+#define MAX_PANEL 8               /* zmm (8 outputs each) per register tile row */
+
+struct ilrl_dense_kernel {
+    const struct ilrl_mlp *mlp;
+    const double *theta;          /* the point's parameters (output layer, b_1) */
+    double **weight_t;            /* [l] for hidden layers l = 2 .. L-1: W_l^T,
+                                     sizes[l-1] x sizes[l], 64-byte aligned */
+    double *block[2];             /* ROWS x widest hidden layer, ping-pong */
+    double *storage;              /* the one aligned allocation behind them */
+};
+
+#ifdef HAVE_DENSE_KERNEL
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx512f,avx512dq")))
+#define KERNEL static inline __attribute__((always_inline)) TARGET
+
+/* 2^(j/16), j = 0 .. 15, correctly rounded. */
+static const double exp2_sixteenths[16] __attribute__((aligned(64))) = {
+    0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0,
+    0x1.2387a6e756238p+0, 0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0,
+    0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0, 0x1.6a09e667f3bcdp+0,
+    0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
+    0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0,
+    0x1.ea4afa2a490dap+0,
+};
+
+/* tanh of 8 lanes.  s = min(|z|, 20) (tanh(20) rounds to 1, and vrangepd
+ * does both in one instruction); -2s in [-40, 0] = (16 m + j) ln2/16 + r
+ * with |r| <= ln2/32, computed as r = -2 r', r' = s + N ln2/32 with one FMA
+ * and ln2/32 rounded: the error |N| ulp(ln2/32)/2 <= 1.6e-15 (|N| <= 924)
+ * changes e^(-2s) by that relative amount, which moves tanh s by at most
+ * 2 e^(-2s) times it -- below 1e-17 wherever |N| is large (no Cody-Waite
+ * split needed, unlike a general exp);
+ * e^(-2s) = 2^m 2^(j/16) e^r with 2^(j/16) from the table (vpermt2pd on the
+ * low 4 bits of N) and 2^m added to its exponent bits; expm1(r) by its
+ * Taylor series to r^7 written in r' (truncation < 6e-17 relative).
+ * u = expm1(-2s) = (S - 1) + S expm1(r) with S = 2^m 2^(j/16): S - 1 is exact
+ * where it matters (Sterbenz), so u and d = 2 + u keep full relative
+ * precision near 0, and tanh s = -u / d.  The sign of z is put back last
+ * (odd function).  vdivpd measured faster here than vrcp14pd with a
+ * 3-term refinement (the divider runs beside the FMA pipes). */
+KERNEL __m512d tanh8(__m512d z)
+{
+    const __m512d shifter = _mm512_set1_pd(0x1.8p52);
+    const __m512d table_lo = _mm512_load_pd(exp2_sixteenths);
+    const __m512d table_hi = _mm512_load_pd(exp2_sixteenths + 8);
+    /* vrangepd 0x0A: the smaller absolute value, sign bit cleared */
+    __m512d s = _mm512_range_pd(z, _mm512_set1_pd(20.0), 0x0A);
+    __m512d kd = _mm512_fmadd_pd(s, _mm512_set1_pd(-0x1.71547652b82fep5), shifter);
+    __m512d k = _mm512_sub_pd(kd, shifter);
+    __m512d r = _mm512_fmadd_pd(k, _mm512_set1_pd(0x1.62e42fefa39efp-6), s);  /* r' */
+    __m512i bits = _mm512_castpd_si512(kd);
+    __m512d t = _mm512_permutex2var_pd(table_lo, bits, table_hi);
+    /* The low bits of kd hold N = 16 m + j (two's complement), and the
+     * shifter's bits vanish when shifted by 48: (N & ~15) << 48 = m << 52. */
+    __m512i scale = _mm512_slli_epi64(_mm512_andnot_si512(_mm512_set1_epi64(15), bits), 48);
+    __m512d S = _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(t), scale));
+    /* expm1(-2 r') = sum (-2 r')^n / n! */
+    __m512d p = _mm512_set1_pd(-8.0 / 315.0);
+    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(4.0 / 45.0));
+    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(-4.0 / 15.0));
+    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(2.0 / 3.0));
+    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(-4.0 / 3.0));
+    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(2.0));
+    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(-2.0));
+    __m512d q = _mm512_mul_pd(p, r);
+    __m512d u = _mm512_fmadd_pd(S, q, _mm512_sub_pd(S, _mm512_set1_pd(1.0)));
+    __m512d d = _mm512_add_pd(u, _mm512_set1_pd(2.0));
+    __m512d magnitude = _mm512_div_pd(u, d);                          /* -tanh s */
+    /* sign bit from z, the rest from magnitude: bit select 0xCA = A ? B : C */
+    return _mm512_castsi512_pd(_mm512_ternarylogic_epi64(
+        _mm512_set1_epi64((long long)0x8000000000000000ull), _mm512_castpd_si512(z),
+        _mm512_castpd_si512(magnitude), 0xCA));
+}
+
+TARGET static int tanh_array(double *v, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm512_storeu_pd(v + i, tanh8(_mm512_loadu_pd(v + i)));
+    if (i < n) {
+        __mmask8 mask = (__mmask8)((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_pd(v + i, mask, tanh8(_mm512_maskz_loadu_pd(mask, v + i)));
+    }
+    return 1;
+}
+
+/* Layer 1: out[i, :] = tanh(p0 + x px + y py + b) for n rows of width w
+ * (w a multiple of 8). */
+TARGET static void first_layer(const double *p0, const double *px, const double *py,
+                               double x, double y, const double *b, size_t n, size_t w,
+                               double *out)
+{
+    const __m512d vx = _mm512_set1_pd(x), vy = _mm512_set1_pd(y);
+    for (size_t i = 0; i < n; i++, p0 += w, px += w, py += w, out += w)
+        for (size_t j = 0; j < w; j += 8) {
+            __m512d z = _mm512_fmadd_pd(vx, _mm512_loadu_pd(px + j), _mm512_loadu_pd(p0 + j));
+            z = _mm512_fmadd_pd(vy, _mm512_loadu_pd(py + j), z);
+            z = _mm512_add_pd(z, _mm512_loadu_pd(b + j));
+            _mm512_store_pd(out + j, tanh8(z));
+        }
+}
+
+/* The output layer, when the last hidden layer's tiles feed it directly:
+ * logits (rows x n_actions) = bias + h W^T, W row-major n_actions x H. */
+struct head {
+    const double *weight, *bias;
+    size_t n_actions;
+    double *logits;
+};
+
+/* One register tile: R rows x 8J outputs of tanh(in W^T + b), in[] rows of
+ * n_in (stride ld_in), W^T rows of stride ld_w starting at the panel; stored
+ * to out (rows of stride ld_out), or, with a head, taken through the output
+ * layer into head->logits.  R and J are constants at every call (the switch
+ * below), so the accumulators live in registers. */
+KERNEL void tile(const double *in, size_t ld_in, size_t n_in, const double *wt,
+                 size_t ld_w, const double *b, double *out, size_t ld_out,
+                 const struct head *head, const int R, const int J)
+{
+    __m512d acc[TILE_ROWS][MAX_PANEL];
+    _Pragma("GCC unroll 8")
+    for (int j = 0; j < J; j++) {
+        __m512d bias = _mm512_loadu_pd(b + 8 * j);
+        _Pragma("GCC unroll 8")
+        for (int r = 0; r < R; r++)
+            acc[r][j] = bias;
+    }
+    for (size_t k = 0; k < n_in; k++, wt += ld_w) {
+        __m512d w[MAX_PANEL];
+        _Pragma("GCC unroll 8")
+        for (int j = 0; j < J; j++) {
+            w[j] = _mm512_load_pd(wt + 8 * j);
+            /* keep it in a register: GCC would fold the load into each
+             * row's FMA, 3 loads instead of 1 (load-port bound) */
+            __asm__("" : "+v"(w[j]));
+        }
+        _Pragma("GCC unroll 8")
+        for (int r = 0; r < R; r++) {
+            __m512d a = _mm512_set1_pd(in[r * ld_in + k]);
+            _Pragma("GCC unroll 8")
+            for (int j = 0; j < J; j++)
+                acc[r][j] = _mm512_fmadd_pd(a, w[j], acc[r][j]);
+        }
+    }
+    _Pragma("GCC unroll 8")
+    for (int r = 0; r < R; r++)
+        _Pragma("GCC unroll 8")
+        for (int j = 0; j < J; j++)
+            acc[r][j] = tanh8(acc[r][j]);
+    if (head == NULL) {
+        _Pragma("GCC unroll 8")
+        for (int r = 0; r < R; r++)
+            _Pragma("GCC unroll 8")
+            for (int j = 0; j < J; j++)
+                _mm512_store_pd(out + r * ld_out + 8 * j, acc[r][j]);
+        return;
+    }
+    /* The output layer straight from the registers (the tile holds whole
+     * rows): the same sums, in the same order, as output_layer. */
+    _Pragma("GCC unroll 8")
+    for (int r = 0; r < R; r++)
+        for (size_t a = 0; a < head->n_actions; a++) {
+            const double *wa = head->weight + a * 8 * J;
+            __m512d dot = _mm512_mul_pd(acc[r][0], _mm512_loadu_pd(wa));
+            _Pragma("GCC unroll 8")
+            for (int j = 1; j < J; j++)
+                dot = _mm512_fmadd_pd(acc[r][j], _mm512_loadu_pd(wa + 8 * j), dot);
+            head->logits[r * head->n_actions + a] = _mm512_reduce_add_pd(dot) + head->bias[a];
+        }
+}
+
+#define TILE_CASE(R, J) \
+    case J: tile(in, ld_in, n_in, wt, ld_w, b, out, ld_out, head, R, J); break;
+#define TILE_SWITCH(R)                                          \
+    switch (J) {                                                \
+        TILE_CASE(R, 1) TILE_CASE(R, 2) TILE_CASE(R, 3)         \
+        TILE_CASE(R, 4) TILE_CASE(R, 5) TILE_CASE(R, 6)         \
+        TILE_CASE(R, 7) default: TILE_CASE(R, 8)                \
+    }
+
+TARGET static void tile_dispatch(const double *in, size_t ld_in, size_t n_in,
+                                 const double *wt, size_t ld_w, const double *b,
+                                 double *out, size_t ld_out, const struct head *head,
+                                 int R, int J)
+{
+    if (R == 3)
+        TILE_SWITCH(3)
+    else if (R == 2)
+        TILE_SWITCH(2)
+    else
+        TILE_SWITCH(1)
+}
+
+/* A hidden layer: out = tanh(in W^T + b), n rows, n_in -> n_out (a multiple
+ * of 8), panels of up to 64 outputs, tiles of 3 rows.  With a head (the
+ * last hidden layer, n_out <= 64) the tiles go on through the output layer
+ * and out is not written. */
+TARGET static void hidden_layer(const double *in, size_t n, size_t n_in, const double *wt,
+                                const double *b, size_t n_out, double *out,
+                                struct head *head)
+{
+    for (size_t c = 0; c < n_out; c += 8 * MAX_PANEL) {
+        int J = (int)((n_out - c) / 8 < MAX_PANEL ? (n_out - c) / 8 : MAX_PANEL);
+        for (size_t i = 0; i < n; i += TILE_ROWS) {
+            int R = (int)(n - i < TILE_ROWS ? n - i : TILE_ROWS);
+            struct head tile_head;
+            if (head != NULL) {
+                tile_head = *head;
+                tile_head.logits += i * head->n_actions;
+            }
+            tile_dispatch(in + i * n_in, n_in, n_in, wt + c, n_out, b + c,
+                          out + i * n_out + c, n_out, head != NULL ? &tile_head : NULL,
+                          R, J);
+        }
+    }
+}
+
+/* The output layer: logits[i, k] = b[k] + in[i, :] . W[k, :] (W row-major
+ * K x n_in, n_in a multiple of 8). */
+TARGET static void output_layer(const double *in, size_t n, size_t n_in, const double *w,
+                                const double *b, size_t K, double *logits)
+{
+    for (size_t i = 0; i < n; i++, in += n_in, logits += K)
+        for (size_t k = 0; k < K; k++) {
+            const double *wk = w + k * n_in;
+            __m512d acc = _mm512_mul_pd(_mm512_load_pd(in), _mm512_loadu_pd(wk));
+            for (size_t j = 8; j < n_in; j += 8)
+                acc = _mm512_fmadd_pd(_mm512_load_pd(in + j), _mm512_loadu_pd(wk + j), acc);
+            logits[k] = _mm512_reduce_add_pd(acc) + b[k];
+        }
+}
+
+static int cpu_supported(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+}
+#else
+static int cpu_supported(void)
+{
+    return 0;
+}
+#endif /* HAVE_DENSE_KERNEL */
+
+struct ilrl_dense_kernel *ilrl_dense_kernel_alloc(const struct ilrl_mlp *mlp,
+                                                  int *out_of_memory)
+{
+    const size_t L = mlp->n_layers;
+    const char *choice = getenv("ILRL_DENSE_KERNEL");
+    *out_of_memory = 0;
+    if (!cpu_supported() || L < 2 || mlp->activation != ILRL_ACTIVATION_TANH
+        || (choice != NULL && strcmp(choice, "dgemm") == 0))
+        return NULL;
+    size_t widest = 0, doubles = 0;
+    for (size_t l = 1; l < L; l++) {
+        if (mlp->sizes[l] % 8 != 0)
+            return NULL;
+        widest = mlp->sizes[l] > widest ? mlp->sizes[l] : widest;
+        if (l >= 2)
+            doubles += mlp->sizes[l - 1] * mlp->sizes[l];
+    }
+    doubles += 2 * ROWS * widest;
+
+    struct ilrl_dense_kernel *kernel = calloc(1, sizeof *kernel);
+    if (kernel != NULL) {
+        kernel->weight_t = calloc(L + 1, sizeof *kernel->weight_t);
+        kernel->storage = aligned_alloc(64, doubles * sizeof(double));
+    }
+    if (kernel == NULL || kernel->weight_t == NULL || kernel->storage == NULL) {
+        ilrl_dense_kernel_free(kernel);
+        *out_of_memory = 1;
+        return NULL;
+    }
+    kernel->mlp = mlp;
+    double *next = kernel->storage;
+    for (size_t l = 2; l < L; l++) {
+        kernel->weight_t[l] = next;
+        next += mlp->sizes[l - 1] * mlp->sizes[l];   /* multiples of 8 doubles */
+    }
+    kernel->block[0] = next;
+    kernel->block[1] = next + ROWS * widest;
+    return kernel;
+}
+
+void ilrl_dense_kernel_free(struct ilrl_dense_kernel *kernel)
+{
+    if (kernel == NULL)
+        return;
+    free(kernel->storage);
+    free(kernel->weight_t);
+    free(kernel);
+}
+
+void ilrl_dense_kernel_set_theta(struct ilrl_dense_kernel *kernel, const double *theta)
+{
+    const struct ilrl_mlp *mlp = kernel->mlp;
+    kernel->theta = theta;
+    for (size_t l = 2; l < mlp->n_layers; l++) {
+        const size_t n_in = mlp->sizes[l - 1], n_out = mlp->sizes[l];
+        const double *w = theta + mlp->weight_offset[l - 1];
+        double *wt = kernel->weight_t[l];
+        for (size_t o = 0; o < n_out; o++)
+            for (size_t i = 0; i < n_in; i++)
+                wt[i * n_out + o] = w[o * n_in + i];
+    }
+}
+
+void ilrl_dense_kernel_logits(struct ilrl_dense_kernel *kernel, const double *p0,
+                              const double *px, const double *py, double x, double y,
+                              size_t n, double *logits)
+{
+#ifdef HAVE_DENSE_KERNEL
+    const struct ilrl_mlp *mlp = kernel->mlp;
+    const size_t L = mlp->n_layers, K = mlp->sizes[L], H1 = mlp->sizes[1];
+    const double *theta = kernel->theta;
+    for (size_t start = 0; start < n; start += ROWS) {
+        const size_t rows = n - start < ROWS ? n - start : ROWS;
+        double *in = kernel->block[0], *out = kernel->block[1];
+        first_layer(p0 + start * H1, px + start * H1, py + start * H1, x, y,
+                    theta + mlp->bias_offset[0], rows, H1, in);
+        struct head head = {theta + mlp->weight_offset[L - 1],
+                            theta + mlp->bias_offset[L - 1], K, logits + start * K};
+        int fused = 0;
+        for (size_t l = 2; l < L; l++) {
+            fused = l == L - 1 && mlp->sizes[l] <= 8 * MAX_PANEL;
+            hidden_layer(in, rows, mlp->sizes[l - 1], kernel->weight_t[l],
+                         theta + mlp->bias_offset[l - 1], mlp->sizes[l], out,
+                         fused ? &head : NULL);
+            double *swap = in;
+            in = out;
+            out = swap;
+        }
+        if (!fused)
+            output_layer(in, rows, mlp->sizes[L - 1], head.weight, head.bias, K,
+                         head.logits);
+    }
+#else
+    (void)kernel, (void)p0, (void)px, (void)py, (void)x, (void)y, (void)n, (void)logits;
+#endif
+}
+
+int ilrl_dense_kernel_tanh(double *v, size_t n)
+{
+#ifdef HAVE_DENSE_KERNEL
+    if (cpu_supported())
+        return tanh_array(v, n);
+#endif
+    (void)v, (void)n;
+    return 0;
+}
