@@ -229,6 +229,16 @@ static int prepare_dense(struct ilrl_evaluator *ev)
     }
     int out_of_memory;
     ev->kernel = ilrl_dense_kernel_alloc(mlp, &out_of_memory);
+    if (ev->kernel != NULL) {
+        /* The fused kernel takes b_1 inside the products: b_1(x, y) =
+         * b_1(theta0) + x b_1(d_x) + y b_1(d_y) is linear in theta too. */
+        for (int k = 0; k < 3; k++) {
+            const double *b = theta[k] + mlp->bias_offset[0];
+            for (size_t i = 0; i < N; i++)
+                for (size_t j = 0; j < H; j++)
+                    ev->product[k][i * H + j] += b[j];
+        }
+    }
     return out_of_memory ? ILRL_EFAILED : ILRL_OK;
 }
 

@@ -16,7 +16,8 @@
 # the largest process (GNU time's %M over mpirun and its ranks).
 #
 # Environment: ILRL_LANDSCAPE (the engine binary, default
-# src/ilrl-landscape), BENCH_QUICK=1 (skip the 4001 x 4001 row),
+# src/ilrl-landscape), BENCH_RANDOM_SIDE (the random plane's grid for the
+# ratios, default 201), BENCH_QUICK=1 (skip the 4001 x 4001 row),
 # BENCH_TILES=1 (add the tile-size sweep).
 set -e
 top_builddir=${top_builddir:-.}
@@ -67,8 +68,18 @@ engine() {
     rss=$(cut -d' ' -f2 "$work/time")
 }
 
-engine random 101 2 "$work/random.nc"; row random 101 2 "$seconds" "$rss"; random2=$seconds
-engine random 101 1 "$work/random1.nc"; row random 101 1 "$seconds" "$rss"; random1=$seconds
+# The random plane at 201 x 201 (~10 s on 2 ranks) for the ratios, and at
+# the default 101 x 101, where the fixed cost (below) is a tenth of the run.
+RANDOM_SIDE=${BENCH_RANDOM_SIDE:-201}
+engine random "$RANDOM_SIDE" 2 "$work/random.nc"; row random "$RANDOM_SIDE" 2 "$seconds" "$rss"; random2=$seconds
+engine random "$RANDOM_SIDE" 1 "$work/random1.nc"; row random "$RANDOM_SIDE" 1 "$seconds" "$rss"; random1=$seconds
+engine random 101 2 "$work/random101.nc"; row random 101 2 "$seconds" "$rss"
+engine random 2 2 "$work/fixed.nc"; fixed=$seconds
+# The dense planes' older path (one dgemm per layer, tanh in a second pass),
+# for the fused kernel's share (include/ilrl/dense_kernel.h).
+ILRL_DENSE_KERNEL=dgemm; export ILRL_DENSE_KERNEL
+engine random "$RANDOM_SIDE" 2 "$work/dgemm.nc"; unset ILRL_DENSE_KERNEL
+row "random (dgemm)" "$RANDOM_SIDE" 2 "$seconds" "$rss"; rm -f "$work/dgemm.nc"
 engine weights 1001 2 "$work/weights.nc"; row weights 1001 2 "$seconds" "$rss"; weights2=$seconds
 engine weights 1001 1 "$work/weights1.nc"; row weights 1001 1 "$seconds" "$rss"; weights1=$seconds
 if [ "${BENCH_QUICK:-0}" != 1 ]; then
@@ -98,10 +109,11 @@ np_diff=$(cat "$work/numpy.diff")
 echo "numpy rows: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for this measurement only, OPENBLAS_NUM_THREADS=2, batches of 16 points; values checked against the engine's file ($np_diff max relative difference)"
 
 awk -v s1="$random1" -v s2="$random2" -v w1="$weights1" -v w2="$weights2" -v steps="$steps" \
-    -v nr="$numpy_random" -v nw="$numpy_weights" 'BEGIN {
-    r2 = 101 * 101 * steps / s2; w = 1001 * 1001 * steps / w2
-    printf "ratios: random 2 ranks / numpy = %.1fx (target >= 10); weights 2 ranks / numpy = %.0fx (target >= 100)\n", r2 / nr, w / nw
-    printf "        scaling 2 ranks / 1 rank: random %.2fx, weights %.2fx (target >= 1.8)\n", s1 / s2, w1 / w2 }'
+    -v nr="$numpy_random" -v nw="$numpy_weights" -v side="$RANDOM_SIDE" -v fixed="$fixed" 'BEGIN {
+    r2 = side * side * steps / s2; w = 1001 * 1001 * steps / w2
+    printf "ratios: random %dx%d 2 ranks / numpy = %.1fx (target >= 10); weights 2 ranks / numpy = %.0fx (target >= 100)\n", side, side, r2 / nr, w / nw
+    printf "        scaling 2 ranks / 1 rank: random %.2fx, weights %.2fx (target >= 1.8)\n", s1 / s2, w1 / w2
+    printf "fixed cost of a run (2 ranks, 2x2 random grid: Open MPI start-up, demo, set-up, write): %.2f s\n", fixed }'
 
 # The return objective's inner loop (SPEC §11): simulator frames per second
 # with the default network choosing every action, one rank.
