@@ -21,7 +21,7 @@
 
 struct ilrl_dense_kernel {
     const struct ilrl_mlp *mlp;
-    const double *theta;          /* the point's parameters (output layer, b_1) */
+    const double *theta;          /* the point's parameters (biases, output layer) */
     double **weight_t;            /* [l] for hidden layers l = 2 .. L-1: W_l^T,
                                      sizes[l-1] x sizes[l], 64-byte aligned */
     double *block[2];             /* ROWS x widest hidden layer, ping-pong */
@@ -121,22 +121,15 @@ TARGET static void first_layer(const double *p0, const double *px, const double 
         }
 }
 
-/* The output layer, when the last hidden layer's tiles feed it directly:
- * logits (rows x n_actions) = bias + h W^T, W row-major n_actions x H. */
-struct head {
-    const double *weight, *bias;
-    size_t n_actions;
-    double *logits;
-};
-
 /* One register tile: R rows x 8J outputs of tanh(in W^T + b), in[] rows of
- * n_in (stride ld_in), W^T rows of stride ld_w starting at the panel; stored
- * to out (rows of stride ld_out), or, with a head, taken through the output
- * layer into head->logits.  R and J are constants at every call (the switch
- * below), so the accumulators live in registers. */
+ * n_in (stride ld_in), W^T rows of stride ld_w starting at the panel, out
+ * rows of stride ld_out.  R and J are constants at every call (the switch
+ * below), so the accumulators live in registers.  (Taking the output layer
+ * from the registers too, or the tanh as a separate pass over the block,
+ * measured no faster.) */
 KERNEL void tile(const double *in, size_t ld_in, size_t n_in, const double *wt,
                  size_t ld_w, const double *b, double *out, size_t ld_out,
-                 const struct head *head, const int R, const int J)
+                 const int R, const int J)
 {
     __m512d acc[TILE_ROWS][MAX_PANEL];
     _Pragma("GCC unroll 8")
@@ -167,31 +160,11 @@ KERNEL void tile(const double *in, size_t ld_in, size_t n_in, const double *wt,
     for (int r = 0; r < R; r++)
         _Pragma("GCC unroll 8")
         for (int j = 0; j < J; j++)
-            acc[r][j] = tanh8(acc[r][j]);
-    if (head == NULL) {
-        _Pragma("GCC unroll 8")
-        for (int r = 0; r < R; r++)
-            _Pragma("GCC unroll 8")
-            for (int j = 0; j < J; j++)
-                _mm512_store_pd(out + r * ld_out + 8 * j, acc[r][j]);
-        return;
-    }
-    /* The output layer straight from the registers (the tile holds whole
-     * rows): the same sums, in the same order, as output_layer. */
-    _Pragma("GCC unroll 8")
-    for (int r = 0; r < R; r++)
-        for (size_t a = 0; a < head->n_actions; a++) {
-            const double *wa = head->weight + a * 8 * J;
-            __m512d dot = _mm512_mul_pd(acc[r][0], _mm512_loadu_pd(wa));
-            _Pragma("GCC unroll 8")
-            for (int j = 1; j < J; j++)
-                dot = _mm512_fmadd_pd(acc[r][j], _mm512_loadu_pd(wa + 8 * j), dot);
-            head->logits[r * head->n_actions + a] = _mm512_reduce_add_pd(dot) + head->bias[a];
-        }
+            _mm512_store_pd(out + r * ld_out + 8 * j, tanh8(acc[r][j]));
 }
 
 #define TILE_CASE(R, J) \
-    case J: tile(in, ld_in, n_in, wt, ld_w, b, out, ld_out, head, R, J); break;
+    case J: tile(in, ld_in, n_in, wt, ld_w, b, out, ld_out, R, J); break;
 #define TILE_SWITCH(R)                                          \
     switch (J) {                                                \
         TILE_CASE(R, 1) TILE_CASE(R, 2) TILE_CASE(R, 3)         \
@@ -201,8 +174,7 @@ KERNEL void tile(const double *in, size_t ld_in, size_t n_in, const double *wt,
 
 TARGET static void tile_dispatch(const double *in, size_t ld_in, size_t n_in,
                                  const double *wt, size_t ld_w, const double *b,
-                                 double *out, size_t ld_out, const struct head *head,
-                                 int R, int J)
+                                 double *out, size_t ld_out, int R, int J)
 {
     if (R == 3)
         TILE_SWITCH(3)
@@ -213,25 +185,16 @@ TARGET static void tile_dispatch(const double *in, size_t ld_in, size_t n_in,
 }
 
 /* A hidden layer: out = tanh(in W^T + b), n rows, n_in -> n_out (a multiple
- * of 8), panels of up to 64 outputs, tiles of 3 rows.  With a head (the
- * last hidden layer, n_out <= 64) the tiles go on through the output layer
- * and out is not written. */
+ * of 8), panels of up to 64 outputs, tiles of 3 rows. */
 TARGET static void hidden_layer(const double *in, size_t n, size_t n_in, const double *wt,
-                                const double *b, size_t n_out, double *out,
-                                struct head *head)
+                                const double *b, size_t n_out, double *out)
 {
     for (size_t c = 0; c < n_out; c += 8 * MAX_PANEL) {
         int J = (int)((n_out - c) / 8 < MAX_PANEL ? (n_out - c) / 8 : MAX_PANEL);
         for (size_t i = 0; i < n; i += TILE_ROWS) {
             int R = (int)(n - i < TILE_ROWS ? n - i : TILE_ROWS);
-            struct head tile_head;
-            if (head != NULL) {
-                tile_head = *head;
-                tile_head.logits += i * head->n_actions;
-            }
             tile_dispatch(in + i * n_in, n_in, n_in, wt + c, n_out, b + c,
-                          out + i * n_out + c, n_out, head != NULL ? &tile_head : NULL,
-                          R, J);
+                          out + i * n_out + c, n_out, R, J);
         }
     }
 }
@@ -339,21 +302,15 @@ void ilrl_dense_kernel_logits(struct ilrl_dense_kernel *kernel, const double *p0
         double *in = kernel->block[0], *out = kernel->block[1];
         first_layer(p0 + start * H1, px + start * H1, py + start * H1, x, y, rows,
                     H1, in);
-        struct head head = {theta + mlp->weight_offset[L - 1],
-                            theta + mlp->bias_offset[L - 1], K, logits + start * K};
-        int fused = 0;
         for (size_t l = 2; l < L; l++) {
-            fused = l == L - 1 && mlp->sizes[l] <= 8 * MAX_PANEL;
             hidden_layer(in, rows, mlp->sizes[l - 1], kernel->weight_t[l],
-                         theta + mlp->bias_offset[l - 1], mlp->sizes[l], out,
-                         fused ? &head : NULL);
+                         theta + mlp->bias_offset[l - 1], mlp->sizes[l], out);
             double *swap = in;
             in = out;
             out = swap;
         }
-        if (!fused)
-            output_layer(in, rows, mlp->sizes[L - 1], head.weight, head.bias, K,
-                         head.logits);
+        output_layer(in, rows, mlp->sizes[L - 1], theta + mlp->weight_offset[L - 1],
+                     theta + mlp->bias_offset[L - 1], K, logits + start * K);
     }
 #else
     (void)kernel, (void)p0, (void)px, (void)py, (void)x, (void)y, (void)n, (void)logits;

@@ -12,8 +12,8 @@
 #include <check.h>
 #include <gsl/gsl_rng.h>
 
-#include "ilrl/dense_kernel.h"
 #include "ilrl/vecmath.h"
+#include "testutil.h"
 
 #define N_RANDOM 200000
 
@@ -86,69 +86,26 @@ START_TEST(test_log_matches_libm)
 }
 END_TEST
 
-/* tanh against libm, relative: z uniform on [-25, 25] and on [-1, 1], and
- * log-uniform magnitudes from 1e-300 to 1e2 (the expm1 form keeps tiny
- * arguments exact); the edges and the sign of zero.  `f` is the portable
- * kernel over an array (bound 1e-15) or the fused dense kernel's (AVX-512
- * only; 5e-15: the rounding of its 2^(1/16) table entry, 8.2e-17, is
- * amplified up to 48x where 2^(1/16) - 1 cancels, z ~ 0.012; and tanh(-0)
- * may be +0 there, which no network sees).  The issue's contract is 1e-13. */
-static void check_tanh(int (*f)(double *, size_t), const char *name, double bound,
-                       int signed_zero)
+/* tanh against libm, relative (ilrl_vec_tanh: the vector lanes and the
+ * tail), on test_tanh_arguments (the expm1 form keeps tiny arguments
+ * exact); the saturated ends and the sign of zero.  The issue asks 1e-13;
+ * the kernel does 1e-15.  (The fused dense kernel's own tanh is checked in
+ * tests/check_dense_kernel.c.) */
+START_TEST(test_tanh_matches_libm)
 {
     enum { N = N_RANDOM };
     double *z = malloc(N * sizeof(double)), *t = malloc(N * sizeof(double));
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(rng, 3);
-    static const double edges[] = {0.0, -0.0, 5e-324, -1e-300, 1e-9, 0.0108, 0.0217,
-                                   0.5 * M_LN2, 19.0, 19.1, 20.0, 21.0, -400.0, 400.0,
-                                   1e300, -1e300};
-    const size_t n_edges = sizeof edges / sizeof edges[0];
-    for (size_t i = 0; i < N; i++) {
-        if (i < n_edges)
-            z[i] = edges[i];
-        else if (i % 3 == 0)
-            z[i] = -25.0 + 50.0 * gsl_rng_uniform(rng);
-        else if (i % 3 == 1)
-            z[i] = -1.0 + 2.0 * gsl_rng_uniform(rng);
-        else
-            z[i] = (gsl_rng_uniform(rng) < 0.5 ? -1.0 : 1.0)
-                   * pow(10.0, -300.0 + 302.0 * gsl_rng_uniform(rng));
-    }
+    test_tanh_arguments(z, N, 3);
     memcpy(t, z, N * sizeof(double));
-    if (!f(t, N)) {
-        printf("vecmath: %s skipped (no AVX-512 on this CPU)\n", name);
-        goto out;
-    }
-    double worst = 0.0, worst_z = 0.0;
-    for (size_t i = 0; i < N; i++) {
-        double e = relative_error(t[i], tanh(z[i]));
-        if (e > worst)
-            worst = e, worst_z = z[i];
-    }
-    ck_assert_msg(worst <= bound, "%s: largest relative error %.3g at z = %.17g", name,
-                  worst, worst_z);
-    ck_assert_msg(t[0] == 0.0 && !signbit(t[0]) && t[1] == 0.0
-                  && (!signed_zero || signbit(t[1])),
-                  "%s: tanh(+-0) = %g, %g", name, t[0], t[1]);
-    ck_assert_msg(t[12] == -1.0 && t[13] == 1.0 && t[14] == 1.0 && t[15] == -1.0,
-                  "%s: saturation", name);
-out:
-    gsl_rng_free(rng);
+    ilrl_vec_tanh(t, N);
+    double at, worst = test_tanh_worst(z, t, N, &at);
+    ck_assert_msg(worst <= 1e-15, "tanh: largest relative error %.3g at z = %.17g", worst, at);
+    ck_assert_msg(t[0] == 0.0 && !signbit(t[0]) && t[1] == 0.0 && signbit(t[1]),
+                  "tanh(+-0) = %g, %g", t[0], t[1]);
+    const double *s = t + TEST_TANH_SATURATED;
+    ck_assert(s[0] == -1.0 && s[1] == 1.0 && s[2] == 1.0 && s[3] == -1.0);
     free(z);
     free(t);
-}
-
-static int portable_tanh(double *v, size_t n)
-{
-    ilrl_vec_tanh(v, n);
-    return 1;
-}
-
-START_TEST(test_tanh_matches_libm)
-{
-    check_tanh(portable_tanh, "tanh", 1e-15, 1);
-    check_tanh(ilrl_dense_kernel_tanh, "dense kernel tanh", 5e-15, 0);
 }
 END_TEST
 

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <gsl/gsl_rng.h>
 
 #include "testutil.h"
 
@@ -140,4 +142,40 @@ int test_count_temporaries(const char *directory)
             count++;
     closedir(dir);
     return count;
+}
+
+void test_tanh_arguments(double *z, size_t n, unsigned long seed)
+{
+    static const double edges[TEST_TANH_EDGES] = {
+        0.0, -0.0, 5e-324, -1e-300, 1e-9, 0.0108, 0.0117, 0.0217, 0.5 * M_LN2,
+        19.0, 19.1, 20.0, 21.0, -400.0, 400.0, 1e300, -1e300};
+    ck_assert_uint_ge(n, TEST_TANH_EDGES);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    ck_assert_ptr_nonnull(rng);
+    gsl_rng_set(rng, seed);
+    for (size_t i = 0; i < n; i++) {
+        if (i < TEST_TANH_EDGES)
+            z[i] = edges[i];
+        else if (i % 3 == 0)
+            z[i] = -25.0 + 50.0 * gsl_rng_uniform(rng);
+        else if (i % 3 == 1)
+            z[i] = -1.0 + 2.0 * gsl_rng_uniform(rng);
+        else
+            z[i] = (gsl_rng_uniform(rng) < 0.5 ? -1.0 : 1.0)
+                   * pow(10.0, -300.0 + 302.0 * gsl_rng_uniform(rng));
+    }
+    gsl_rng_free(rng);
+}
+
+double test_tanh_worst(const double *z, const double *t, size_t n, double *at)
+{
+    double worst = 0.0;
+    *at = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double want = tanh(z[i]);
+        double e = want == 0.0 ? fabs(t[i]) : fabs(t[i] - want) / fabs(want);
+        if (e > worst)
+            worst = e, *at = z[i];
+    }
+    return worst;
 }

@@ -17,6 +17,8 @@
  *    does not free them.  test_read_file's buffer belongs to the caller.
  *  - test_now() needs nothing else (it is inline here), so benchmarks that
  *    do not link Check can use it.
+ *  - test_tanh_arguments / test_tanh_worst: the arguments every tanh kernel
+ *    is checked on, and its largest relative error against libm.
  */
 #ifndef ILRL_TESTS_TESTUTIL_H
 #define ILRL_TESTS_TESTUTIL_H
@@ -50,6 +52,19 @@ void test_assert_file_holds(const char *path, const char *expected);
 /* Number of entries in `directory` whose name contains ".tmp." (leftover
  * temporaries of the atomic output path); asserts the directory opens. */
 int test_count_temporaries(const char *directory);
+
+/* tanh arguments: z[0] = +0, z[1] = -0, then edges (tiny, the 2^(j/16)
+ * cancellation zone near 0.01, the saturation near 19-20) and the last
+ * four edges -400, 400, 1e300, -1e300 at TEST_TANH_SATURATED; after
+ * TEST_TANH_EDGES, by thirds: uniform on [-25, 25], uniform on [-1, 1],
+ * and magnitudes log-uniform from 1e-300 to 1e2 with random signs (GSL's
+ * mt19937 seeded with `seed`).  n >= TEST_TANH_EDGES. */
+enum { TEST_TANH_EDGES = 17, TEST_TANH_SATURATED = TEST_TANH_EDGES - 4 };
+void test_tanh_arguments(double *z, size_t n, unsigned long seed);
+
+/* The largest relative error of t[i] against libm's tanh(z[i]) (absolute
+ * where tanh is 0); *at gets the z where it occurs. */
+double test_tanh_worst(const double *z, const double *t, size_t n, double *at);
 
 /* Seconds on the monotonic clock, for timing intervals. */
 static inline double test_now(void)
