@@ -180,7 +180,8 @@ END_TEST
 /* tanh against libm, relative, on test_tanh_arguments, the masked tail
  * included.  5e-15: the rounding of the 2^(1/16) table entry, 8.2e-17, is
  * amplified up to 48x where 2^(1/16) - 1 cancels (z ~ 0.012); tanh(-0) may
- * come out +0, which no network sees.  The issue asks 1e-13. */
+ * come out +0, which no network sees.  NaN stays NaN (no silent +-1 for a
+ * broken input), infinities saturate.  The issue asks 1e-13. */
 START_TEST(test_tanh_matches_libm)
 {
     if (!have_avx512())
@@ -196,6 +197,10 @@ START_TEST(test_tanh_matches_libm)
         ck_assert_msg(t[i] == z[i], "element %zu past the end was written", i);
     const double *s = t + TEST_TANH_SATURATED;
     ck_assert(s[0] == -1.0 && s[1] == 1.0 && s[2] == 1.0 && s[3] == -1.0);
+    double odd[3] = {NAN, INFINITY, -INFINITY};
+    ck_assert(ilrl_dense_kernel_tanh(odd, 3));
+    ck_assert_msg(isnan(odd[0]) && odd[1] == 1.0 && odd[2] == -1.0,
+                  "tanh(nan, inf, -inf) = %g, %g, %g", odd[0], odd[1], odd[2]);
     free(z);
     free(t);
 }
