@@ -21,9 +21,12 @@
 
 struct ilrl_dense_kernel {
     const struct ilrl_mlp *mlp;
-    const double *theta;          /* the point's parameters (biases, output layer) */
-    double **weight_t;            /* [l] for hidden layers l = 2 .. L-1: W_l^T,
-                                     sizes[l-1] x sizes[l], 64-byte aligned */
+    size_t n_slots;               /* points held at once (>= 1) */
+    const double **theta;         /* [slot]: the point's parameters (biases,
+                                     output layer), borrowed */
+    double **weight_t;            /* [slot * (L + 1) + l] for hidden layers
+                                     l = 2 .. L-1: W_l^T, sizes[l-1] x
+                                     sizes[l], 64-byte aligned */
     double *block[2];             /* ROWS x widest hidden layer, ping-pong */
     double *storage;              /* the one aligned allocation behind them */
 };
@@ -227,7 +230,7 @@ static int cpu_supported(void)
 #endif /* HAVE_DENSE_KERNEL */
 
 struct ilrl_dense_kernel *ilrl_dense_kernel_alloc(const struct ilrl_mlp *mlp,
-                                                  int *out_of_memory)
+                                                  size_t n_slots, int *out_of_memory)
 {
     const size_t L = mlp->n_layers;
     const char *choice = getenv("ILRL_DENSE_KERNEL");
@@ -235,32 +238,37 @@ struct ilrl_dense_kernel *ilrl_dense_kernel_alloc(const struct ilrl_mlp *mlp,
     if (!cpu_supported() || L < 2 || mlp->activation != ILRL_ACTIVATION_TANH
         || (choice != NULL && strcmp(choice, "dgemm") == 0))
         return NULL;
-    size_t widest = 0, doubles = 0;
+    size_t widest = 0, per_slot = 0;
     for (size_t l = 1; l < L; l++) {
         if (mlp->sizes[l] % 8 != 0)
             return NULL;
         widest = mlp->sizes[l] > widest ? mlp->sizes[l] : widest;
         if (l >= 2)
-            doubles += mlp->sizes[l - 1] * mlp->sizes[l];
+            per_slot += mlp->sizes[l - 1] * mlp->sizes[l];
     }
-    doubles += 2 * ROWS * widest;
+    n_slots = n_slots > 0 ? n_slots : 1;
 
     struct ilrl_dense_kernel *kernel = calloc(1, sizeof *kernel);
     if (kernel != NULL) {
-        kernel->weight_t = calloc(L + 1, sizeof *kernel->weight_t);
-        kernel->storage = aligned_alloc(64, doubles * sizeof(double));
+        kernel->theta = calloc(n_slots, sizeof *kernel->theta);
+        kernel->weight_t = calloc(n_slots * (L + 1), sizeof *kernel->weight_t);
+        kernel->storage = aligned_alloc(64, (n_slots * per_slot + 2 * ROWS * widest)
+                                                * sizeof(double));
     }
-    if (kernel == NULL || kernel->weight_t == NULL || kernel->storage == NULL) {
+    if (kernel == NULL || kernel->theta == NULL || kernel->weight_t == NULL
+        || kernel->storage == NULL) {
         ilrl_dense_kernel_free(kernel);
         *out_of_memory = 1;
         return NULL;
     }
     kernel->mlp = mlp;
+    kernel->n_slots = n_slots;
     double *next = kernel->storage;
-    for (size_t l = 2; l < L; l++) {
-        kernel->weight_t[l] = next;
-        next += mlp->sizes[l - 1] * mlp->sizes[l];   /* multiples of 8 doubles */
-    }
+    for (size_t slot = 0; slot < n_slots; slot++)
+        for (size_t l = 2; l < L; l++) {
+            kernel->weight_t[slot * (L + 1) + l] = next;
+            next += mlp->sizes[l - 1] * mlp->sizes[l];   /* multiples of 8 doubles */
+        }
     kernel->block[0] = next;
     kernel->block[1] = next + ROWS * widest;
     return kernel;
@@ -272,38 +280,42 @@ void ilrl_dense_kernel_free(struct ilrl_dense_kernel *kernel)
         return;
     free(kernel->storage);
     free(kernel->weight_t);
+    free(kernel->theta);
     free(kernel);
 }
 
-void ilrl_dense_kernel_set_theta(struct ilrl_dense_kernel *kernel, const double *theta)
+void ilrl_dense_kernel_set_theta(struct ilrl_dense_kernel *kernel, size_t slot,
+                                 const double *theta)
 {
     const struct ilrl_mlp *mlp = kernel->mlp;
-    kernel->theta = theta;
-    for (size_t l = 2; l < mlp->n_layers; l++) {
+    const size_t L = mlp->n_layers;
+    kernel->theta[slot] = theta;
+    for (size_t l = 2; l < L; l++) {
         const size_t n_in = mlp->sizes[l - 1], n_out = mlp->sizes[l];
         const double *w = theta + mlp->weight_offset[l - 1];
-        double *wt = kernel->weight_t[l];
+        double *wt = kernel->weight_t[slot * (L + 1) + l];
         for (size_t o = 0; o < n_out; o++)
             for (size_t i = 0; i < n_in; i++)
                 wt[i * n_out + o] = w[o * n_in + i];
     }
 }
 
-void ilrl_dense_kernel_logits(struct ilrl_dense_kernel *kernel, const double *p0,
-                              const double *px, const double *py, double x, double y,
-                              size_t n, double *logits)
+void ilrl_dense_kernel_logits(struct ilrl_dense_kernel *kernel, size_t slot,
+                              const double *p0, const double *px, const double *py,
+                              double x, double y, size_t n, double *logits)
 {
 #ifdef HAVE_DENSE_KERNEL
     const struct ilrl_mlp *mlp = kernel->mlp;
     const size_t L = mlp->n_layers, K = mlp->sizes[L], H1 = mlp->sizes[1];
-    const double *theta = kernel->theta;
+    const double *theta = kernel->theta[slot];
+    double *const *weight_t = kernel->weight_t + slot * (L + 1);
     for (size_t start = 0; start < n; start += ROWS) {
         const size_t rows = n - start < ROWS ? n - start : ROWS;
         double *in = kernel->block[0], *out = kernel->block[1];
         first_layer(p0 + start * H1, px + start * H1, py + start * H1, x, y, rows,
                     H1, in);
         for (size_t l = 2; l < L; l++) {
-            hidden_layer(in, rows, mlp->sizes[l - 1], kernel->weight_t[l],
+            hidden_layer(in, rows, mlp->sizes[l - 1], weight_t[l],
                          theta + mlp->bias_offset[l - 1], mlp->sizes[l], out);
             double *swap = in;
             in = out;
@@ -313,7 +325,8 @@ void ilrl_dense_kernel_logits(struct ilrl_dense_kernel *kernel, const double *p0
                      theta + mlp->bias_offset[L - 1], K, logits + start * K);
     }
 #else
-    (void)kernel, (void)p0, (void)px, (void)py, (void)x, (void)y, (void)n, (void)logits;
+    (void)kernel, (void)slot, (void)p0, (void)px, (void)py, (void)x, (void)y, (void)n,
+        (void)logits;
 #endif
 }
 

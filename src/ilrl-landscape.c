@@ -34,10 +34,11 @@ const char *__asan_default_options(void)
 #endif
 /* Grids beyond this many points per axis are a typo, not a plan. */
 #define MAX_AXIS 1000000UL
-/* Default tile sides: losses measured best at 32 (results/bench.md); the
- * return objective at 16 (see parse_options). */
+/* Default tile sides: weights planes measured best at 32 (results/bench.md);
+ * costly points -- dense planes, the return objective -- at 16 (see
+ * parse_options). */
 #define DEFAULT_TILE 32
-#define DEFAULT_RETURN_TILE 16
+#define DEFAULT_COSTLY_TILE 16
 
 static const char usage_text[] =
     "Usage: mpirun -n N " PROGRAM " [OPTION]...\n"
@@ -68,7 +69,8 @@ static const char usage_text[] =
     "  --rollout-policy P    greedy (argmax, default) or sample\n"
     "Run:\n"
     "  --out FILE            output file (default landscape.nc)\n"
-    "  --tile NX[xNY]        tile size in points (default 32x32; 16x16 with\n"
+    "  --tile NX[xNY]        tile size in points (default 32x32 for weights planes,\n"
+    "                        16x16 for random/gradients planes and with\n"
     "                        --objective return; measured: results/bench.md)\n"
     "  --checkpoint SECONDS  checkpoint to FILE.partial at least this often (default 30)\n"
     "  --resume              continue from FILE.partial (starts afresh if there is none)\n"
@@ -305,11 +307,15 @@ static int parse_options(int argc, char **argv, struct ilrl_landscape_options *o
     if (status == ILRL_OK && x_given != y_given)
         status = ilrl_error(ILRL_EUSAGE, "give both --x-range and --y-range, or neither");
     options->ranges_given = x_given && y_given;
-    /* Rollout cost varies ~30x across a plane: smaller tiles keep every rank
-     * busy to the end (reference plane, 2 ranks: 16x16 tiles 4.5 s and
-     * 100 %/100 % busy; 32x32 tiles 5.2 s and 76 %/100 %). */
-    if (!tile_given && options->objective_return)
-        options->tile_nx = options->tile_ny = DEFAULT_RETURN_TILE;
+    /* Costly points want small tiles, so that the last ones do not leave a
+     * rank idle.  Rollout cost varies ~30x across a plane (reference plane,
+     * 2 ranks: 16x16 tiles 4.5 s and 100 %/100 % busy; 32x32 tiles 5.2 s and
+     * 76 %/100 %); a dense (random, gradients) point costs the whole forward
+     * pass (15 000-step demo, 101x101, 2 ranks: 16x16 tiles 20.4 s and
+     * 98 %/93 % busy; 32x32 21.9 s and 82 %/97 %). */
+    int dense_plane = options->plane != NULL && strncmp(options->plane, "weights", 7) != 0;
+    if (!tile_given && (options->objective_return || dense_plane))
+        options->tile_nx = options->tile_ny = DEFAULT_COSTLY_TILE;
     if (status == ILRL_OK)
         status = check_grid_memory(options->nx, options->ny);
     return status;

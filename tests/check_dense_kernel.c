@@ -126,16 +126,16 @@ START_TEST(test_logits_match_reference)
         struct problem pb;
         problem_init(&pb, shapes[_i], n_sizes[_i], row_counts[c], 10 * (unsigned long)_i + c);
         int out_of_memory = 1;
-        struct ilrl_dense_kernel *kernel = ilrl_dense_kernel_alloc(pb.mlp, &out_of_memory);
+        struct ilrl_dense_kernel *kernel = ilrl_dense_kernel_alloc(pb.mlp, 1, &out_of_memory);
         ck_assert_ptr_nonnull(kernel);
         ck_assert_int_eq(out_of_memory, 0);
-        ilrl_dense_kernel_set_theta(kernel, pb.theta);
+        ilrl_dense_kernel_set_theta(kernel, 0, pb.theta);
         const size_t K = pb.mlp->sizes[pb.mlp->n_layers], n = pb.n;
         double *got = malloc(n * K * sizeof(double)), *want = malloc(n * K * sizeof(double));
         double *scale = malloc(n * K * sizeof(double));
         static const double points[][2] = {{0.0, 0.0}, {0.7, -1.3}, {-25.0, 40.0}};
         for (int p = 0; p < 3; p++) {
-            ilrl_dense_kernel_logits(kernel, pb.p0, pb.px, pb.py, points[p][0], points[p][1],
+            ilrl_dense_kernel_logits(kernel, 0, pb.p0, pb.px, pb.py, points[p][0], points[p][1],
                                      n, got);
             reference_logits(&pb, points[p][0], points[p][1], want, scale);
             for (size_t i = 0; i < n * K; i++)
@@ -161,19 +161,51 @@ START_TEST(test_rows_independent_of_block)
     struct problem pb;
     problem_init(&pb, shapes[0], n_sizes[0], 77, 5);
     int out_of_memory;
-    struct ilrl_dense_kernel *kernel = ilrl_dense_kernel_alloc(pb.mlp, &out_of_memory);
+    struct ilrl_dense_kernel *kernel = ilrl_dense_kernel_alloc(pb.mlp, 1, &out_of_memory);
     ck_assert_ptr_nonnull(kernel);
-    ilrl_dense_kernel_set_theta(kernel, pb.theta);
+    ilrl_dense_kernel_set_theta(kernel, 0, pb.theta);
     double all[77 * 2], part[5 * 2];
-    ilrl_dense_kernel_logits(kernel, pb.p0, pb.px, pb.py, 0.3, 0.2, 77, all);
+    ilrl_dense_kernel_logits(kernel, 0, pb.p0, pb.px, pb.py, 0.3, 0.2, 77, all);
     for (size_t start = 0; start + 5 <= 77; start += 12) {
-        ilrl_dense_kernel_logits(kernel, pb.p0 + start * 64, pb.px + start * 64,
+        ilrl_dense_kernel_logits(kernel, 0, pb.p0 + start * 64, pb.px + start * 64,
                                  pb.py + start * 64, 0.3, 0.2, 5, part);
         ck_assert_msg(memcmp(part, all + start * 2, sizeof part) == 0,
                       "rows %zu..%zu differ alone", start, start + 4);
     }
     ilrl_dense_kernel_free(kernel);
     problem_free(&pb);
+}
+END_TEST
+
+/* Slots hold their points independently: three points packed into three
+ * slots, used interleaved, give the bits of each point alone in slot 0. */
+START_TEST(test_slots_independent)
+{
+    if (!have_avx512())
+        return;
+    struct problem pb[3];
+    int out_of_memory;
+    struct ilrl_dense_kernel *kernel = NULL;
+    for (int q = 0; q < 3; q++)
+        problem_init(&pb[q], shapes[1], n_sizes[1], 40, 70 + (unsigned long)q);
+    kernel = ilrl_dense_kernel_alloc(pb[0].mlp, 3, &out_of_memory);
+    ck_assert_ptr_nonnull(kernel);
+    double together[3][40 * 3], alone[40 * 3];
+    for (int q = 0; q < 3; q++)
+        ilrl_dense_kernel_set_theta(kernel, (size_t)q, pb[q].theta);
+    for (int q = 2; q >= 0; q--)   /* the products of problem 0 for all */
+        ilrl_dense_kernel_logits(kernel, (size_t)q, pb[0].p0, pb[0].px, pb[0].py, 0.5, -0.5,
+                                 40, together[q]);
+    for (int q = 0; q < 3; q++) {
+        ilrl_dense_kernel_set_theta(kernel, 0, pb[q].theta);
+        ilrl_dense_kernel_logits(kernel, 0, pb[0].p0, pb[0].px, pb[0].py, 0.5, -0.5, 40,
+                                 alone);
+        ck_assert_msg(memcmp(alone, together[q], sizeof alone) == 0, "slot %d differs", q);
+    }
+    ck_assert(memcmp(together[0], together[1], sizeof alone) != 0);
+    ilrl_dense_kernel_free(kernel);
+    for (int q = 0; q < 3; q++)
+        problem_free(&pb[q]);
 }
 END_TEST
 
@@ -225,17 +257,17 @@ START_TEST(test_declines)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         struct ilrl_mlp *mlp = ilrl_mlp_alloc(cases[c].sizes, cases[c].n, cases[c].activation);
         int out_of_memory = 1;
-        ck_assert_ptr_null(ilrl_dense_kernel_alloc(mlp, &out_of_memory));
+        ck_assert_ptr_null(ilrl_dense_kernel_alloc(mlp, 4, &out_of_memory));
         ck_assert_int_eq(out_of_memory, 0);
         ilrl_mlp_free(mlp);
     }
     struct ilrl_mlp *mlp = ilrl_mlp_alloc(shapes[0], 4, ILRL_ACTIVATION_TANH);
     int out_of_memory = 1;
     setenv("ILRL_DENSE_KERNEL", "dgemm", 1);
-    ck_assert_ptr_null(ilrl_dense_kernel_alloc(mlp, &out_of_memory));
+    ck_assert_ptr_null(ilrl_dense_kernel_alloc(mlp, 4, &out_of_memory));
     ck_assert_int_eq(out_of_memory, 0);
     unsetenv("ILRL_DENSE_KERNEL");
-    struct ilrl_dense_kernel *kernel = ilrl_dense_kernel_alloc(mlp, &out_of_memory);
+    struct ilrl_dense_kernel *kernel = ilrl_dense_kernel_alloc(mlp, 4, &out_of_memory);
     ck_assert(have_avx512() ? kernel != NULL : kernel == NULL);
     ilrl_dense_kernel_free(kernel);
     ilrl_dense_kernel_free(NULL);
@@ -251,6 +283,7 @@ Suite *dense_kernel_suite(void)
     tcase_add_loop_test(numbers, test_logits_match_reference, 0,
                         (int)(sizeof n_sizes / sizeof n_sizes[0]));
     tcase_add_test(numbers, test_rows_independent_of_block);
+    tcase_add_test(numbers, test_slots_independent);
     tcase_add_test(numbers, test_tanh_matches_libm);
     tcase_add_test(numbers, test_declines);
     suite_add_tcase(suite, numbers);

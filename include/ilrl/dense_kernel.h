@@ -41,24 +41,28 @@
 
 struct ilrl_dense_kernel;
 
-/* NULL when the kernel does not apply (CPU, shape, or ILRL_DENSE_KERNEL=
- * dgemm; *out_of_memory = 0) or on OOM (*out_of_memory = 1). */
+/* Holds up to n_slots points at once (the evaluator runs a group of points
+ * over each block of samples).  NULL when the kernel does not apply (CPU,
+ * shape, or ILRL_DENSE_KERNEL=dgemm; *out_of_memory = 0) or on OOM
+ * (*out_of_memory = 1). */
 struct ilrl_dense_kernel *ilrl_dense_kernel_alloc(const struct ilrl_mlp *mlp,
-                                                  int *out_of_memory);
+                                                  size_t n_slots, int *out_of_memory);
 void ilrl_dense_kernel_free(struct ilrl_dense_kernel *kernel);
 
-/* Takes the point's parameters (layer 1's weights and bias are not read:
- * they live in the products).  theta must stay valid until the next call. */
-void ilrl_dense_kernel_set_theta(struct ilrl_dense_kernel *kernel,
+/* Takes a point's parameters into slot (< n_slots): packs W^T of the hidden
+ * layers and borrows theta for the biases and the output layer, so theta
+ * must stay valid while the slot is used (layer 1's weights and bias are not
+ * read: they live in the products). */
+void ilrl_dense_kernel_set_theta(struct ilrl_dense_kernel *kernel, size_t slot,
                                  const double *theta);
 
-/* Logits (n x K, row-major) of n samples whose layer-1 pre-activations at
- * theta0 and along the two directions (n x H_1 each, row-major, bias
- * included) are p0, px, py, at the point (x, y).  A row's logits depend on
+/* Logits (n x K, row-major) at the point in slot, (x, y), of n samples whose
+ * layer-1 pre-activations at theta0 and along the two directions (n x H_1
+ * each, row-major, bias included) are p0, px, py.  A row's logits depend on
  * its inputs only, not on the other rows of the call. */
-void ilrl_dense_kernel_logits(struct ilrl_dense_kernel *kernel, const double *p0,
-                              const double *px, const double *py, double x, double y,
-                              size_t n, double *logits);
+void ilrl_dense_kernel_logits(struct ilrl_dense_kernel *kernel, size_t slot,
+                              const double *p0, const double *px, const double *py,
+                              double x, double y, size_t n, double *logits);
 
 /* tanh over an array with the kernel's tanh (for tests; AVX-512 only:
  * returns 0 without touching v when the CPU lacks it). */
