@@ -59,12 +59,17 @@
 
 enum evaluator_mode { MODE_WEIGHTS_OUTPUT, MODE_WEIGHTS_HIDDEN, MODE_DENSE };
 
-/* Points that share a pass over the samples (ilrl_evaluator_eval): their
- * packed weights (8 x 32 KiB for 12,64,64,2) and a block of the products
- * (384 KiB) fit L2 together.  Measured, one core, fused kernel, 2000 /
- * 15 000-step demos: 1 (points outer) 4.1e6 / 3.5e6 sample-evals/s, 4:
- * 4.3e6 / 4.1e6, 8: 4.2e6 / 4.2e6, 16: 3.7e6 / 3.7e6 (L2 overflows). */
+/* Points that share a pass over the samples (ilrl_evaluator_eval) once the
+ * dense products outgrow GROUP_BELOW_BYTES: the group's packed weights (8 x
+ * 32 KiB for 12,64,64,2) and a block of the products (384 KiB) fit L2
+ * together.  Measured, one core, fused kernel, 2000 / 15 000-step demos:
+ * 1 (points outer) 4.1e6 / 3.5e6 sample-evals/s, 4: 4.3e6 / 4.1e6,
+ * 8: 4.2e6 / 4.2e6, 16: 3.7e6 / 3.7e6 (L2 overflows).  On 2 ranks the
+ * 2000-step demo (3 MB of products, at home in L3) ran 5% slower in groups
+ * (10.6 vs 10.1 s for 201 x 201), the 15 000-step one (23 MB) 9% faster
+ * (20.4 vs 22.4 s for 101 x 101): groups start at 4 MiB of products. */
 #define EVALUATOR_GROUP 8
+#define GROUP_BELOW_BYTES ((size_t)4 << 20)
 
 /* One unit direction: theta entry `index`, which is W_layer[unit, input] or,
  * when is_bias, b_layer[unit]. */
@@ -278,10 +283,15 @@ struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
     ev->n_steps = data->n_steps;
     ev->block = data->n_steps < ILRL_LOSS_BLOCK ? data->n_steps : ILRL_LOSS_BLOCK;
     ev->n_actions = mlp->sizes[L];
+    const int weights_plane = find_unit_direction(mlp, direction_x, &ev->unit[0])
+                              && find_unit_direction(mlp, direction_y, &ev->unit[1]);
     /* Up to EVALUATOR_GROUP points share a pass over the samples, their
-     * thetas within ~4 MiB (the default network: 8 x 41 KiB). */
+     * thetas within ~4 MiB (the default network: 8 x 41 KiB); one at a time
+     * while a dense plane's products stay small, and on weights planes. */
     size_t group = ((size_t)4 << 20) / (mlp->n_params * sizeof(double));
     group = group < EVALUATOR_GROUP ? group : EVALUATOR_GROUP;
+    if (weights_plane || 3 * data->n_steps * mlp->sizes[1] * sizeof(double) < GROUP_BELOW_BYTES)
+        group = 1;
     group = group < max_points ? group : max_points;
     ev->group = group > 0 ? group : 1;
     ev->thetas = malloc(ev->group * mlp->n_params * sizeof *ev->thetas);
@@ -296,12 +306,7 @@ struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
         memcpy(ev->thetas + q * mlp->n_params, theta0, mlp->n_params * sizeof *theta0);
     ev->theta = ev->thetas;
 
-    int status;
-    if (find_unit_direction(mlp, direction_x, &ev->unit[0])
-        && find_unit_direction(mlp, direction_y, &ev->unit[1]))
-        status = prepare_weights(ev);
-    else
-        status = prepare_dense(ev);
+    int status = weights_plane ? prepare_weights(ev) : prepare_dense(ev);
     if (status != ILRL_OK)
         goto out_of_memory;
     return ev;

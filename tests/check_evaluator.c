@@ -323,6 +323,20 @@ START_TEST(test_fused_shapes)
 }
 END_TEST
 
+/* A dense plane whose products pass 4 MiB (3000 samples x 64 units x 3):
+ * points run in groups over each block (ilrl_evaluator_eval), and check_plane
+ * holds each point to its value alone and to ilrl_loss_eval, on both paths. */
+START_TEST(test_grouped_points)
+{
+    static const size_t sizes[] = {12, 64, 64, 2};
+    struct fixture f;
+    fixture_init(&f, sizes, 4, ILRL_ACTIVATION_TANH, 3000, weightings[0], 21);
+    set_dense(&f, 22);
+    check_plane(&f, "dense", 23);
+    fixture_free(&f);
+}
+END_TEST
+
 Suite *evaluator_suite(void)
 {
     Suite *suite = suite_create("evaluator");
@@ -332,6 +346,7 @@ Suite *evaluator_suite(void)
     tcase_add_loop_test(against, test_other_shape, 0, 6);
     tcase_add_test(against, test_single_layer);
     tcase_add_loop_test(against, test_fused_shapes, 0, 4);
+    tcase_add_test(against, test_grouped_points);
     suite_add_tcase(suite, against);
     return suite;
 }
