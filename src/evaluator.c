@@ -95,8 +95,8 @@ struct ilrl_evaluator {
     double *thetas;            /* group x P: the group's points' theta
                                   (weights modes: theta0 with the two entries
                                   rewritten) */
-    double *theta;             /* the current point's slot in thetas */
-    size_t slot;               /* its index (the fused kernel's slot too) */
+    size_t slot;               /* the current point's slot in thetas (the
+                                  fused kernel's slot too) */
     /* weights modes */
     struct unit_direction unit[2];   /* [0] = d_x, [1] = d_y */
     size_t first_layer;        /* l_f: the first perturbed layer */
@@ -304,7 +304,6 @@ struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
         goto out_of_memory;
     for (size_t q = 0; q < ev->group; q++)
         memcpy(ev->thetas + q * mlp->n_params, theta0, mlp->n_params * sizeof *theta0);
-    ev->theta = ev->thetas;
 
     int status = weights_plane ? prepare_weights(ev) : prepare_dense(ev);
     if (status != ILRL_OK)
@@ -368,15 +367,16 @@ static void combine_products(double *z, const double *p0, const double *px,
 }
 
 /* The layers after `layer` (its activation in `input`, n rows: the
- * observations when layer = 0) at ev->theta; returns the logits, in one of
- * the scratch buffers.  Requires layer < L. */
+ * observations when layer = 0) at the current point's theta; returns the
+ * logits, in one of the scratch buffers.  Requires layer < L. */
 static double *finish_layers(struct ilrl_evaluator *ev, size_t layer,
                              const double *input, size_t n)
 {
     double *out = NULL;
     for (size_t l = layer + 1; l <= ev->mlp->n_layers; l++) {
         out = input == ev->buffer[0] ? ev->buffer[1] : ev->buffer[0];
-        ilrl_mlp_layer_forward(ev->mlp, l, ev->theta, input, n, out, 1);
+        ilrl_mlp_layer_forward(ev->mlp, l, ev->thetas + ev->slot * ev->mlp->n_params,
+                               input, n, out, 1);
         input = out;
     }
     return out;
@@ -472,7 +472,6 @@ void ilrl_evaluator_eval(struct ilrl_evaluator *ev, const double *x,
                          double *rl_loss)
 {
     const struct ilrl_loss_data *data = ev->data;
-    const size_t P = ev->mlp->n_params;
     if (n_points > ev->max_points)
         n_points = ev->max_points;
     for (size_t first = 0; first < n_points; first += ev->group) {
@@ -487,7 +486,6 @@ void ilrl_evaluator_eval(struct ilrl_evaluator *ev, const double *x,
             for (size_t q = 0; q < count; q++) {
                 const double coordinate[2] = {x[first + q], y[first + q]};
                 ev->slot = q;
-                ev->theta = ev->thetas + q * P;
                 const double *logits = block_logits(ev, start, n, coordinate);
                 ilrl_loss_accumulate(logits, n, ev->n_actions, data->action + start,
                                      data->weight + start, ev->log_prob, &il[q], &rl[q]);
