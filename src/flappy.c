@@ -1,8 +1,11 @@
 /* flappy.c -- owns the Flappy Bird game: physics, pipes, scoring, crash
  * test, observation and rewards (see include/ilrl/flappy.h, SPEC §2).
  *
- * Everything is integer pixels, so a seed and an action sequence fix an
- * episode bit for bit on every platform.  One frame is advance() below; the
+ * Everything is integer (pixels; pipe x in tenths of a pixel, whose
+ * decisions flappy.h derives from upstream's float ones), so a seed and an
+ * action sequence fix an episode bit for bit on every platform; the
+ * observation's divisions are upstream's, one binary64 division per
+ * feature.  One frame is advance() below; the
  * game and the bare-state lookahead share it and differ only in whether a
  * respawning pipe draws a new gap (the game) or keeps its old one (a
  * lookahead copy, which must not consume the game's random numbers).
@@ -33,9 +36,44 @@ enum { ROTATION_FLAP = 45, ROTATION_STEP = 3, ROTATION_MIN = -90 };
 /* A flap is accepted only while the bird's top is below -2 bird heights. */
 enum { FLAP_CEILING = -2 * ILRL_FLAPPY_BIRD_HEIGHT };
 
-/* The x values of the three pipes at reset: the screen's right edge, then
- * every half screen. */
-static const int reset_pipe_x[ILRL_FLAPPY_N_PIPES] = {288, 432, 576};
+/* The x values of the three pipes at reset, in tenths of a pixel: the
+ * screen's right edge, then every half screen (upstream: 288, 288 + 288 / 2,
+ * 288 + 288, whole pixels). */
+static const int reset_pipe_x10[ILRL_FLAPPY_N_PIPES] = {2880, 4320, 5760};
+
+/* Pipe geometry in tenths of a pixel. */
+enum {
+    X10_PER_PX = 10,
+    PIPE_SPEED_X10 = ILRL_FLAPPY_PIPE_SPEED * X10_PER_PX,
+    PIPE_WIDTH_X10 = ILRL_FLAPPY_PIPE_WIDTH * X10_PER_PX,
+    PIPE_HALF_WIDTH_X10 = ILRL_FLAPPY_PIPE_WIDTH * X10_PER_PX / 2,
+    BIRD_CENTRE_X10 = ILRL_FLAPPY_BIRD_X * X10_PER_PX + ILRL_FLAPPY_BIRD_WIDTH * X10_PER_PX / 2,
+    SCREEN_WIDTH_X10 = ILRL_FLAPPY_SCREEN_WIDTH * X10_PER_PX
+};
+
+/* The respawn x as upstream computes it, (288 + 52) + 288 * 0.2 in binary64:
+ * 0x1.8d9999999999ap+8, the double nearest 397.6. */
+static double respawn_x(void)
+{
+    return (double)(ILRL_FLAPPY_SCREEN_WIDTH + ILRL_FLAPPY_PIPE_WIDTH)
+           + ILRL_FLAPPY_SCREEN_WIDTH * 0.2;
+}
+
+double ilrl_flappy_pipe_x(int x10)
+{
+    if (x10 % X10_PER_PX == 0)
+        return (double)(x10 / X10_PER_PX);
+    if ((ILRL_FLAPPY_PIPE_RESPAWN_X10 - x10) % X10_PER_PX == 0)
+        return respawn_x() - (double)((ILRL_FLAPPY_PIPE_RESPAWN_X10 - x10) / X10_PER_PX);
+    return x10 / (double)X10_PER_PX;
+}
+
+/* The pipe's whole-pixel left edge as pygame's Rect sees it: truncated
+ * toward zero, which C's integer division does as well. */
+static int pipe_left_px(int x10)
+{
+    return x10 / X10_PER_PX;
+}
 
 int ilrl_flappy_draw_gap_top(const gsl_rng *rng)
 {
@@ -76,21 +114,21 @@ void ilrl_flappy_reset(struct ilrl_flappy *game, unsigned long seed)
     state->rotation = ROTATION_FLAP;
     /* Three draws, pipe 0 first: the documented order tests rely on. */
     for (int i = 0; i < ILRL_FLAPPY_N_PIPES; i++) {
-        state->pipe_x[i] = reset_pipe_x[i];
+        state->pipe_x10[i] = reset_pipe_x10[i];
+        state->pipe_x[i] = pipe_left_px(state->pipe_x10[i]);
         state->pipe_gap_top[i] = ilrl_flappy_draw_gap_top(game->rng);
     }
 }
 
 /* Step (2): the bird's centre (x = 74) has reached a pipe's centre during
  * this frame.  Pipes move 4 px per frame, so exactly one frame of a pipe's
- * life satisfies x + 26 <= 74 < x + 30: each pipe scores once. */
+ * life satisfies x + 26 <= 74 < x + 30: each pipe scores once.  In tenths,
+ * exact (flappy.h: the bounds are never within upstream's rounding). */
 static int passes_a_pipe(const struct ilrl_flappy_state *state)
 {
-    const int bird_centre = ILRL_FLAPPY_BIRD_X + ILRL_FLAPPY_BIRD_WIDTH / 2;
     for (int i = 0; i < ILRL_FLAPPY_N_PIPES; i++) {
-        int pipe_centre = state->pipe_x[i] + ILRL_FLAPPY_PIPE_WIDTH / 2;
-        if (pipe_centre <= bird_centre
-            && bird_centre < pipe_centre + ILRL_FLAPPY_PIPE_SPEED)
+        int pipe_centre = state->pipe_x10[i] + PIPE_HALF_WIDTH_X10;
+        if (pipe_centre <= BIRD_CENTRE_X10 && BIRD_CENTRE_X10 < pipe_centre + PIPE_SPEED_X10)
             return 1;
     }
     return 0;
@@ -111,7 +149,7 @@ static int crashes(const struct ilrl_flappy_state *state)
     if (state->bird_y >= ILRL_FLAPPY_BIRD_MAX_Y)
         return 1;
     for (int i = 0; i < ILRL_FLAPPY_N_PIPES; i++) {
-        int x = state->pipe_x[i];
+        int x = pipe_left_px(state->pipe_x10[i]);
         int gap_top = state->pipe_gap_top[i];
         int gap_bottom = gap_top + ILRL_FLAPPY_PIPE_GAP;
         if (!intervals_overlap(ILRL_FLAPPY_BIRD_X, ILRL_FLAPPY_BIRD_X + ILRL_FLAPPY_BIRD_WIDTH,
@@ -156,12 +194,13 @@ static int advance(struct ilrl_flappy_state *state, int action, int *passed_pipe
     if (state->bird_y > ILRL_FLAPPY_BIRD_MAX_Y)
         state->bird_y = ILRL_FLAPPY_BIRD_MAX_Y;
     for (int i = 0; i < ILRL_FLAPPY_N_PIPES; i++) {
-        state->pipe_x[i] -= ILRL_FLAPPY_PIPE_SPEED;
-        if (state->pipe_x[i] < -ILRL_FLAPPY_PIPE_WIDTH) {
-            state->pipe_x[i] = ILRL_FLAPPY_PIPE_RESPAWN_X;
+        state->pipe_x10[i] -= PIPE_SPEED_X10;
+        if (state->pipe_x10[i] < -PIPE_WIDTH_X10) {
+            state->pipe_x10[i] = ILRL_FLAPPY_PIPE_RESPAWN_X10;
             if (rng != NULL)
                 state->pipe_gap_top[i] = ilrl_flappy_draw_gap_top(rng);
         }
+        state->pipe_x[i] = pipe_left_px(state->pipe_x10[i]);
     }
     state->steps++;
     state->crashed = crashes(state);
@@ -203,40 +242,39 @@ int ilrl_flappy_step(struct ilrl_flappy *game, int action, double *reward)
     return crashed;
 }
 
-/* One pipe's three raw observation values before normalising. */
+/* One pipe's reading before normalising: x (upstream's float, or the int
+ * 288 off screen), gap top and bottom (ints). */
 struct pipe_reading {
-    int x, gap_top, gap_bottom, true_x;
+    double x;
+    int gap_top, gap_bottom;
 };
-
-static int compare_readings(const void *a, const void *b)
-{
-    const struct pipe_reading *pa = a, *pb = b;
-    if (pa->x != pb->x)
-        return pa->x < pb->x ? -1 : 1;
-    return (pa->true_x > pb->true_x) - (pa->true_x < pb->true_x);
-}
 
 void ilrl_flappy_observe(const struct ilrl_flappy_state *state,
                          double obs[ILRL_FLAPPY_N_FEATURES])
 {
     struct pipe_reading pipes[ILRL_FLAPPY_N_PIPES];
     for (int i = 0; i < ILRL_FLAPPY_N_PIPES; i++) {
-        pipes[i].true_x = state->pipe_x[i];
-        if (state->pipe_x[i] > ILRL_FLAPPY_SCREEN_WIDTH) {
-            pipes[i].x = ILRL_FLAPPY_SCREEN_WIDTH;
-            pipes[i].gap_top = 0;
-            pipes[i].gap_bottom = ILRL_FLAPPY_SCREEN_HEIGHT;
+        struct pipe_reading reading;
+        if (state->pipe_x10[i] > SCREEN_WIDTH_X10) {
+            reading.x = ILRL_FLAPPY_SCREEN_WIDTH;
+            reading.gap_top = 0;
+            reading.gap_bottom = ILRL_FLAPPY_SCREEN_HEIGHT;
         } else {
-            pipes[i].x = state->pipe_x[i];
-            pipes[i].gap_top = state->pipe_gap_top[i];
-            pipes[i].gap_bottom = state->pipe_gap_top[i] + ILRL_FLAPPY_PIPE_GAP;
+            reading.x = ilrl_flappy_pipe_x(state->pipe_x10[i]);
+            reading.gap_top = state->pipe_gap_top[i];
+            reading.gap_bottom = state->pipe_gap_top[i] + ILRL_FLAPPY_PIPE_GAP;
         }
+        /* Insertion in slot order, behind every reading with x <= ours:
+         * the stable sort of upstream's sorted(pipes, key=x). */
+        int at = i;
+        while (at > 0 && reading.x < pipes[at - 1].x) {
+            pipes[at] = pipes[at - 1];
+            at--;
+        }
+        pipes[at] = reading;
     }
-    /* Ties in the reported x (pipes off screen) are broken by the true x, so
-     * the order never depends on which slot a pipe respawned into. */
-    qsort(pipes, ILRL_FLAPPY_N_PIPES, sizeof pipes[0], compare_readings);
     for (int i = 0; i < ILRL_FLAPPY_N_PIPES; i++) {
-        obs[3 * i] = pipes[i].x / (double)ILRL_FLAPPY_SCREEN_WIDTH;
+        obs[3 * i] = pipes[i].x / ILRL_FLAPPY_SCREEN_WIDTH;
         obs[3 * i + 1] = pipes[i].gap_top / (double)ILRL_FLAPPY_SCREEN_HEIGHT;
         obs[3 * i + 2] = pipes[i].gap_bottom / (double)ILRL_FLAPPY_SCREEN_HEIGHT;
     }

@@ -1,5 +1,7 @@
 /* check_flappy.c -- the simulator against hand-computed trajectories, edges
- * of the collision boxes, scoring, random draws, rewards and observations. */
+ * of the collision boxes, scoring, random draws, rewards and observations;
+ * pipe positions in tenths of a pixel against upstream's floats (flappy.h,
+ * "Pipe positions"). */
 #include "config.h"
 
 #include <math.h>
@@ -11,6 +13,13 @@
 #include "ilrl/error.h"
 #include "ilrl/flappy.h"
 
+/* Places pipe i of a hand-built state at x10 tenths of a pixel. */
+static void place_pipe(struct ilrl_flappy_state *state, int i, int x10)
+{
+    state->pipe_x10[i] = x10;
+    state->pipe_x[i] = x10 / 10;
+}
+
 /* A bare state: bird at rest-free position y with velocity vy, pipes far to
  * the right (no collision, no scoring) unless a test places them. */
 static struct ilrl_flappy_state quiet_state(int y, int vy)
@@ -21,7 +30,7 @@ static struct ilrl_flappy_state quiet_state(int y, int vy)
     state.bird_vy = vy;
     state.rotation = 45;
     for (int i = 0; i < ILRL_FLAPPY_N_PIPES; i++) {
-        state.pipe_x[i] = 1000 + 200 * i;
+        place_pipe(&state, i, 10 * (1000 + 200 * i));
         state.pipe_gap_top[i] = 150;
     }
     return state;
@@ -41,6 +50,9 @@ START_TEST(test_reset_state)
     ck_assert_int_eq(game->state.bird_y, 244);
     ck_assert_int_eq(game->state.bird_vy, -9);
     ck_assert_int_eq(game->state.rotation, 45);
+    ck_assert_int_eq(game->state.pipe_x10[0], 2880);
+    ck_assert_int_eq(game->state.pipe_x10[1], 4320);
+    ck_assert_int_eq(game->state.pipe_x10[2], 5760);
     ck_assert_int_eq(game->state.pipe_x[0], 288);
     ck_assert_int_eq(game->state.pipe_x[1], 432);
     ck_assert_int_eq(game->state.pipe_x[2], 576);
@@ -68,6 +80,7 @@ START_TEST(test_free_fall_from_reset)
         ck_assert_int_eq(game->state.bird_vy, expected_vy);
         ck_assert_int_eq(game->state.bird_y, expected_y[frame - 1]);
         ck_assert_int_eq(game->state.rotation, 45 - 3 * frame);
+        ck_assert_int_eq(game->state.pipe_x10[0], 2880 - 40 * frame);
         ck_assert_int_eq(game->state.pipe_x[0], 288 - 4 * frame);
         ck_assert_int_eq(crashed, frame == 31);
         ck_assert(reward == (frame == 31 ? -1.0 : 0.0));
@@ -146,16 +159,24 @@ START_TEST(test_ground)
 END_TEST
 
 /* One frame with the bird held at y (vy -1 -> 0) and pipe 0 moving from
- * x_before to x_before - 4 with gap top 150.  Returns the crash flag. */
-static int crash_with_pipe(int y, int x_before)
+ * x10_before to x10_before - 40 tenths with gap top 150.  Returns the crash
+ * flag. */
+static int crash_with_pipe_x10(int y, int x10_before)
 {
     struct ilrl_flappy_state state = quiet_state(y, -1);
-    state.pipe_x[0] = x_before;
+    place_pipe(&state, 0, x10_before);
     state.pipe_gap_top[0] = 150;
     int crashed = ilrl_flappy_state_step(&state, ILRL_FLAPPY_IDLE, NULL);
     ck_assert_int_eq(state.bird_y, y);
-    ck_assert_int_eq(state.pipe_x[0], x_before - 4);
+    ck_assert_int_eq(state.pipe_x10[0], x10_before - 40);
+    ck_assert_int_eq(state.pipe_x[0], (x10_before - 40) / 10);
     return crashed;
+}
+
+/* The same with whole pixels. */
+static int crash_with_pipe(int y, int x_before)
+{
+    return crash_with_pipe_x10(y, 10 * x_before);
 }
 
 START_TEST(test_collision_half_open_boxes)
@@ -180,6 +201,29 @@ START_TEST(test_collision_half_open_boxes)
 }
 END_TEST
 
+/* A respawned pipe sits at 397.6 - 4k: pygame's Rect truncates its x toward
+ * zero, so the box starts at the whole pixel below (x > 0).  x = 91.6 -> 91
+ * touches the bird's right edge 91; 90.6 -> 90 overlaps.  x = 5.6 -> 5: the
+ * right edge 57 touches the bird's left edge although the float pipe
+ * reaches 57.6 (rounding to 6 would crash); 6.6 -> 6 overlaps. */
+START_TEST(test_collision_fractional_x_truncates)
+{
+    ck_assert_int_eq(crash_with_pipe_x10(100, 956), 0); /* to 91.6 */
+    ck_assert_int_eq(crash_with_pipe_x10(100, 946), 1); /* to 90.6 */
+    ck_assert_int_eq(crash_with_pipe_x10(100, 96), 0);  /* to 5.6 */
+    ck_assert_int_eq(crash_with_pipe_x10(100, 106), 1); /* to 6.6 */
+    /* In the gap at the same x: no crash. */
+    ck_assert_int_eq(crash_with_pipe_x10(200, 946), 0);
+    ck_assert_int_eq(crash_with_pipe_x10(200, 106), 0);
+    /* Left of zero the view truncates toward zero too: -2.4 reads -2. */
+    struct ilrl_flappy_state state = quiet_state(200, -1);
+    place_pipe(&state, 0, 16);
+    ilrl_flappy_state_step(&state, ILRL_FLAPPY_IDLE, NULL);
+    ck_assert_int_eq(state.pipe_x10[0], -24);
+    ck_assert_int_eq(state.pipe_x[0], -2);
+}
+END_TEST
+
 /* Holds a bare state in every gap by a threshold rule that works only
  * because all gaps are equal (150): y stays within [155, 209]. */
 START_TEST(test_scoring_once_per_pipe)
@@ -187,9 +231,9 @@ START_TEST(test_scoring_once_per_pipe)
     static const long scoring_frames[] = {61, 97, 133, 175, 211, 247, 288};
     struct ilrl_flappy_state state = quiet_state(244, -9);
     size_t next = 0;
-    state.pipe_x[0] = 288;
-    state.pipe_x[1] = 432;
-    state.pipe_x[2] = 576;
+    place_pipe(&state, 0, 2880);
+    place_pipe(&state, 1, 4320);
+    place_pipe(&state, 2, 5760);
     for (long frame = 1; frame <= 300; frame++) {
         int passed = -1;
         int action = state.bird_y >= 200 ? ILRL_FLAPPY_FLAP : ILRL_FLAPPY_IDLE;
@@ -202,7 +246,7 @@ START_TEST(test_scoring_once_per_pipe)
         ck_assert_int_eq(state.score, (int)next);
     }
     ck_assert_uint_eq(next, 7);
-    /* Respawns happened at x = 397 and kept gap 150 without a generator. */
+    /* Respawns happened at x = 397.6 and kept gap 150 without a generator. */
     for (int i = 0; i < ILRL_FLAPPY_N_PIPES; i++)
         ck_assert_int_eq(state.pipe_gap_top[i], 150);
 }
@@ -214,7 +258,8 @@ static int pipe_ahead(const struct ilrl_flappy_state *state)
 {
     int best = -1;
     for (int i = 0; i < ILRL_FLAPPY_N_PIPES; i++)
-        if (state->pipe_x[i] > 9 && (best < 0 || state->pipe_x[i] < state->pipe_x[best]))
+        if (state->pipe_x10[i] > 90
+            && (best < 0 || state->pipe_x10[i] < state->pipe_x10[best]))
             best = i;
     return best;
 }
@@ -236,13 +281,15 @@ START_TEST(test_reset_and_respawn_draw_order)
         game->state.bird_y = game->state.pipe_gap_top[ahead] + 38;
         game->state.bird_vy = -1;
         int before[ILRL_FLAPPY_N_PIPES];
-        memcpy(before, game->state.pipe_x, sizeof before);
+        memcpy(before, game->state.pipe_x10, sizeof before);
         ck_assert_int_eq(ilrl_flappy_step(game, ILRL_FLAPPY_IDLE, NULL), 0);
         for (int i = 0; i < ILRL_FLAPPY_N_PIPES; i++) {
-            if (game->state.pipe_x[i] == before[i] - 4)
+            ck_assert_int_eq(game->state.pipe_x[i], game->state.pipe_x10[i] / 10);
+            if (game->state.pipe_x10[i] == before[i] - 40)
                 continue;
+            ck_assert_int_eq(game->state.pipe_x10[i], 3976);
             ck_assert_int_eq(game->state.pipe_x[i], 397);
-            ck_assert_int_lt(before[i] - 4, -52);
+            ck_assert_int_lt(before[i] - 40, -520);
             ck_assert_int_eq(game->state.pipe_gap_top[i],
                              100 + 10 * (int)gsl_rng_uniform_int(reference, 8));
             respawns++;
@@ -307,10 +354,10 @@ START_TEST(test_rewards)
 {
     struct ilrl_flappy_state alive = quiet_state(200, -1);
     struct ilrl_flappy_state passing = quiet_state(200, -1);
-    passing.pipe_x[0] = 48; /* centre 74: scores this frame; the bird is in its gap */
+    place_pipe(&passing, 0, 480); /* centre 74: scores this frame; the bird is in its gap */
     struct ilrl_flappy_state high = quiet_state(-10, -1);
     struct ilrl_flappy_state high_passing = high;
-    high_passing.pipe_x[0] = 48;
+    place_pipe(&high_passing, 0, 480);
     high_passing.pipe_gap_top[0] = -30; /* gap [-30, 70): the bird at -10 is inside */
     struct ilrl_flappy_state crashing = quiet_state(378, 1);
     struct ilrl_flappy_state crash_on_pipe = passing;
@@ -389,15 +436,118 @@ START_TEST(test_observation_sorted_by_x)
     double obs[ILRL_FLAPPY_N_FEATURES];
     struct ilrl_flappy_state state = quiet_state(-64, 10);
     state.rotation = -90;
-    state.pipe_x[0] = 397; state.pipe_gap_top[0] = 170; /* off screen */
-    state.pipe_x[1] = -20; state.pipe_gap_top[1] = 100;
-    state.pipe_x[2] = 124; state.pipe_gap_top[2] = 130;
+    place_pipe(&state, 0, 3976); state.pipe_gap_top[0] = 170; /* off screen */
+    place_pipe(&state, 1, -200); state.pipe_gap_top[1] = 100;
+    place_pipe(&state, 2, 1240); state.pipe_gap_top[2] = 130;
     ilrl_flappy_observe(&state, obs);
     const double expected[ILRL_FLAPPY_N_FEATURES] = {
         -20 / 288.0, 100 / 512.0, 200 / 512.0, 124 / 288.0, 130 / 512.0, 230 / 512.0,
         1.0, 0.0, 1.0, -0.125, 1.0, -1.0};
     for (int k = 0; k < ILRL_FLAPPY_N_FEATURES; k++)
         ck_assert_double_eq_tol(obs[k], expected[k], 1e-15);
+}
+END_TEST
+
+/* Upstream's x of a respawned pipe after k frames, as upstream computes it:
+ * x = 288 + 52 + 288 * 0.2 in _get_random_pipe(), then x += -4 per step(). */
+static double upstream_respawned_x(int k)
+{
+    volatile double x = 288 + 52 + (288 * 0.2);
+    for (int frame = 0; frame < k; frame++)
+        x += -4;
+    return x;
+}
+
+START_TEST(test_pipe_x_is_upstreams_double)
+{
+    /* Whole pixels are exact; a respawned pipe is upstream's float; any
+     * other tenths (hand-built states) the nearest double. */
+    ck_assert(ilrl_flappy_pipe_x(2880) == 288.0);
+    ck_assert(ilrl_flappy_pipe_x(-560) == -56.0);
+    for (int k = 0; k <= 113; k++) {
+        double x = ilrl_flappy_pipe_x(3976 - 40 * k);
+        double closed = 397.6 - 4.0 * k;
+        ck_assert_msg(x == upstream_respawned_x(k), "k = %d: %a", k, x);
+        ck_assert_msg(x == closed, "k = %d: %a vs closed form %a", k, x, closed);
+    }
+    ck_assert(ilrl_flappy_pipe_x(3976) == 397.6);
+    /* 1.6 here is fl(397.6) - 396, not the double nearest 1.6. */
+    ck_assert(ilrl_flappy_pipe_x(16) == 397.6 - 396.0);
+    ck_assert(ilrl_flappy_pipe_x(16) != 1.6);
+    ck_assert(ilrl_flappy_pipe_x(1234) == 123.4);
+    ck_assert(ilrl_flappy_pipe_x(-1235) == -123.5);
+    ck_assert(ilrl_flappy_pipe_x(1237) == 123.7);
+}
+END_TEST
+
+/* Where a pipe's x feature is: the index in obs of the reading whose x
+ * feature equals `want` (there is exactly one), or -1. */
+static int feature_of(const double obs[ILRL_FLAPPY_N_FEATURES], double want)
+{
+    int found = -1;
+    for (int p = 0; p < ILRL_FLAPPY_N_PIPES; p++)
+        if (obs[3 * p] == want) {
+            ck_assert_int_eq(found, -1);
+            found = 3 * p;
+        }
+    return found;
+}
+
+/* A game steered through its gaps (as in the draw-order test) from reset to
+ * frame 400: pipe 0 leaves at frame 86 (288 - 4 * 86 = -56 < -52) and
+ * respawns at 397.6; k frames later it is at 397.6 - 4k exactly, i.e. 3976
+ * - 40k tenths, its pixel view 397 - 4k while x > 0; it stays off screen
+ * (reads 288, 0, 512) while 397.6 - 4k > 288, i.e. k <= 27, then reads
+ * ((397.6 - 4k) / 288, gap / 512, (gap + 100) / 512), each divided once in
+ * double as upstream's _get_observation_features() does.  It scores at the
+ * step from k = 88 (45.6 + 26 = 71.6 <= 74 < 75.6), and respawns again at
+ * k = 113 (397.6 - 452 = -54.4 < -52). */
+START_TEST(test_respawn_trajectory)
+{
+    struct ilrl_flappy *game = new_game(ILRL_REWARD_SPARSE, 2024);
+    double obs[ILRL_FLAPPY_N_FEATURES];
+    int respawn_frame = -1, seen_on_screen = 0;
+    for (int frame = 1; frame <= 400; frame++) {
+        int ahead = pipe_ahead(&game->state);
+        game->state.bird_y = game->state.pipe_gap_top[ahead] + 38;
+        game->state.bird_vy = -1;
+        int score_before = game->state.score;
+        ck_assert_int_eq(ilrl_flappy_step(game, ILRL_FLAPPY_IDLE, NULL), 0);
+        if (frame < 86) {
+            ck_assert_int_eq(game->state.pipe_x10[0], 2880 - 40 * frame);
+            continue;
+        }
+        if (frame == 86)
+            respawn_frame = frame;
+        int k = frame - respawn_frame;
+        if (k == 113)
+            break;
+        int gap = game->state.pipe_gap_top[0];
+        ck_assert_int_eq(game->state.pipe_x10[0], 3976 - 40 * k);
+        if (3976 - 40 * k > 0)
+            ck_assert_int_eq(game->state.pipe_x[0], 397 - 4 * k);
+        double x = 397.6 - 4.0 * k;
+        ck_assert(ilrl_flappy_pipe_x(game->state.pipe_x10[0]) == x);
+        ilrl_flappy_observe(&game->state, obs);
+        if (k <= 27) {
+            ck_assert_int_eq(feature_of(obs, x / 288), -1);
+            continue;
+        }
+        seen_on_screen++;
+        int f = feature_of(obs, x / 288);
+        ck_assert_msg(f >= 0, "k = %d: no feature equals %a", k, x / 288);
+        ck_assert(obs[f] == (397.6 - 4.0 * k) / 288);
+        ck_assert(obs[f + 1] == gap / 512.0);
+        ck_assert(obs[f + 2] == (gap + 100) / 512.0);
+        /* Pipe 0 scores in the step from k = 88 to 89. */
+        if (k == 89)
+            ck_assert_int_eq(game->state.score, score_before + 1);
+    }
+    ck_assert_int_eq(respawn_frame, 86);
+    ck_assert_int_eq(seen_on_screen, 113 - 28);
+    /* Pipe 0 respawned again in the frame where k would have been 113. */
+    ck_assert_int_eq(game->state.pipe_x10[0], 3976);
+    ilrl_flappy_free(game);
 }
 END_TEST
 
@@ -432,6 +582,7 @@ Suite *flappy_suite(void)
     tcase_add_test(physics, test_no_ceiling_death);
     tcase_add_test(physics, test_ground);
     tcase_add_test(physics, test_collision_half_open_boxes);
+    tcase_add_test(physics, test_collision_fractional_x_truncates);
     tcase_add_test(physics, test_scoring_once_per_pipe);
     tcase_add_test(physics, test_crashed_game_is_frozen);
     tcase_add_test(physics, test_unknown_action_is_idle);
@@ -444,6 +595,8 @@ Suite *flappy_suite(void)
     tcase_add_test(interface, test_rewards);
     tcase_add_test(interface, test_observation_at_reset);
     tcase_add_test(interface, test_observation_sorted_by_x);
+    tcase_add_test(interface, test_pipe_x_is_upstreams_double);
+    tcase_add_test(interface, test_respawn_trajectory);
     tcase_add_test(interface, test_names_and_schemes);
     suite_add_tcase(suite, interface);
     return suite;

@@ -2,7 +2,10 @@
  *
  * A deterministic, all-integer re-implementation of flappy-bird-gymnasium
  * v0.4.0: same step order, physics, half-open box collisions, scoring,
- * 12-feature observation and reward schemes.  y grows downward.  The only
+ * 12-feature observation and reward schemes.  y grows downward.  Pipe x is
+ * kept in tenths of a pixel, because upstream respawns a pipe at the float
+ * x = 288 + 52 + 0.2 * 288 = 397.6 (its _get_random_pipe()); every
+ * decision on it stays integer (see "Pipe positions" below).  The only
  * randomness is the pipe gaps, drawn from the game's own gsl_rng_mt19937
  * (3 draws at reset, then one per respawn), so a seed fixes an episode for
  * a given action sequence.
@@ -36,7 +39,36 @@
 #define ILRL_FLAPPY_PIPE_HEIGHT 320
 #define ILRL_FLAPPY_PIPE_GAP 100
 #define ILRL_FLAPPY_PIPE_SPEED 4
-#define ILRL_FLAPPY_PIPE_RESPAWN_X 397 /* 288 + 52 + 0.2 * 288, truncated */
+#define ILRL_FLAPPY_PIPE_RESPAWN_X10 3976 /* 288 + 52 + 0.2 * 288 = 397.6 px */
+
+/* Pipe positions.  Upstream keeps a pipe's x as a Python number: the int
+ * 288 and the floats 432.0, 576.0 at reset(), the float 397.6 after a
+ * respawn, and step() adds PIPE_VEL_X = -4 every frame.  Each of these
+ * additions is exact in binary64 (the result is a multiple of the ulp of
+ * 397.6 and smaller in magnitude), so upstream's x is, exactly, either a
+ * whole number of pixels or fl(397.6) - 4k after k frames.  We keep
+ * pipe_x10 = 10 x (tenths of a pixel, an int: 3976 - 40k) and decide
+ * everything in integers, each decision equal to upstream's float one:
+ *
+ * - respawn: pipe_x10 < -520, upstream's x < -PIPE_WIDTH;
+ * - score: pipe_x10 + 260 <= 740 < pipe_x10 + 300, upstream's
+ *   x + 52 / 2 <= 57 + 34 / 2 < x + 26 + 4 (reachable x are >= 0.4 px from
+ *   either bound, so upstream's rounding cannot tip it);
+ * - collision: upstream builds pygame.Rect(x, y, 52, 320), and pygame's
+ *   Rect converts a float argument with a C (int) cast (pg_IntFromObj in
+ *   its base.h), i.e. truncates toward zero; our pipe box's left edge is
+ *   pipe_x10 / 10 in C integer division, which truncates toward zero too,
+ *   so the boxes are pygame's to the pixel (colliderect: half-open);
+ * - on screen: pipe_x10 > 2880, upstream's _get_observation_features()
+ *   test x > screen width.
+ *
+ * Only the observation needs the float itself: ilrl_flappy_pipe_x()
+ * returns upstream's binary64 x for a pipe_x10, bit for bit.
+ *
+ * pipe_x keeps the whole-pixel left edge (pipe_x10 / 10, as pygame sees
+ * it) for the readers that draw or steer in pixels (terminal, pilots).  It
+ * is a view: ilrl_flappy_reset() and every step rewrite it from pipe_x10;
+ * a hand-built state sets pipe_x10 (pipe_x is ignored by the game). */
 
 enum ilrl_flappy_action { ILRL_FLAPPY_IDLE = 0, ILRL_FLAPPY_FLAP = 1 };
 
@@ -49,7 +81,8 @@ struct ilrl_flappy_state {
     int bird_y;                           /* top of the bird box, px */
     int bird_vy;                          /* px/frame, -9 after a flap, <= 10 */
     int rotation;                         /* degrees, 45 after a flap, >= -90 */
-    int pipe_x[ILRL_FLAPPY_N_PIPES];      /* left edge of each pipe, px */
+    int pipe_x10[ILRL_FLAPPY_N_PIPES];    /* left edge of each pipe, 0.1 px */
+    int pipe_x[ILRL_FLAPPY_N_PIPES];      /* pipe_x10 / 10: whole px, a view */
     int pipe_gap_top[ILRL_FLAPPY_N_PIPES];/* y of the gap's top edge, px */
     int score;                            /* pipes passed so far */
     long steps;                           /* frames played */
@@ -81,14 +114,25 @@ int ilrl_flappy_step(struct ilrl_flappy *game, int action, double *reward);
 int ilrl_flappy_state_step(struct ilrl_flappy_state *state, int action,
                            int *passed_pipe);
 
-/* The 12 features of SPEC §2, normalised as flappy-bird-gymnasium does:
- * the three pipes in order of their true x, each as x / 288, gap top / 512,
- * gap bottom / 512; then y / 512, vy / 10, rotation / 90.  A pipe with
- * x > 288 (strictly: not yet on screen, the gymnasium's own test) reads as
- * 1, 0, 1 (= 288, 0, 512 before normalising); a pipe at exactly x = 288, as
- * at reset, reads its true gap. */
+/* The 12 features, computed as flappy-bird-gymnasium's
+ * _get_observation_features() does with normalize_obs (the default), to the
+ * last bit: each pipe reads (x, gap top, gap bottom), or (288, 0, 512) while
+ * x > 288 (not yet on screen; a pipe at exactly 288, as at reset, reads its
+ * true gap); the three readings are sorted by their x with a stable sort
+ * (Python's sorted(): ties keep the pipes' slot order); then each value is
+ * divided once in binary64: x / 288, gap top / 512, gap bottom / 512, then
+ * y / 512, vy / 10, rotation / 90.  x is ilrl_flappy_pipe_x(), so a
+ * respawned pipe reads (397.6 - 4k) / 288 exactly as upstream's float64
+ * array does. */
 void ilrl_flappy_observe(const struct ilrl_flappy_state *state,
                          double obs[ILRL_FLAPPY_N_FEATURES]);
+
+/* Upstream's binary64 pipe x for a position in tenths: x10 / 10 when that is
+ * a whole pixel; fl(397.6) - (3976 - x10) / 10 when the pipe is a whole
+ * number of pixels left of the respawn point (exactly upstream's float after
+ * that many frames of -4); otherwise (a hand-built state only) the double
+ * nearest x10 / 10. */
+double ilrl_flappy_pipe_x(int x10);
 
 /* The pipe-gap generator's draw: gap top = 100 + 10 * k, k uniform in
  * {0..7} (gsl_rng_uniform_int(rng, 8)). */
