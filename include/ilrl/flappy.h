@@ -64,6 +64,9 @@
  *
  * Only the observation needs the float itself: ilrl_flappy_pipe_x()
  * returns upstream's binary64 x for a pipe_x10, bit for bit.
+ * tests/upstream_flappy.py, a model of upstream's step() with its floats,
+ * replays recorded sessions and checks every observation, reward,
+ * termination and score to the last bit (tests/upstream_flappy.sh).
  *
  * pipe_x keeps the whole-pixel left edge (pipe_x10 / 10, as pygame sees
  * it) for the readers that draw or steer in pixels (terminal, pilots).  It
