@@ -1,6 +1,6 @@
 /* rollout.c -- owns policy rollouts: the return a network earns in the
  * Flappy Bird simulator at one grid point (see include/ilrl/rollout.h,
- * SPEC §11).
+ * docs/return-surface.md).
  *
  * Seeds.  Episode k of grid point p in a run seeded S plays the pipes of
  *

@@ -1,4 +1,4 @@
-/* rollout.h -- the return a policy earns in the simulator (SPEC §11).
+/* rollout.h -- the return a policy earns in the simulator (docs/return-surface.md).
  *
  * A grid point's policy theta plays n_episodes episodes of at most max_steps
  * frames of Flappy Bird with the demo's reward scheme, choosing argmax pi
