@@ -1,14 +1,28 @@
 /* ilrl-demo -- plays Flappy Bird sessions with a pilot and records them as a
- * demonstration file (SPEC §2, §3, §9).
+ * demonstration file (docs/flappy-bird.md, docs/formats.md,
+ * docs/exit-status.md).
  *
- * The program parses options and calls the library: ilrl_pilot_parse builds
- * the pilot, ilrl_pilot_record plays the episodes, ilrl_demo_write saves them.
- * The output is checked before playing, so nobody plays a session that
- * cannot be saved.  A network pilot (network:LANDSCAPE.nc:I,J) brings the
- * landscape's rollout settings, which are the defaults of --episodes,
- * --max-steps, --seed and --rewards for it (explicit options still win).
- * Exit status: 0 success, 2 bad command line, 3 bad landscape file (network
- * pilot), 4 output problem (exists, unwritable, disk full), 1 anything else.
+ * The program parses options and calls the library: ilrl_pilot_spec_parse
+ * takes the --pilot value apart, the program reads the file a pilot needs
+ * (a keys file with keys_io.h, a landscape with ilrl_landscape_read) and
+ * builds the pilot from its contents -- pilots open no files --,
+ * ilrl_record_session plays the episodes, ilrl_demo_write saves them.  The
+ * output is checked before playing, so nobody plays a session that cannot be
+ * saved.
+ *
+ * A network pilot (network:LANDSCAPE.nc:I,J) gets the network of the file
+ * (layer_sizes, activation) and the point's theta(x[I], y[J]) formed with
+ * ilrl_plane_point as the engine does.  The file's rollout settings (init_seed,
+ * rollouts, rollout_steps, reward_scheme, rollout_policy; absent
+ * reward_scheme means sparse) are the defaults of --seed, --episodes,
+ * --max-steps and --rewards for it (explicit options still win); a file made
+ * with --objective losses has none and plays 8 greedy episodes of at most
+ * 1000 steps.  I, J outside the grid is a command-line error (2); an
+ * unreadable file, or one without a Flappy Bird network or with unusable
+ * settings, is a bad input file (3, naming the file).
+ * Exit status: 0 success, 2 bad command line (keys file included), 3 bad
+ * landscape file (network pilot), 4 output problem (exists, unwritable, disk
+ * full), 1 anything else.
  */
 #include "config.h"
 
@@ -16,6 +30,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +39,18 @@
 #include "ilrl/demo_io.h"
 #include "ilrl/error.h"
 #include "ilrl/flappy.h"
+#include "ilrl/keys_io.h"
+#include "ilrl/landscape_io.h"
+#include "ilrl/network_pilot.h"
 #include "ilrl/pilot.h"
+#include "ilrl/plane.h"
+#include "ilrl/record.h"
 #include "ilrl/rollout.h"
 #include "ilrl/version.h"
 
 #define PROGRAM "ilrl-demo"
 
-/* Defaults: five episodes is the SPEC's yardstick for the strong pilot (>= 50
+/* Defaults: five episodes is the manual's yardstick for the strong pilot (>= 50
  * pipes per episode over 5 episodes of 3000 steps); the poor pilot needs one
  * but five cost nothing. */
 #define DEFAULT_PILOT "poor"
@@ -60,9 +80,9 @@ static void usage(FILE *out)
     fprintf(out,
 "Usage: " PROGRAM " [OPTION]...\n"
 "Play Flappy Bird with a pilot and record the session as a demonstration\n"
-"file (NetCDF-4, SPEC section 3) for ilrl-landscape.\n"
+"file (NetCDF-4, see docs/formats.md) for ilrl-landscape.\n"
 "\n"
-"  -p, --pilot SPEC      poor | strong | noisy:EPS | random | human | keys:FILE\n"
+"  -p, --pilot PILOT     poor | strong | noisy:EPS | random | human | keys:FILE\n"
 "                        | network:LANDSCAPE.nc:I,J (default " DEFAULT_PILOT ")\n"
 "  -n, --episodes N      episodes to play, N >= 1 (default %d)\n"
 "      --max-steps N     truncate an episode after N steps (default %d)\n"
@@ -84,6 +104,10 @@ static void usage(FILE *out)
 "return_mean there; --episodes, --max-steps, --seed and --rewards given\n"
 "explicitly override the file's.  A file without rollouts (--objective\n"
 "losses) plays 8 greedy episodes of at most 1000 steps.\n"
+"\n"
+"keys:FILE flaps on the session frames listed in FILE, one index >= 0 per\n"
+"line ('#' comments and blank lines skipped).  FILE must be a regular file\n"
+"of at most 16 MiB and 1000000 lines.\n"
 "\n"
 "Prints one line per episode (steps, score, terminated or truncated) and a\n"
 "total.  Exit status: 0 success, 2 bad command line, 3 bad landscape file\n"
@@ -260,9 +284,158 @@ static char *command_line(int argc, char **argv)
     return line;
 }
 
+/* What a network pilot replays: the point and the file's rollout settings. */
+struct replay {
+    size_t i, j;                      /* grid indices: x index I, y index J */
+    size_t point;                     /* j * nx + i, the seed's point index */
+    double x, y;                      /* plane coordinates x[I], y[J] */
+    unsigned long run_seed;           /* the file's init_seed (its --seed) */
+    size_t n_episodes;                /* the file's rollouts */
+    long max_steps;                   /* rollout_steps */
+    enum ilrl_reward_scheme scheme;   /* reward_scheme (absent: sparse) */
+    enum ilrl_rollout_policy policy;  /* rollout_policy */
+    double gamma;                     /* the file's gamma, for the returns */
+};
+
+/* The replay settings from the file's attributes (see the top of this file). */
+static int replay_settings(struct replay *replay, const char *path,
+                           const struct ilrl_landscape_meta *meta)
+{
+    if (meta->init_seed < 0 || meta->init_seed > 4294967295L)
+        return ilrl_error(ILRL_EINPUT, "%s: init_seed = %ld is outside [0, 4294967295]",
+                          path, meta->init_seed);
+    replay->run_seed = (unsigned long)meta->init_seed;
+    replay->gamma = meta->gamma;
+    if (!isfinite(replay->gamma))
+        return ilrl_error(ILRL_EINPUT, "%s: gamma is not a finite number", path);
+    replay->scheme = ILRL_REWARD_SPARSE;
+    if (meta->reward_scheme[0] != '\0'
+        && ilrl_reward_scheme_parse(meta->reward_scheme, &replay->scheme) != ILRL_OK)
+        return ilrl_error(ILRL_EINPUT, "%s: reward_scheme '%s' is not sparse or shaped",
+                          path, meta->reward_scheme);
+    if (strcmp(meta->objective, "return") != 0) {
+        replay->n_episodes = ILRL_NETWORK_PILOT_EPISODES;
+        replay->max_steps = ILRL_NETWORK_PILOT_MAX_STEPS;
+        replay->policy = ILRL_ROLLOUT_GREEDY;
+        return ILRL_OK;
+    }
+    if (meta->rollouts < 1)
+        return ilrl_error(ILRL_EINPUT, "%s: rollouts = %ld (need >= 1)", path, meta->rollouts);
+    if (meta->rollout_steps < 1 || meta->rollout_steps > INT32_MAX)
+        return ilrl_error(ILRL_EINPUT, "%s: rollout_steps = %ld is outside [1, %ld]", path,
+                          meta->rollout_steps, (long)INT32_MAX);
+    if (ilrl_rollout_policy_parse(meta->rollout_policy, &replay->policy) != ILRL_OK)
+        return ilrl_error(ILRL_EINPUT, "%s: rollout_policy '%s' is not greedy or sample",
+                          path, meta->rollout_policy);
+    replay->n_episodes = (size_t)meta->rollouts;
+    replay->max_steps = meta->rollout_steps;
+    return ILRL_OK;
+}
+
+/* Hands the landscape's network at the replay's point to the network pilot. */
+static int hand_over_network(const struct ilrl_pilot_spec *spec, const char *path,
+                             const struct ilrl_landscape *landscape,
+                             const struct replay *replay, struct ilrl_pilot **pilot)
+{
+    const struct ilrl_landscape_meta *meta = &landscape->meta;
+    struct ilrl_network_pilot_spec network = {
+        .n_layer_sizes = meta->n_layer_sizes, .n_params = landscape->n_params,
+        .point = replay->point, .policy = replay->policy,
+    };
+    size_t *sizes = malloc((meta->n_layer_sizes + 1) * sizeof *sizes);
+    double *theta = malloc((landscape->n_params + 1) * sizeof *theta);
+    int status = ILRL_OK;
+    if (sizes == NULL || theta == NULL)
+        status = ilrl_error(ILRL_EFAILED, "out of memory for the network pilot");
+    if (status == ILRL_OK) {
+        for (size_t k = 0; k < meta->n_layer_sizes; k++)
+            sizes[k] = meta->layer_sizes[k] > 0 ? (size_t)meta->layer_sizes[k] : 0;
+        ilrl_plane_point(landscape->n_params, landscape->theta0, landscape->direction_x,
+                         landscape->direction_y, replay->x, replay->y, theta);
+        network.layer_sizes = sizes;
+        network.theta = theta;
+        if (ilrl_activation_parse(meta->activation, &network.activation) != ILRL_OK)
+            status = ilrl_error(ILRL_EINPUT, "%s: activation '%s' is not tanh or relu", path,
+                                meta->activation);
+    }
+    if (status == ILRL_OK)
+        status = ilrl_network_pilot_new(spec->name, &network, pilot);
+    if (status == ILRL_EINPUT) {
+        char reason[512];
+        snprintf(reason, sizeof reason, "%s", ilrl_error_message());
+        if (strncmp(reason, path, strlen(path)) != 0)
+            status = ilrl_error(ILRL_EINPUT, "%s: %s", path, reason);
+    }
+    free(theta);
+    free(sizes);
+    return status;
+}
+
+/* network:LANDSCAPE.nc:I,J: reads the file, fills *replay, builds the pilot. */
+static int network_pilot(const struct ilrl_pilot_spec *spec, struct replay *replay,
+                         struct ilrl_pilot **pilot)
+{
+    struct ilrl_landscape *landscape = NULL;
+    int status = ilrl_landscape_read(spec->file, &landscape);
+    if (status == ILRL_OK && spec->i >= landscape->nx)
+        status = ilrl_error(ILRL_EUSAGE, "pilot '%s': I = %zu is outside the grid's x "
+                            "indices [0, %zu)", spec->name, spec->i, landscape->nx);
+    if (status == ILRL_OK && spec->j >= landscape->ny)
+        status = ilrl_error(ILRL_EUSAGE, "pilot '%s': J = %zu is outside the grid's y "
+                            "indices [0, %zu)", spec->name, spec->j, landscape->ny);
+    if (status == ILRL_OK)
+        status = replay_settings(replay, spec->file, &landscape->meta);
+    if (status == ILRL_OK) {
+        replay->i = spec->i;
+        replay->j = spec->j;
+        replay->point = spec->j * landscape->nx + spec->i;
+        replay->x = landscape->x[spec->i];
+        replay->y = landscape->y[spec->j];
+        status = hand_over_network(spec, spec->file, landscape, replay, pilot);
+    }
+    ilrl_landscape_free(landscape);
+    return status;
+}
+
+/* keys:FILE: reads the file's frames and builds the pilot. */
+static int keys_pilot(const struct ilrl_pilot_spec *spec, struct ilrl_pilot **pilot)
+{
+    long *frames = NULL;
+    size_t n = 0;
+    int status = ilrl_keys_read(spec->file, &frames, &n);
+    if (status == ILRL_OK)
+        status = ilrl_pilot_keys(spec->name, frames, n, pilot);
+    free(frames);
+    return status;
+}
+
+/* The pilot of --pilot; *is_network says whether *replay was filled. */
+static int build_pilot(const struct settings *settings, struct ilrl_pilot **pilot,
+                       struct replay *replay, int *is_network)
+{
+    struct ilrl_pilot_spec spec;
+    *is_network = 0;
+    int status = ilrl_pilot_spec_parse(settings->pilot, &spec);
+    if (status == ILRL_OK && spec.kind == ILRL_PILOT_KEYS)
+        status = keys_pilot(&spec, pilot);
+    else if (status == ILRL_OK && spec.kind == ILRL_PILOT_NETWORK) {
+        status = network_pilot(&spec, replay, pilot);
+        *is_network = status == ILRL_OK;
+    }
+    else if (status == ILRL_OK)
+        status = ilrl_pilot_new(&spec, settings->seed, pilot);
+    ilrl_pilot_spec_free(&spec);
+    if (status == ILRL_EUSAGE) {
+        char reason[1024];
+        snprintf(reason, sizeof reason, "%s", ilrl_error_message());
+        status = ilrl_error(status, "--pilot: %s", reason);
+    }
+    return status;
+}
+
 /* A network pilot's replay: the point and the statistics the landscape
  * stores for it, computed with the rollout module's own arithmetic. */
-static void print_replay(const struct ilrl_demo *demo, const struct ilrl_pilot_network *network)
+static void print_replay(const struct ilrl_demo *demo, const struct replay *network)
 {
     struct ilrl_rollout_tally tally = {0};
     struct ilrl_rollout_stats stats;
@@ -311,15 +484,12 @@ static int run(const struct settings *settings, const char *history)
     };
     struct ilrl_pilot *pilot = NULL;
     struct ilrl_demo *demo = NULL;
+    struct replay replay;
+    int is_network = 0;
     int status;
 
-    status = ilrl_pilot_parse(settings->pilot, settings->seed, &pilot);
-    if (status == ILRL_EUSAGE) {
-        char reason[1024];
-        snprintf(reason, sizeof reason, "%s", ilrl_error_message());
-        status = ilrl_error(status, "--pilot: %s", reason);
-    }
-    const struct ilrl_pilot_network *network = ilrl_pilot_network(pilot);
+    status = build_pilot(settings, &pilot, &replay, &is_network);
+    const struct replay *network = is_network ? &replay : NULL;
     if (status == ILRL_OK && network != NULL) {
         if (!settings->episodes_set)
             record.n_episodes = network->n_episodes;
@@ -333,7 +503,7 @@ static int run(const struct settings *settings, const char *history)
     if (status == ILRL_OK)
         status = ilrl_demo_check_output(settings->out, settings->force);
     if (status == ILRL_OK)
-        status = ilrl_pilot_record(pilot, &record, &demo);
+        status = ilrl_record_session(pilot, &record, &demo);
     if (status == ILRL_OK)
         status = ilrl_demo_set_string(&demo->history, history);
     if (status == ILRL_OK)

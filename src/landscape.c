@@ -24,6 +24,7 @@
 #include "ilrl/landscape_io.h"
 #include "ilrl/output_file.h"
 #include "ilrl/pilot.h"
+#include "ilrl/record.h"
 #include "ilrl/plane.h"
 #include "ilrl/progress.h"
 #include "ilrl/rollout.h"
@@ -264,7 +265,7 @@ int ilrl_landscape_builtin_demo(struct ilrl_demo **demo)
     };
     int status = ilrl_pilot_parse("poor", 1, &pilot);
     if (status == ILRL_OK)
-        status = ilrl_pilot_record(pilot, &record, demo);
+        status = ilrl_record_session(pilot, &record, demo);
     ilrl_pilot_free(pilot);
     return status;
 }

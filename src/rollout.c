@@ -1,13 +1,15 @@
 /* rollout.c -- owns policy rollouts: the return a network earns in the
  * Flappy Bird simulator at one grid point (see include/ilrl/rollout.h,
- * SPEC §11).
+ * docs/return-surface.md).
  *
  * Seeds.  Episode k of grid point p in a run seeded S plays the pipes of
  *
  *     ilrl_rollout_seed(S, p, k) = low 32 bits of
  *         mix(mix(mix(S + PHI) + (p + 1) PHI) + (k + 1) PHI)      (mod 2^64)
  *
- * with PHI = 0x9E3779B97F4A7C15 and mix() the splitmix64 finaliser.  Each
+ * with PHI = 0x9E3779B97F4A7C15 and mix() the splitmix64 finaliser, i.e.
+ * ilrl_seed_derive(ilrl_seed_derive(ilrl_seed_derive(S, 0), p), k) of
+ * include/ilrl/seed.h (the project's one splitmix64).  Each
  * stage is a bijection of 64-bit words and (p + 1) PHI is distinct for
  * distinct p (PHI is odd), so for a fixed S different (p, k) differ before
  * the truncation; gsl_rng_mt19937 uses 32 bits of its seed, so 32 are kept
@@ -35,10 +37,9 @@
 
 #include "ilrl/error.h"
 #include "ilrl/rollout.h"
+#include "ilrl/seed.h"
 
-#define PHI UINT64_C(0x9E3779B97F4A7C15)
 #define SAMPLER_SALT UINT64_C(0xA0761D6478BD642F)
-#define LOW_32_BITS UINT64_C(0xFFFFFFFF)
 
 struct ilrl_rollout_work {
     struct ilrl_flappy *game;          /* the game ilrl_rollout_point plays */
@@ -49,25 +50,16 @@ struct ilrl_rollout_work {
     double log_probs[ILRL_FLAPPY_N_ACTIONS];
 };
 
-/* The splitmix64 finaliser (Steele, Lea and Flood 2014). */
-static uint64_t mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
 unsigned long ilrl_rollout_seed(unsigned long run_seed, size_t point, size_t episode)
 {
-    uint64_t z = mix((uint64_t)run_seed + PHI);
-    z = mix(z + ((uint64_t)point + 1) * PHI);
-    z = mix(z + ((uint64_t)episode + 1) * PHI);
-    return (unsigned long)(z & LOW_32_BITS);
+    uint64_t z = ilrl_seed_derive((uint64_t)run_seed, 0);
+    z = ilrl_seed_derive(z, (uint64_t)point);
+    return ilrl_seed_low32(ilrl_seed_derive(z, (uint64_t)episode));
 }
 
 static unsigned long sampler_seed(unsigned long seed)
 {
-    return (unsigned long)(mix((uint64_t)seed ^ SAMPLER_SALT) & LOW_32_BITS);
+    return ilrl_seed_low32(ilrl_splitmix64((uint64_t)seed ^ SAMPLER_SALT));
 }
 
 int ilrl_rollout_policy_parse(const char *name, enum ilrl_rollout_policy *policy)

@@ -1,19 +1,21 @@
 /* check_pilot.c -- the pilots' promised behaviour (poor crashes at the first
  * pipe, strong passes >= 50 pipes an episode, noisy:0 is strong, keys replay
- * a session exactly), spec parsing, and recording with its metadata. */
+ * a session exactly), the --pilot spec syntax, and pilots of other modules
+ * (ilrl_pilot_custom).  Recording itself is check_record.c's. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <fcntl.h>
 
 #include <check.h>
 
 #include "ilrl/demo.h"
 #include "ilrl/error.h"
 #include "ilrl/pilot.h"
+#include "ilrl/record.h"
+#include "ilrl/seed.h"
 
 static struct ilrl_record_options options_for(size_t n_episodes, long max_steps,
                                               unsigned long seed)
@@ -34,7 +36,7 @@ static struct ilrl_demo *record(const char *spec, const struct ilrl_record_optio
     struct ilrl_pilot *pilot = NULL;
     struct ilrl_demo *demo = NULL;
     ck_assert_int_eq(ilrl_pilot_parse(spec, options->seed, &pilot), ILRL_OK);
-    int status = ilrl_pilot_record(pilot, options, &demo);
+    int status = ilrl_record_session(pilot, options, &demo);
     ck_assert_msg(status == ILRL_OK, "%s: %s", spec, ilrl_error_message());
     ck_assert_int_eq(ilrl_demo_validate(demo, "test"), ILRL_OK);
     ilrl_pilot_free(pilot);
@@ -69,7 +71,6 @@ START_TEST(test_poor_crashes_into_first_pipe)
     ilrl_demo_free(demo);
 }
 END_TEST
-
 START_TEST(test_strong_passes_fifty_pipes)
 {
     struct ilrl_record_options options = options_for(5, 3000, 1);
@@ -83,7 +84,6 @@ START_TEST(test_strong_passes_fifty_pipes)
     ilrl_demo_free(demo);
 }
 END_TEST
-
 START_TEST(test_noisy_zero_is_strong)
 {
     struct ilrl_record_options options = options_for(2, 1500, 4);
@@ -97,7 +97,6 @@ START_TEST(test_noisy_zero_is_strong)
     ilrl_demo_free(noisy);
 }
 END_TEST
-
 START_TEST(test_noisy_one_is_random_and_noise_hurts)
 {
     struct ilrl_record_options options = options_for(3, 3000, 2);
@@ -109,7 +108,6 @@ START_TEST(test_noisy_one_is_random_and_noise_hurts)
     ilrl_demo_free(noisy);
 }
 END_TEST
-
 START_TEST(test_random_plays)
 {
     struct ilrl_record_options options = options_for(3, 3000, 9);
@@ -125,30 +123,31 @@ START_TEST(test_random_plays)
     ilrl_demo_free(demo);
 }
 END_TEST
-
-/* Writes the flap frames of `demo` (its step indices) to a keys file. */
-static void write_keys(const char *path, const struct ilrl_demo *demo)
+/* The flap frames of `demo` (its step indices), as a keys file lists them. */
+static long *flap_frames(const struct ilrl_demo *demo, size_t *n)
 {
-    FILE *file = fopen(path, "w");
-    ck_assert_ptr_nonnull(file);
-    fprintf(file, "# flap frames\n");
+    long *frames = malloc((demo->n_steps + 1) * sizeof *frames);
+    ck_assert_ptr_nonnull(frames);
+    *n = 0;
     for (size_t t = 0; t < demo->n_steps; t++)
         if (demo->action[t] == 1)
-            fprintf(file, "%zu\n", t);
-    ck_assert_int_eq(fclose(file), 0);
+            frames[(*n)++] = (long)t;
+    return frames;
 }
 
 START_TEST(test_keys_replay_equals_session)
 {
-    char path[] = "/tmp/ilrl-keys-XXXXXX", spec[64];
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
     struct ilrl_record_options options = options_for(3, 400, 6);
     struct ilrl_demo *played = record("noisy:0.05", &options);
-    write_keys(path, played);
-    snprintf(spec, sizeof spec, "keys:%s", path);
-    struct ilrl_demo *replayed = record(spec, &options);
+    size_t n = 0;
+    long *frames = flap_frames(played, &n);
+    ck_assert_uint_gt(n, 10);
+    struct ilrl_pilot *pilot = NULL;
+    struct ilrl_demo *replayed = NULL;
+    ck_assert_int_eq(ilrl_pilot_keys("keys:k.txt", frames, n, &pilot), ILRL_OK);
+    free(frames);
+    ck_assert_int_eq(ilrl_record_session(pilot, &options, &replayed), ILRL_OK);
+    ilrl_pilot_free(pilot);
     ck_assert_uint_eq(played->n_steps, replayed->n_steps);
     ck_assert_uint_eq(played->n_episodes, replayed->n_episodes);
     ck_assert_mem_eq(played->action, replayed->action, played->n_steps * sizeof(int));
@@ -156,31 +155,38 @@ START_TEST(test_keys_replay_equals_session)
     ck_assert_mem_eq(played->reward, replayed->reward, played->n_steps * sizeof(double));
     ck_assert_mem_eq(played->episode_length, replayed->episode_length,
                      played->n_episodes * sizeof(int));
-    ck_assert_str_eq(replayed->pilot, spec);
-    unlink(path);
+    ck_assert_str_eq(replayed->pilot, "keys:k.txt");
     ilrl_demo_free(played);
     ilrl_demo_free(replayed);
 }
 END_TEST
 
-START_TEST(test_keys_file_order_and_end)
+START_TEST(test_keys_order_and_end)
 {
-    /* Unsorted lines with blanks; after the last line the pilot idles. */
-    char path[] = "/tmp/ilrl-keys-XXXXXX", spec[64];
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, "5\n\n  2 \n2\n", 10), 10);
-    close(fd);
-    snprintf(spec, sizeof spec, "keys:%s", path);
+    /* Unsorted frames with a duplicate; after the last one the pilot idles. */
+    static const long frames[] = {5, 2, 2};
+    long copy[3];
+    memcpy(copy, frames, sizeof copy);
     struct ilrl_pilot *pilot = NULL;
     struct ilrl_flappy *game = ilrl_flappy_alloc(ILRL_REWARD_SPARSE);
     ilrl_flappy_reset(game, 1);
-    ck_assert_int_eq(ilrl_pilot_parse(spec, 0, &pilot), ILRL_OK);
+    ck_assert_int_eq(ilrl_pilot_keys("keys:x", copy, 3, &pilot), ILRL_OK);
+    /* The pilot copied the frames: changing ours changes nothing. */
+    copy[0] = copy[1] = copy[2] = 0;
     for (int frame = 0; frame < 10; frame++)
         ck_assert_int_eq(ilrl_pilot_act(pilot, game), frame == 2 || frame == 5);
     ilrl_pilot_free(pilot);
+    /* No frames at all: a pilot that never flaps. */
+    ck_assert_int_eq(ilrl_pilot_keys("keys:empty", NULL, 0, &pilot), ILRL_OK);
+    for (int frame = 0; frame < 5; frame++)
+        ck_assert_int_eq(ilrl_pilot_act(pilot, game), 0);
+    ilrl_pilot_free(pilot);
+    static const long negative[] = {3, -1};
+    pilot = (struct ilrl_pilot *)1;
+    ck_assert_int_eq(ilrl_pilot_keys("keys:neg", negative, 2, &pilot), ILRL_EUSAGE);
+    ck_assert_ptr_null(pilot);
+    ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "-1"));
     ilrl_flappy_free(game);
-    unlink(path);
 }
 END_TEST
 
@@ -212,24 +218,110 @@ START_TEST(test_bad_specs_refused)
     expect_refused("noisy:nan", "noisy:nan");
     expect_refused("noisy:inf", "noisy:inf");
     expect_refused("keys:", "no keys file");
-    expect_refused("keys:/nonexistent/keys.txt", "/nonexistent/keys.txt");
+    expect_refused("network:x.nc:1", "expected network:LANDSCAPE.nc:I,J");
+    expect_refused("network:x.nc:1,-1", "expected network:LANDSCAPE.nc:I,J");
+    expect_refused("network:x.nc", "expected network:LANDSCAPE.nc:I,J");
+    expect_refused("network:1,1", "expected network:LANDSCAPE.nc:I,J");
+    expect_refused("network::1,1", "expected network:LANDSCAPE.nc:I,J");
+    /* Well formed, but their data must be read by the program first. */
+    expect_refused("keys:/nonexistent/keys.txt", "read by the program");
+    expect_refused("network:x.nc:0,0", "read by the program");
 }
 END_TEST
 
-START_TEST(test_bad_keys_line_named)
+START_TEST(test_spec_parts)
 {
-    static const char *const bad[] = {"12\nabc\n", "12\n-3\n", "12\n4 5\n", "1\n2.5\n"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char path[] = "/tmp/ilrl-keys-XXXXXX", spec[64], where[64];
-        int fd = mkstemp(path);
-        ck_assert_int_ge(fd, 0);
-        ck_assert_int_eq(write(fd, bad[i], strlen(bad[i])), (ssize_t)strlen(bad[i]));
-        close(fd);
-        snprintf(spec, sizeof spec, "keys:%s", path);
-        snprintf(where, sizeof where, "%s:2:", path);
-        expect_refused(spec, where);
-        unlink(path);
-    }
+    struct ilrl_pilot_spec spec;
+    ck_assert_int_eq(ilrl_pilot_spec_parse("network:/a:b/c.nc:12,3", &spec), ILRL_OK);
+    ck_assert_int_eq(spec.kind, ILRL_PILOT_NETWORK);
+    ck_assert_str_eq(spec.file, "/a:b/c.nc");
+    ck_assert_uint_eq(spec.i, 12);
+    ck_assert_uint_eq(spec.j, 3);
+    ck_assert_str_eq(spec.name, "network:/a:b/c.nc:12,3");
+    ilrl_pilot_spec_free(&spec);
+    ck_assert_int_eq(ilrl_pilot_spec_parse("keys:dir/k:1.txt", &spec), ILRL_OK);
+    ck_assert_int_eq(spec.kind, ILRL_PILOT_KEYS);
+    ck_assert_str_eq(spec.file, "dir/k:1.txt");
+    ilrl_pilot_spec_free(&spec);
+    ck_assert_int_eq(ilrl_pilot_spec_parse("noisy:.5", &spec), ILRL_OK);
+    ck_assert_int_eq(spec.kind, ILRL_PILOT_NOISY);
+    ck_assert(spec.epsilon == 0.5);
+    ck_assert_str_eq(spec.name, "noisy:0.5");
+    ck_assert_ptr_null(spec.file);
+    ilrl_pilot_spec_free(&spec);
+    ilrl_pilot_spec_free(&spec);   /* twice is harmless */
+    ck_assert_int_eq(ilrl_pilot_spec_parse("bogus", &spec), ILRL_EUSAGE);
+    ck_assert_ptr_null(spec.name);
+}
+END_TEST
+
+/* A custom pilot: flaps on even frames, counts what the pilot module calls. */
+struct counting {
+    int acts, starts, *freed;
+    unsigned long last_seed;
+};
+
+static int counting_act(void *self, const struct ilrl_flappy_state *state)
+{
+    struct counting *c = self;
+    (void)state;
+    return c->acts++ % 2 == 0;
+}
+
+static unsigned long counting_seed(const void *self, unsigned long seed, size_t e)
+{
+    (void)self;
+    return seed * 1000 + e;
+}
+
+static void counting_start(void *self, unsigned long pipe_seed)
+{
+    struct counting *c = self;
+    c->starts++;
+    c->last_seed = pipe_seed;
+}
+
+static void counting_free(void *self)
+{
+    struct counting *c = self;
+    (*c->freed)++;
+}
+
+static const struct ilrl_pilot_ops counting_ops = {
+    counting_act, counting_seed, counting_start, counting_free};
+
+START_TEST(test_custom_pilot)
+{
+    int freed = 0;
+    struct counting state = {0, 0, &freed, 0};
+    struct ilrl_pilot *pilot = NULL;
+    struct ilrl_flappy *game = ilrl_flappy_alloc(ILRL_REWARD_SPARSE);
+    ilrl_flappy_reset(game, 1);
+    ck_assert_int_eq(ilrl_pilot_custom("mine", &counting_ops, &state, &pilot), ILRL_OK);
+    ck_assert_str_eq(ilrl_pilot_name(pilot), "mine");
+    ck_assert_ptr_eq(ilrl_pilot_custom_self(pilot, &counting_ops), &state);
+    static const struct ilrl_pilot_ops other = {counting_act, NULL, NULL, NULL};
+    ck_assert_ptr_null(ilrl_pilot_custom_self(pilot, &other));
+    ck_assert_int_eq(ilrl_pilot_act(pilot, game), 1);
+    ck_assert_int_eq(ilrl_pilot_act(pilot, game), 0);
+    ck_assert_int_eq(state.acts, 2);
+    ck_assert_uint_eq(ilrl_pilot_episode_seed(pilot, 7, 3), 7003);
+    ilrl_pilot_episode_start(pilot, 99);
+    ck_assert_int_eq(state.starts, 1);
+    ck_assert_uint_eq(state.last_seed, 99);
+    ck_assert_int_eq(ilrl_pilot_is_human(pilot), 0);
+    ilrl_pilot_free(pilot);
+    ck_assert_int_eq(freed, 1);
+    /* Built-in pilots: pipes from ilrl_episode_seed, no custom state. */
+    ck_assert_int_eq(ilrl_pilot_parse("poor", 1, &pilot), ILRL_OK);
+    ck_assert_uint_eq(ilrl_pilot_episode_seed(pilot, 1, 0), ilrl_episode_seed(1, 0));
+    ck_assert_ptr_null(ilrl_pilot_custom_self(pilot, &counting_ops));
+    ilrl_pilot_episode_start(pilot, 5);
+    ilrl_pilot_free(pilot);
+    ck_assert_int_eq(ilrl_pilot_parse("human", 1, &pilot), ILRL_OK);
+    ck_assert_int_eq(ilrl_pilot_is_human(pilot), 1);
+    ilrl_pilot_free(pilot);
+    ilrl_flappy_free(game);
 }
 END_TEST
 
@@ -249,150 +341,6 @@ START_TEST(test_canonical_names)
 }
 END_TEST
 
-START_TEST(test_record_metadata)
-{
-    struct ilrl_record_options options = options_for(2, 100, 42);
-    options.scheme = ILRL_REWARD_SHAPED;
-    struct ilrl_demo *demo = record("strong", &options);
-    ck_assert_str_eq(demo->env, "flappy-bird");
-    ck_assert_str_eq(demo->pilot, "strong");
-    ck_assert_str_eq(demo->reward_scheme, "shaped");
-    ck_assert_str_eq(demo->action_names, "idle,flap");
-    ck_assert_str_eq(demo->feature_names, ilrl_flappy_feature_names);
-    ck_assert_int_eq(demo->seed, 42);
-    ck_assert_int_eq(demo->n_actions, 2);
-    ck_assert_uint_eq(demo->n_features, 12);
-    /* Two truncated episodes of 100 steps; pipes 0 and 1 are passed at
-     * frames 61 and 97 (steps 60 and 96). */
-    ck_assert_uint_eq(demo->n_steps, 200);
-    for (size_t e = 0; e < 2; e++) {
-        ck_assert_int_eq(demo->episode_start[e], (int64_t)(100 * e));
-        ck_assert_int_eq(demo->episode_length[e], 100);
-        ck_assert_int_eq(demo->terminated[e], 0);
-        ck_assert_int_eq(demo->score[e], 2);
-        ck_assert(demo->reward[100 * e + 60] == 1.0);
-        ck_assert(demo->reward[100 * e + 96] == 1.0);
-        ck_assert(demo->reward[100 * e + 59] == 0.1);
-    }
-    /* Step 0 observes the reset state; episode 1 has its own pipes. */
-    ck_assert_double_eq_tol(demo->obs[9], 244 / 512.0, 1e-15);
-    ck_assert_double_eq_tol(demo->obs[100 * 12 + 9], 244 / 512.0, 1e-15);
-    struct ilrl_flappy *game = ilrl_flappy_alloc(ILRL_REWARD_SHAPED);
-    for (size_t e = 0; e < 2; e++) {
-        ilrl_flappy_reset(game, ilrl_episode_seed(42, e));
-        ck_assert_double_eq_tol(demo->obs[100 * e * 12 + 1],
-                                game->state.pipe_gap_top[0] / 512.0, 1e-15);
-    }
-    ilrl_flappy_free(game);
-    ilrl_demo_free(demo);
-}
-END_TEST
-
-static void count_episode(void *ctx, size_t e, long length, int score, int terminated)
-{
-    int *calls = ctx;
-    ck_assert_uint_eq(e, (size_t)*calls);
-    ck_assert_int_eq(length, 50);
-    ck_assert_int_eq(score, 0);
-    ck_assert_int_eq(terminated, 1);
-    (*calls)++;
-}
-
-START_TEST(test_on_episode_callback)
-{
-    int calls = 0;
-    struct ilrl_record_options options = options_for(3, 3000, 1);
-    options.on_episode = count_episode;
-    options.on_episode_ctx = &calls;
-    struct ilrl_demo *demo = record("poor", &options);
-    ck_assert_int_eq(calls, 3);
-    ilrl_demo_free(demo);
-}
-END_TEST
-
-START_TEST(test_episode_seed_formula)
-{
-    /* Pinned: recorded demonstrations depend on these values. */
-    ck_assert_uint_eq(ilrl_episode_seed(1, 0), 2298633409UL);
-    ck_assert_uint_eq(ilrl_episode_seed(1, 1), 1703865447UL);
-    ck_assert_uint_eq(ilrl_episode_seed(0, 0), 2065550767UL);
-    ck_assert_uint_eq(ilrl_episode_seed(2, 0), 479680206UL);
-}
-END_TEST
-
-static int record_status(const char *spec, const struct ilrl_record_options *options)
-{
-    struct ilrl_pilot *pilot = NULL;
-    struct ilrl_demo *demo = (struct ilrl_demo *)1;
-    ck_assert_int_eq(ilrl_pilot_parse(spec, 1, &pilot), ILRL_OK);
-    int status = ilrl_pilot_record(pilot, options, &demo);
-    ck_assert_ptr_null(demo);
-    ilrl_pilot_free(pilot);
-    return status;
-}
-
-START_TEST(test_record_refuses_bad_options)
-{
-    struct ilrl_record_options options = options_for(0, 100, 1);
-    ck_assert_int_eq(record_status("poor", &options), ILRL_EUSAGE);
-    ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "episode"));
-    options = options_for(1, 0, 1);
-    ck_assert_int_eq(record_status("poor", &options), ILRL_EUSAGE);
-    ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "max steps"));
-    options = options_for(1, 10, 1);
-    options.render = 1;
-    options.fps = 0;
-    ck_assert_int_eq(record_status("poor", &options), ILRL_EUSAGE);
-    ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "frame rate"));
-}
-END_TEST
-
-START_TEST(test_human_needs_a_terminal)
-{
-    /* Standard input from /dev/null: the human pilot must refuse, not hang. */
-    int saved = dup(STDIN_FILENO);
-    int null_fd = open("/dev/null", O_RDONLY);
-    ck_assert_int_ge(saved, 0);
-    ck_assert_int_ge(null_fd, 0);
-    dup2(null_fd, STDIN_FILENO);
-    FILE *screen = tmpfile();
-    struct ilrl_record_options options = options_for(1, 10, 1);
-    options.render_to = screen;
-    int status = record_status("human", &options);
-    dup2(saved, STDIN_FILENO);
-    close(saved);
-    close(null_fd);
-    fclose(screen);
-    ck_assert_int_eq(status, ILRL_EUSAGE);
-    ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "terminal"));
-}
-END_TEST
-
-START_TEST(test_render_draws_frames)
-{
-    char text[4096];
-    FILE *screen = tmpfile();
-    ck_assert_ptr_nonnull(screen);
-    struct ilrl_record_options options = options_for(1, 3000, 1);
-    options.render = 1;
-    options.render_to = screen;
-    options.fps = 1000;
-    struct ilrl_demo *demo = record("poor", &options);
-    ck_assert_int_eq(demo->episode_length[0], 50);
-    long size = ftell(screen);
-    rewind(screen);
-    size_t n = fread(text, 1, sizeof text - 1, screen);
-    text[n] = '\0';
-    fclose(screen);
-    /* 51 frames (reset + 50 steps) of 23 lines; the cursor comes back. */
-    ck_assert_int_gt(size, 51 * 21 * 36);
-    ck_assert_ptr_nonnull(strstr(text, "\033[?25l"));
-    ck_assert_ptr_nonnull(strstr(text, "score 0"));
-    ck_assert_ptr_nonnull(strstr(text, "@"));
-    ilrl_demo_free(demo);
-}
-END_TEST
-
 Suite *pilot_suite(void)
 {
     Suite *suite = suite_create("pilot");
@@ -404,21 +352,13 @@ Suite *pilot_suite(void)
     tcase_add_test(pilots, test_noisy_one_is_random_and_noise_hurts);
     tcase_add_test(pilots, test_random_plays);
     tcase_add_test(pilots, test_keys_replay_equals_session);
-    tcase_add_test(pilots, test_keys_file_order_and_end);
+    tcase_add_test(pilots, test_keys_order_and_end);
+    tcase_add_test(pilots, test_custom_pilot);
     suite_add_tcase(suite, pilots);
     TCase *parsing = tcase_create("parsing");
     tcase_add_test(parsing, test_bad_specs_refused);
-    tcase_add_test(parsing, test_bad_keys_line_named);
+    tcase_add_test(parsing, test_spec_parts);
     tcase_add_test(parsing, test_canonical_names);
     suite_add_tcase(suite, parsing);
-    TCase *recording = tcase_create("recording");
-    tcase_set_timeout(recording, 60);
-    tcase_add_test(recording, test_record_metadata);
-    tcase_add_test(recording, test_on_episode_callback);
-    tcase_add_test(recording, test_episode_seed_formula);
-    tcase_add_test(recording, test_record_refuses_bad_options);
-    tcase_add_test(recording, test_human_needs_a_terminal);
-    tcase_add_test(recording, test_render_draws_frames);
-    suite_add_tcase(suite, recording);
     return suite;
 }

@@ -1,7 +1,8 @@
-# demo_cli.sh -- ilrl-demo's command line (SPEC §9): --help, --version, one
-# clear line and exit 2 for every bad option, exit 4 and the original file
-# untouched when the output exists, and a poor session whose file carries the
-# SPEC §3 attributes.
+# demo_cli.sh -- ilrl-demo's command line (docs/exit-status.md): --help,
+# --version, one clear line and exit 2 for every bad option (keys files
+# included: not regular, too large, bad lines), exit 4 and the original file
+# untouched when the output exists, a poor session whose file carries the
+# attributes of docs/formats.md, and a keys file replaying a session.
 . "$top_srcdir/tests/lib.sh"
 
 DEMO="$BIN/ilrl-demo"
@@ -46,6 +47,29 @@ bad "--pilot: .*superb" --pilot superb
 bad "--pilot: .*noisy" --pilot noisy:2
 bad "--out: the file name is empty" --out ""
 
+# ---- keys files: refused at once when they could hang or are not keys ----------
+# /dev/zero was read forever, a FIFO without a writer blocked in open().
+ILRL_CASE_TIMEOUT=10
+bad "--pilot: keys file '/dev/zero' is not a regular file \(a device\)" --pilot keys:/dev/zero
+mkfifo "$WORK/keys.fifo" || fail "mkfifo"
+bad "--pilot: keys file '$WORK/keys.fifo' is not a regular file \(a FIFO\)" \
+    --pilot "keys:$WORK/keys.fifo"
+rm -f "$WORK/keys.fifo"
+mkdir "$WORK/keys.dir"
+bad "--pilot: keys file '$WORK/keys.dir' is not a regular file \(a directory\)" \
+    --pilot "keys:$WORK/keys.dir"
+rmdir "$WORK/keys.dir"
+bad "--pilot: cannot open keys file '$WORK/none.txt'" --pilot "keys:$WORK/none.txt"
+printf '# frames\n4\nfour\n' >"$WORK/keys.txt"
+bad "--pilot: $WORK/keys.txt:3: expected one frame index >= 0 per line, got 'four'" \
+    --pilot "keys:$WORK/keys.txt"
+: >"$WORK/big.txt"
+truncate -s 16777217 "$WORK/big.txt" || fail "truncate"
+bad "--pilot: keys file '$WORK/big.txt' is 16777217 bytes, more than the 16777216" \
+    --pilot "keys:$WORK/big.txt"
+rm -f "$WORK/big.txt" "$WORK/keys.txt"
+unset ILRL_CASE_TIMEOUT
+
 # ---- a poor session --------------------------------------------------------------
 run_expect 0 "$DEMO" --pilot poor --episodes 2 --seed 3 --out "$WORK/poor.nc"
 [ -s "$ERR_FILE" ] && fail "stderr not empty on success"
@@ -74,6 +98,24 @@ run_expect 0 "$DEMO" --quiet --episodes 1 --rewards shaped --out "$WORK/quiet.nc
 [ -s "$OUT_FILE" ] && fail "--quiet printed something"
 if command -v ncdump >/dev/null 2>&1; then
     ncdump -h "$WORK/quiet.nc" | grep -q ':reward_scheme = "shaped"' || fail "shaped not recorded"
+fi
+
+# ---- a keys file replays a session: the same actions, observations, rewards ----
+run_expect 0 "$DEMO" --pilot noisy:0.05 --episodes 2 --max-steps 300 --seed 4 --quiet \
+    --out "$WORK/noisy.nc"
+if command -v ncdump >/dev/null 2>&1; then
+    # action = 0, 1, 1, 0, ... -> the step indices of the 1s, one per line
+    ncdump -v action "$WORK/noisy.nc" | sed -n '/^ action =/,/;/p' \
+        | tr -d ' ;' | sed 's/^action=//' | tr ',' '\n' | grep -v '^$' \
+        | awk '$1 == 1 { print NR - 1 }' >"$WORK/flaps.txt"
+    [ -s "$WORK/flaps.txt" ] || fail "the noisy session never flapped"
+    run_expect 0 "$DEMO" --pilot "keys:$WORK/flaps.txt" --episodes 2 --max-steps 300 \
+        --seed 4 --quiet --out "$WORK/keys.nc"
+    for var in obs action reward episode_length terminated score; do
+        ncdump -p 9,17 -v "$var" "$WORK/noisy.nc" | sed -n "/^ $var =/,\$p" >"$WORK/a"
+        ncdump -p 9,17 -v "$var" "$WORK/keys.nc" | sed -n "/^ $var =/,\$p" >"$WORK/b"
+        cmp -s "$WORK/a" "$WORK/b" || fail "the keys replay differs in $var"
+    done
 fi
 
 # ---- output problems: exit 4, one line, nothing touched --------------------------

@@ -1,4 +1,4 @@
-# rollout_replay.sh -- `ilrl-demo --pilot network:LANDSCAPE.nc:I,J` (SPEC §11)
+# rollout_replay.sh -- `ilrl-demo --pilot network:LANDSCAPE.nc:I,J` (docs/return-surface.md)
 # replays a landscape point's rollouts: the demonstration it writes has
 # exactly (bit for bit) the return_mean, return_std, score_mean and
 # length_mean the landscape stores for (I, J), for greedy and sampled
@@ -61,13 +61,13 @@ case "$(cat "$WORK/l6")" in
 esac
 
 # A landscape made without --objective return: still a policy; 8 greedy
-# episodes of at most 1000 steps (SPEC §11 defaults).
+# episodes of at most 1000 steps (the defaults of docs/return-surface.md).
 run_expect 0 "$TOOL" landscape "$WORK/losses.nc" greedy sparse losses
 run_expect 0 "$DEMO" --pilot "network:$WORK/losses.nc:1,1" --out "$WORK/losses-demo.nc"
 ncdump -h "$WORK/losses-demo.nc" | grep -q 'episode = 8 ;' || fail "losses landscape: not 8 episodes"
 
 # ---- errors: bad pilot spec -> 2, bad file -> 3, one line, no output -----------
-bad() {  # bad CODE REGEX SPEC
+bad() {  # bad CODE REGEX PILOT
     code=$1; regex=$2; spec=$3
     run_expect "$code" "$DEMO" --pilot "$spec" --out "$WORK/bad.nc"
     assert_one_line_stderr

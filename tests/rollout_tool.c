@@ -4,8 +4,8 @@
  * landscape point with `ilrl-demo --pilot network:...`'s replay.
  *
  *   rollout_tool landscape OUT.nc POLICY SCHEME OBJECTIVE
- *       3 x 3 grid, network 12-8-2 relu: theta0 is the SPEC §4 initialisation
- *       with seed 7 (= init_seed) scaled by 0.01, plus hidden units 0 and 1
+ *       3 x 3 grid, network 12-8-2 relu: theta0 is the initialisation of
+ *       docs/network-and-losses.md with seed 7 (= init_seed) scaled by 0.01, plus hidden units 0 and 1
  *       wired to flap when the bird is lower than 40.5 px above the first
  *       gap's bottom (a pilot that passes pipes, so the surface has scores);
  *       d_x on b1[0] (that margin), d_y on b2[1] (the flap logit's bias);

@@ -1,121 +1,117 @@
-/* pilot.h -- who plays the game, and recording a session as a demonstration.
+/* pilot.h -- who plays the game: each frame, a pilot looks at the full game
+ * state (not only the observation) and answers an action.
  *
- * Pilots (SPEC §2): "poor", "strong", "noisy:EPS", "random", "human",
- * "keys:FILE", and (SPEC §11) "network:LANDSCAPE.nc:I,J", the policy of one
- * grid point of a landscape file.  A pilot looks at the full game state (not
- * only the observation) and answers an action each frame.  Recording plays episodes
- * with one pilot and returns them as an in-memory demonstration (SPEC §3),
- * which the landscape engine also uses for its built-in default demo.
+ * The pilots of docs/flappy-bird.md: "poor", "strong", "noisy:EPS", "random",
+ * "human", "keys:FILE", and "network:LANDSCAPE.nc:I,J" (docs/return-surface.md).
+ * This module owns the spec syntax of all of them and builds the ones that
+ * need no data; it opens no file.  Two kinds are built from data the program
+ * read and hands over:
+ *   keys:FILE                  ilrl_pilot_keys() from the file's frames
+ *                              (read by keys_io.h);
+ *   network:LANDSCAPE.nc:I,J   ilrl_network_pilot_new() (network_pilot.h) from
+ *                              the network of a landscape file.
+ * Other modules make pilots of their own kind with ilrl_pilot_custom().
+ * Recording a session with a pilot is record.h's job.
+ *
+ * Memory: a struct ilrl_pilot belongs to the caller of the constructor, who
+ * frees it with ilrl_pilot_free() (NULL is fine); constructors copy what they
+ * are given.  Errors: every function returning int returns an error.h status
+ * with the message recorded (ilrl_error_message()), and leaves *out NULL.
+ * Nothing here prints or exits.
  */
 #ifndef ILRL_PILOT_H
 #define ILRL_PILOT_H
 
-#include <stdio.h>
+#include <stddef.h>
 
-#include "ilrl/demo.h"
 #include "ilrl/flappy.h"
-#include "ilrl/rollout.h"
 
 struct ilrl_pilot;
 
-/* Parses a --pilot value and builds the pilot; `seed` drives its own random
- * choices (noisy, random: a gsl_rng_mt19937 of the pilot's own).
- *
- * keys:FILE holds one frame index per line (blank lines and lines starting
- * with '#' are skipped, any order, duplicates harmless): the pilot flaps on
- * those frames and idles on all others.  Frames count the calls of
- * ilrl_pilot_act() since the pilot was parsed, i.e. across the whole session
- * from 0, episodes back to back -- exactly the `step` index of the recorded
- * demonstration file, so the flap frames of a file are the t with
- * action[t] = 1.  A line that is not such an index is ILRL_EUSAGE naming the
- * file and line ("keys.txt:3: ...").
- *
- * network:LANDSCAPE.nc:I,J (the path may contain ':'; I,J follow the last
- * one) plays the policy theta(x[I], y[J]) = theta0 + x[I] d_x + y[J] d_y of
- * the landscape file (formed by ilrl_plane_point, as the engine does) with
- * the network of its layer_sizes / activation, choosing actions with
- * ilrl_rollout_act -- the code of ilrl_rollout_point -- so that recording
- * with the settings of ilrl_pilot_network() replays the episodes behind the
- * file's return_mean / score_mean / length_mean at (I, J) exactly.  `seed` is
- * unused (the run seed is the file's init_seed).  A file made with
- * --objective losses has no rollout settings: the pilot is still built, with
- * the SPEC §11 defaults (8 episodes, 1000 steps, greedy), so any point of any
- * landscape can be watched; `reward_scheme` absent from the file means
- * sparse.  ILRL_EUSAGE for a malformed spec or I, J outside the grid;
- * ILRL_EINPUT (naming the file) when the file is unreadable, not a
- * landscape, or holds no Flappy Bird network (12 inputs, 2 outputs) or
- * unusable rollout settings.
- *
- * Returns ILRL_OK, ILRL_EUSAGE (unknown pilot, EPS outside [0, 1],
- * unreadable keys file, bad network spec: message names the value),
- * ILRL_EINPUT (network: bad landscape file) or ILRL_EFAILED. */
-int ilrl_pilot_parse(const char *spec, unsigned long seed,
-                     struct ilrl_pilot **out);
+enum ilrl_pilot_kind {
+    ILRL_PILOT_POOR, ILRL_PILOT_STRONG, ILRL_PILOT_NOISY, ILRL_PILOT_RANDOM,
+    ILRL_PILOT_HUMAN, ILRL_PILOT_KEYS, ILRL_PILOT_NETWORK
+};
+
+/* A --pilot value taken apart (syntax only: no file is looked at). */
+struct ilrl_pilot_spec {
+    enum ilrl_pilot_kind kind;
+    char *name;        /* canonical spec, stored in the demo's `pilot` ("noisy:0.01"); owned */
+    double epsilon;    /* noisy: probability of a random action, in [0, 1] */
+    char *file;        /* keys: the keys file; network: the landscape file; owned */
+    size_t i, j;       /* network: grid indices, x index I, y index J */
+};
+
+/* Parses a --pilot value.  noisy:EPS needs a finite EPS in [0, 1]; its
+ * canonical name prints the shortest decimal that reads back as the same
+ * double.  network:LANDSCAPE.nc:I,J: the path may contain ':', I,J (decimal,
+ * >= 0) follow the last one.  ILRL_EUSAGE naming the value for an unknown
+ * pilot, a bad EPS, an empty keys file name or a malformed network spec;
+ * ILRL_EFAILED out of memory.  Free with ilrl_pilot_spec_free() (also after
+ * an error; a zeroed spec is fine). */
+int ilrl_pilot_spec_parse(const char *spec, struct ilrl_pilot_spec *out);
+void ilrl_pilot_spec_free(struct ilrl_pilot_spec *spec);
+
+/* Builds a pilot that needs no data: poor, strong, noisy, random, human.
+ * `seed` drives its own random choices (noisy, random: a gsl_rng_mt19937 of
+ * the pilot's own).  keys and network specs are ILRL_EUSAGE here (their
+ * data must be read first, see above). */
+int ilrl_pilot_new(const struct ilrl_pilot_spec *spec, unsigned long seed,
+                   struct ilrl_pilot **out);
+
+/* ilrl_pilot_spec_parse() + ilrl_pilot_new(): e.g. ilrl_pilot_parse("poor", 1, &p). */
+int ilrl_pilot_parse(const char *spec, unsigned long seed, struct ilrl_pilot **out);
+
+/* The keys pilot: flaps on the session frames `frames[0..n)` (any order,
+ * duplicates harmless; n may be 0) and idles on all others.  Frames count
+ * the calls of ilrl_pilot_act() since the pilot was built, i.e. across the
+ * whole session from 0, episodes back to back -- exactly the `step` index of
+ * the recorded demonstration file, so the flap frames of a file are the t
+ * with action[t] = 1.  After the last one it idles (the end is not a stop).
+ * ILRL_EUSAGE for a negative frame, ILRL_EFAILED out of memory. */
+int ilrl_pilot_keys(const char *name, const long *frames, size_t n,
+                    struct ilrl_pilot **out);
+
+/* A pilot of another module's kind: its behaviour is `ops`, its state
+ * `self`.  The pilot takes ownership of `self` at once: ops->free(self) runs
+ * from ilrl_pilot_free(), or here if building the pilot fails.  `ops` must
+ * outlive the pilot (a static table). */
+struct ilrl_pilot_ops {
+    /* The action in `state`: 0 idle, 1 flap, -1 stop the session.  Required. */
+    int (*act)(void *self, const struct ilrl_flappy_state *state);
+    /* Seed of episode e's pipes in a session seeded `seed`; NULL means
+     * ilrl_episode_seed(seed, e) (seed.h), as the built-in pilots do. */
+    unsigned long (*episode_seed)(const void *self, unsigned long seed, size_t episode);
+    /* Called when an episode with pipe seed `pipe_seed` starts; may be NULL. */
+    void (*episode_start)(void *self, unsigned long pipe_seed);
+    void (*free)(void *self);  /* may be NULL */
+};
+int ilrl_pilot_custom(const char *name, const struct ilrl_pilot_ops *ops, void *self,
+                      struct ilrl_pilot **out);
+
+/* The `self` of a pilot built with exactly these `ops`, else NULL: how a
+ * module recognises its own pilots. */
+void *ilrl_pilot_custom_self(const struct ilrl_pilot *pilot, const struct ilrl_pilot_ops *ops);
+
 void ilrl_pilot_free(struct ilrl_pilot *pilot);
 
-/* The canonical spec string ("noisy:0.01"), stored in the demo's `pilot`. */
+/* The canonical spec string, stored in the demo's `pilot` ("" for NULL). */
 const char *ilrl_pilot_name(const struct ilrl_pilot *pilot);
 
-/* The replay settings of a network pilot: what to put in the recording
- * options to reproduce the landscape's rollouts at (I, J). */
-struct ilrl_pilot_network {
-    size_t i, j;                      /* grid indices: x index I, y index J */
-    size_t point;                     /* j * nx + i, the seed's point index */
-    double x, y;                      /* plane coordinates x[I], y[J] */
-    unsigned long run_seed;           /* the file's init_seed (its --seed) */
-    size_t n_episodes;                /* the file's rollouts (default 8) */
-    long max_steps;                   /* rollout_steps (default 1000) */
-    enum ilrl_reward_scheme scheme;   /* reward_scheme (default sparse) */
-    enum ilrl_rollout_policy policy;  /* rollout_policy (default greedy) */
-    double gamma;                     /* the file's gamma, for the returns */
-    int from_file;                    /* 1: objective "return", settings read;
-                                         0: SPEC §11 defaults used */
-};
-
-/* The settings of a network pilot, or NULL for any other pilot. */
-const struct ilrl_pilot_network *ilrl_pilot_network(const struct ilrl_pilot *pilot);
+/* 1 for the human pilot, which reads keys from a terminal on standard input
+ * and waits for a key press before each episode. */
+int ilrl_pilot_is_human(const struct ilrl_pilot *pilot);
 
 /* Chooses the action for the current frame. Returns 0 or 1, or -1 when the
- * pilot wants to stop the session (human pressed q, end of a keys file is
- * NOT a stop: it idles). */
+ * pilot wants to stop the session (human pressed q; the end of a keys list is
+ * NOT a stop: it idles), and -1 for a NULL pilot or game. */
 int ilrl_pilot_act(struct ilrl_pilot *pilot, const struct ilrl_flappy *game);
 
-struct ilrl_record_options {
-    size_t n_episodes;                  /* >= 1 */
-    long max_steps;                     /* >= 1: truncation length */
-    unsigned long seed;                 /* episode e's pipes use ilrl_episode_seed(seed, e);
-                                           a network pilot's use ilrl_rollout_seed(seed,
-                                           point, e) (seed = the run seed) */
-    enum ilrl_reward_scheme scheme;
-    int render;                         /* draw frames on `render_to` (the human
-                                           pilot always draws) */
-    FILE *render_to;                    /* terminal for --render / human; NULL = stdout */
-    double fps;                         /* frame rate for render/human, in (0, 1000] */
-    /* Called after each episode (may be NULL): e, length, score, terminated. */
-    void (*on_episode)(void *ctx, size_t e, long length, int score, int terminated);
-    void *on_episode_ctx;
-};
+/* Seed of episode e's pipes in a session seeded `seed` (see ilrl_pilot_ops). */
+unsigned long ilrl_pilot_episode_seed(const struct ilrl_pilot *pilot, unsigned long seed,
+                                      size_t episode);
 
-/* Seed of episode e's pipe generator for a session seeded with `seed`:
- * the splitmix64 finaliser of seed + (e + 1) * 0x9E3779B97F4A7C15 (mod 2^64),
- * keeping the low 32 bits (all that gsl_rng_mt19937 uses).  Neighbouring
- * seeds and episodes so give unrelated pipe sequences. */
-unsigned long ilrl_episode_seed(unsigned long seed, size_t episode);
-
-/* Plays the session and returns it as a validated demonstration with all
- * metadata set (env = "flappy-bird", pilot, seed, reward_scheme, names).
- * Step t records the observation before action t and the reward after it.
- * With `render` (or the human pilot) frames are drawn at `fps`; the human
- * pilot reads keys from standard input, which must be a terminal (it is put
- * in raw mode and restored on every exit, see terminal.h), and each of its
- * episodes starts at a key press.  A human who quits (q) keeps what was
- * played, the interrupted episode truncated (terminated = 0).  A network
- * pilot's episode e uses the pipes of ilrl_rollout_seed(seed, point, e) and
- * restarts its sampling generator from the same value
- * (ilrl_rollout_episode_start), as ilrl_rollout_point does.  Returns
- * ILRL_OK, ILRL_EUSAGE (nothing was played) or ILRL_EFAILED. */
-int ilrl_pilot_record(struct ilrl_pilot *pilot,
-                      const struct ilrl_record_options *options,
-                      struct ilrl_demo **out);
+/* Tells the pilot that an episode with pipe seed `pipe_seed` starts. */
+void ilrl_pilot_episode_start(struct ilrl_pilot *pilot, unsigned long pipe_seed);
 
 #endif /* ILRL_PILOT_H */

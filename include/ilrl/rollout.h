@@ -1,4 +1,4 @@
-/* rollout.h -- the return a policy earns in the simulator (SPEC §11).
+/* rollout.h -- the return a policy earns in the simulator (docs/return-surface.md).
  *
  * A grid point's policy theta plays n_episodes episodes of at most max_steps
  * frames of Flappy Bird with the demo's reward scheme, choosing argmax pi
@@ -36,7 +36,8 @@ struct ilrl_rollout_stats {
 };
 
 /* The seed of episode `episode` of grid point `point` in a run seeded
- * `run_seed` (documented formula in rollout.c; pinned by tests). */
+ * `run_seed`: three ilrl_seed_derive steps of seed.h (formula in rollout.c;
+ * pinned by tests). */
 unsigned long ilrl_rollout_seed(unsigned long run_seed, size_t point, size_t episode);
 
 /* "greedy" / "sample" <-> enum; parse returns ILRL_OK or ILRL_EUSAGE. */
@@ -63,7 +64,7 @@ int ilrl_rollout_point(const struct ilrl_mlp *mlp, const double *theta,
                        struct ilrl_rollout_stats *stats,
                        int (*poll)(void *), void *poll_ctx);
 
-/* ---- pieces shared with the network pilot (pilot.c) -------------------------
+/* ---- pieces shared with the network pilot (network_pilot.c) -------------------------
  * `ilrl-demo --pilot network:...` plays its own game through the recorder, so
  * it needs the per-episode sampler and the action choice of ilrl_rollout_point
  * -- these, not copies of them. */
