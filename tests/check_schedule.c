@@ -1,5 +1,5 @@
 /* check_schedule.c -- the tile scheduler under MPI (run on 3 ranks by
- * tests/check_schedule.np3; any rank count works, 1 included).
+ * tests/schedule_suite.np3; any rank count works, 1 included).
  *
  * The job is a fake: compute is a pure function of the point and the tile
  * (expected_value), store checks and files what rank 0 receives, and both
