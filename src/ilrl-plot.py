@@ -25,8 +25,9 @@ The output (docs/exit-status.md):
     or socket at the name is refused, as is any name that is one of the
     input files (even with --force, also through links);
   - the image is drawn into a temporary file in the output's directory
-    (.ilrl-plot-XXXXXXXX.tmp, created before any input is read, so an
-    unwritable directory fails at once), synced, then moved to its name:
+    (.ilrl-plot-XXXXXXXX.tmp, created once the inputs are read and before
+    the figure is drawn, so an unwritable directory fails at once; a bad
+    input is reported first), synced, then moved to its name:
     without --force by a hard link that fails if the name appeared
     meanwhile, with --force by rename().  Any failure or a SIGINT, SIGTERM or
     SIGHUP removes the temporary: no partial image, nothing overwritten;
@@ -498,10 +499,13 @@ def run(argv):
     options = parse_arguments(argv)
     paths = options.panel or options.files
     input_identities = check_inputs(paths)
+    numpy, pyplot, netCDF4 = load_libraries()
+    landscapes = [Landscape(path, numpy, netCDF4) for path in paths]
+    # A bad input is reported as such (exit 3) before the output is
+    # examined; the output is checked and its temporary made before drawing,
+    # the slow part.
     output = Output(options.output, options.force, paths, input_identities)
     try:
-        numpy, pyplot, netCDF4 = load_libraries()
-        landscapes = [Landscape(path, numpy, netCDF4) for path in paths]
         figure = make_figure(landscapes, options, numpy, pyplot)
         output.save(figure, options.dpi, paths, input_identities)
     finally:

@@ -121,6 +121,8 @@ refuse 3 'pipe\.nc: not a regular file \(a FIFO\)' pipe.nc -o pipe.png
 mkdir dir.nc
 refuse 3 'dir\.nc: not a regular file \(a directory\)' --panel inverted.nc dir.nc -o dir.png
 refuse 3 'missing\.nc: cannot read' missing.nc -o missing.png
+# A bad input is reported as such even when the output exists too.
+refuse 3 'demo\.nc: not a landscape file' demo.nc -o one.png
 
 # Impossible sizes and other bad values: exit 2, one line, no picture.
 for dpi in 0 -5 9.99 601 1e9 inf nan abc ''; do
