@@ -10,7 +10,10 @@ One file:  IL and RL side by side (and the rollout return when the file has
 
 The figure is laid out on a fixed grid so its pixel size is known:
 COLUMN_INCHES wide per column and ROW_INCHES high per row (plus TITLE_INCHES),
-times --dpi.  Points not yet computed are left blank.
+times --dpi.  Points not yet computed are left blank, and so are computed
+points whose loss is not finite; a warning line on stderr says how many of
+each there are.  The Pearson r in the titles is scale-invariant (the
+surfaces are brought to unit scale by a power of two first).
 
 Bounds (exit 2 outside them, checked before any file is read):
   --dpi in [MIN_DPI, MAX_DPI]: the largest figure (a panel with return
@@ -145,12 +148,16 @@ class Landscape:
             shape = (self.y.size, self.x.size)
             computed = numpy.asarray(dataset["computed"][:]) == 1
             self.surfaces = {}
+            self.n_grid, self.n_computed = computed.size, int(computed.sum())
+            self.nonfinite = numpy.zeros(shape, dtype=bool)
             names = GRID_VARIABLES + ((RETURN_VARIABLE,)
                                       if RETURN_VARIABLE in dataset.variables else ())
             for name in names:
                 data = numpy.ma.filled(dataset[name][:].astype(float), numpy.nan)
                 if data.shape != shape or computed.shape != shape:
                     raise InputError(f"{path}: variable '{name}' must be (y, x) = {shape}")
+                if name in GRID_VARIABLES:
+                    self.nonfinite |= computed & ~numpy.isfinite(data)
                 self.surfaces[name] = numpy.ma.masked_where(
                     ~computed | ~numpy.isfinite(data), data)
             self.meta = {name: dataset.getncattr(name) for name in dataset.ncattrs()}
@@ -179,14 +186,34 @@ class Landscape:
         demo = self.attribute("demo_file") or os.path.basename(self.path)
         return demo.split(":", 1)[1] if demo.startswith("built-in:") else os.path.basename(demo)
 
+    def warnings(self, numpy):
+        """One line for each thing a reader of the picture cannot see:
+        blank points that are not computed, blank points that are."""
+        lines = []
+        if self.n_computed < self.n_grid:
+            percent = math.floor(1000.0 * self.n_computed / self.n_grid) / 10.0
+            lines.append(f"{self.path}: incomplete, {percent:.1f}% of the grid computed "
+                         f"({self.n_computed} of {self.n_grid} points): the rest is blank")
+        count = int(self.nonfinite.sum())
+        if count:
+            j, i = (int(index[0]) for index in numpy.nonzero(self.nonfinite))
+            lines.append(f"{self.path}: {count} computed point{'s' if count > 1 else ''} "
+                         f"with non-finite losses, the first at (x, y) = "
+                         f"({self.x[i]:.6g}, {self.y[j]:.6g}): drawn blank")
+        return lines
+
     def pearson(self, numpy):
-        """r of IL and RL over the points computed in both (NaN if undefined)."""
+        """r of IL and RL over the points computed in both (NaN if undefined),
+        the same at any magnitude: each surface is brought to unit scale by
+        a power of two before numpy sums its squares (ilrl-compare's rule)."""
         il, rl = self.surfaces["il_loss"], self.surfaces["rl_loss"]
         used = ~(numpy.ma.getmaskarray(il) | numpy.ma.getmaskarray(rl))
         a, b = numpy.asarray(il)[used], numpy.asarray(rl)[used]
         if a.size < 2 or numpy.ptp(a) == 0 or numpy.ptp(b) == 0:
             return float("nan")
-        return float(numpy.corrcoef(a, b)[0, 1])
+        a = numpy.ldexp(a, -int(numpy.frexp(numpy.max(numpy.abs(a)))[1]))
+        b = numpy.ldexp(b, -int(numpy.frexp(numpy.max(numpy.abs(b)))[1]))
+        return float(numpy.clip(numpy.corrcoef(a, b)[0, 1], -1.0, 1.0))
 
 
 def split_outside_brackets(text):
@@ -506,6 +533,9 @@ def run(argv):
     # the slow part.
     output = Output(options.output, options.force, paths, input_identities)
     try:
+        for landscape in landscapes:   # once the run will go ahead
+            for line in landscape.warnings(numpy):
+                print(f"{PROGRAM}: warning: {one_line(line)}", file=sys.stderr)
         figure = make_figure(landscapes, options, numpy, pyplot)
         output.save(figure, options.dpi, paths, input_identities)
     finally:

@@ -11,7 +11,7 @@ PYTHON=${PYTHON:-python3}
     echo "SKIP: python3 matplotlib/netCDF4 not installed" >&2; exit 77; }
 
 cd "$WORK" || fail "no scratch dir"
-for shape in inverted partial return demo; do
+for shape in inverted aligned partial return demo; do
     "$MAKE_LANDSCAPE" "$shape" "$shape.nc" || fail "make-landscape $shape"
 done
 
@@ -138,6 +138,48 @@ refuse 2 'must end in' inverted.nc -o picture.gif
 refuse 2 'unrecognized arguments' inverted.nc --no-such-option
 run_expect 0 "$PLOT" inverted.nc -o many.png --contours 100 --dpi 20 --force
 [ "$(png_size many.png)" = "200 96" ] || fail "--contours 100 (the bound) is allowed"
+
+# ---- what the picture cannot show: said on stderr; r at any magnitude ------
+edit() {   # edit IN OUT STATEMENTS (il, rl, computed as numpy arrays)
+    cp "$1" "$2" || fail "cp $1"
+    "$PYTHON" - "$2" "$3" <<'PY' || fail "edit $2"
+import sys
+import netCDF4, numpy
+with netCDF4.Dataset(sys.argv[1], "a") as d:
+    il = numpy.ma.filled(d["il_loss"][:], numpy.nan).astype(float)
+    rl = numpy.ma.filled(d["rl_loss"][:], numpy.nan).astype(float)
+    computed = numpy.asarray(d["computed"][:])
+    exec(sys.argv[2])
+    d["il_loss"][:], d["rl_loss"][:], d["computed"][:] = il, rl, computed
+PY
+}
+edit inverted.nc third.nc 'computed.flat[125:] = 0; il.flat[125:] = numpy.nan; rl.flat[125:] = numpy.nan'
+run_expect 0 "$PLOT" third.nc --dpi 20
+assert_one_line_stderr
+assert_stderr '^ilrl-plot: warning: third\.nc: incomplete, 35\.0% of the grid computed \(125 of 357 points\)'
+edit inverted.nc holes.nc 'rl[2, 3] = numpy.inf; il[5, 7] = numpy.nan'
+run_expect 0 "$PLOT" holes.nc --dpi 20
+assert_one_line_stderr
+assert_stderr '^ilrl-plot: warning: holes\.nc: 2 computed points with non-finite losses, the first at \(x, y\) = \(-0\.7, -0\.75\)'
+edit inverted.nc huge.nc 'il *= 1e300; rl *= 1e300'
+edit inverted.nc tiny.nc 'il *= 1e-300; rl *= 1e-300'
+edit aligned.nc big.nc 'il *= 1e160; rl *= 1e160'
+run_expect 0 "$PLOT" huge.nc --dpi 20 --log
+[ -s "$ERR_FILE" ] && fail "huge.nc: unexpected stderr"
+# The r of the titles, from the program's own Landscape class.
+"$PYTHON" - "$PLOT" <<'PY' || fail "the title's r is not scale-invariant"
+import importlib.machinery, importlib.util, sys
+loader = importlib.machinery.SourceFileLoader("ilrl_plot", sys.argv[1])
+spec = importlib.util.spec_from_loader("ilrl_plot", loader)
+plot = importlib.util.module_from_spec(spec)
+loader.exec_module(plot)
+numpy, _, netCDF4 = plot.load_libraries()
+r = {name: plot.Landscape(name + ".nc", numpy, netCDF4).pearson(numpy)
+     for name in ("inverted", "huge", "tiny", "aligned", "big")}
+assert abs(r["inverted"] + 1) < 1e-12 and abs(r["aligned"] - 1) < 1e-12, r
+for scaled, plain in (("huge", "inverted"), ("tiny", "inverted"), ("big", "aligned")):
+    assert abs(r[scaled] - r[plain]) < 1e-12, r
+PY
 
 # A signal while drawing: the old image stays, no temporary remains.
 "$MAKE_LANDSCAPE" return big.nc 401 401 || fail "make-landscape big"
