@@ -134,13 +134,17 @@ static double normalised_rms_difference(const double *a, const double *b, size_t
 
 double ilrl_vector_norm(size_t n, const double *v)
 {
-    int exponent = ilrl_vector_exponent(n, v);
-    double sum = 0.0;
+    int infinite = 0;
     for (size_t k = 0; k < n; k++) {
         if (isnan(v[k]))
             return NAN;
-        if (isinf(v[k]))
-            return INFINITY;
+        infinite |= isinf(v[k]);
+    }
+    if (infinite)
+        return INFINITY;
+    int exponent = ilrl_vector_exponent(n, v);
+    double sum = 0.0;
+    for (size_t k = 0; k < n; k++) {
         double scaled = ldexp(v[k], -exponent);
         sum += scaled * scaled;
     }

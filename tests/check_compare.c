@@ -376,6 +376,8 @@ START_TEST(test_vector_norm_and_cosine_are_scale_safe)
     ck_assert(isnan(ilrl_vector_cosine(P, sa, b)));
     sa[0] = INFINITY;
     ck_assert(isinf(ilrl_vector_norm(P, sa)));
+    sa[1] = NAN;   /* NaN wins wherever it is */
+    ck_assert(isnan(ilrl_vector_norm(P, sa)));
     ck_assert(isnan(ilrl_vector_cosine(P, b, sa)));
 }
 END_TEST
