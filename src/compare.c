@@ -1,5 +1,6 @@
-/* compare.c -- owns the IL vs RL statistics of a landscape (see
- * include/ilrl/compare.h for the definitions). */
+/* compare.c -- owns the IL vs RL statistics of a landscape and the
+ * scale-safe vector norm and cosine (see include/ilrl/compare.h for the
+ * definitions, the completeness rule and the scaling). */
 #include "config.h"
 
 #include <math.h>
@@ -28,14 +29,77 @@ static int is_constant(const double *values, size_t n)
     return 1;
 }
 
+/* Below DBL_MIN a scaled value loses bits, but its square would not count
+ * next to the largest one's anyway.  Non-finite entries are skipped (the
+ * callers deal with them). */
+int ilrl_vector_exponent(size_t n, const double *v)
+{
+    double largest = 0.0;
+    for (size_t k = 0; k < n; k++)
+        if (isfinite(v[k]) && fabs(v[k]) > largest)
+            largest = fabs(v[k]);
+    int exponent = 0;
+    if (largest > 0.0)
+        frexp(largest, &exponent);
+    return exponent;
+}
+
+/* A sample brought to unit scale and centred: value k is
+ * ldexp(v[k], -exponent) - mean. */
+struct scaled_sample {
+    int exponent;
+    double mean;
+};
+
+/* Two passes over the scaled values: the mean, then its correction by the
+ * mean of the deviations (Bjorck's corrected two-pass form). */
+static struct scaled_sample scale_sample(const double *v, size_t n)
+{
+    struct scaled_sample s = {ilrl_vector_exponent(n, v), 0.0};
+    double sum = 0.0;
+    for (size_t k = 0; k < n; k++)
+        sum += ldexp(v[k], -s.exponent);
+    s.mean = sum / (double)n;
+    double correction = 0.0;
+    for (size_t k = 0; k < n; k++)
+        correction += ldexp(v[k], -s.exponent) - s.mean;
+    s.mean += correction / (double)n;
+    return s;
+}
+
+static double deviation(const struct scaled_sample *s, double value)
+{
+    return ldexp(value, -s->exponent) - s->mean;
+}
+
+/* Sums of squared and crossed deviations of the scaled samples: each
+ * deviation is at most 2 in magnitude, so no sum overflows. */
+static void deviation_sums(const double *a, const double *b, size_t n,
+                           double *saa, double *sbb, double *sab)
+{
+    struct scaled_sample sa = scale_sample(a, n), sb = scale_sample(b, n);
+    *saa = *sbb = *sab = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        double da = deviation(&sa, a[k]), db = deviation(&sb, b[k]);
+        *saa += da * da;
+        *sbb += db * db;
+        *sab += da * db;
+    }
+}
+
 static double pearson(const double *a, const double *b, size_t n)
 {
     if (n < 2 || is_constant(a, n) || is_constant(b, n))
         return NAN;
-    double r = gsl_stats_correlation(a, 1, b, 1, n);
+    double saa, sbb, sab;
+    deviation_sums(a, b, n, &saa, &sbb, &sab);
+    if (!(saa > 0.0) || !(sbb > 0.0))
+        return NAN;
+    double r = sab / (sqrt(saa) * sqrt(sbb));
     return fmax(-1.0, fmin(1.0, r));   /* rounding can step past +-1 */
 }
 
+/* Ranks are small numbers: GSL's sums cannot overflow on them. */
 static double spearman(const double *a, const double *b, size_t n, double *work)
 {
     if (n < 2 || is_constant(a, n) || is_constant(b, n))
@@ -44,20 +108,66 @@ static double spearman(const double *a, const double *b, size_t n, double *work)
     return fmax(-1.0, fmin(1.0, rho));
 }
 
-/* sqrt(mean((z_a - z_b)^2)) / 2 with population z-scores. */
+/* sqrt(mean((z_a - z_b)^2)) / 2 with population z-scores of the scaled
+ * samples (z is unchanged by the scaling). */
 static double normalised_rms_difference(const double *a, const double *b, size_t n)
 {
     if (n < 2 || is_constant(a, n) || is_constant(b, n))
         return NAN;
-    double mean_a = gsl_stats_mean(a, 1, n), mean_b = gsl_stats_mean(b, 1, n);
-    double sd_a = sqrt(gsl_stats_variance_with_fixed_mean(a, 1, n, mean_a));
-    double sd_b = sqrt(gsl_stats_variance_with_fixed_mean(b, 1, n, mean_b));
+    struct scaled_sample sa = scale_sample(a, n), sb = scale_sample(b, n);
+    double saa = 0.0, sbb = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        double da = deviation(&sa, a[k]), db = deviation(&sb, b[k]);
+        saa += da * da;
+        sbb += db * db;
+    }
+    double sd_a = sqrt(saa / (double)n), sd_b = sqrt(sbb / (double)n);
+    if (!(sd_a > 0.0) || !(sd_b > 0.0))
+        return NAN;
     double sum = 0.0;
     for (size_t k = 0; k < n; k++) {
-        double difference = (a[k] - mean_a) / sd_a - (b[k] - mean_b) / sd_b;
+        double difference = deviation(&sa, a[k]) / sd_a - deviation(&sb, b[k]) / sd_b;
         sum += difference * difference;
     }
     return sqrt(sum / (double)n) / 2.0;
+}
+
+double ilrl_vector_norm(size_t n, const double *v)
+{
+    int infinite = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (isnan(v[k]))
+            return NAN;
+        infinite |= isinf(v[k]);
+    }
+    if (infinite)
+        return INFINITY;
+    int exponent = ilrl_vector_exponent(n, v);
+    double sum = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        double scaled = ldexp(v[k], -exponent);
+        sum += scaled * scaled;
+    }
+    return ldexp(sqrt(sum), exponent);
+}
+
+double ilrl_vector_cosine(size_t n, const double *a, const double *b)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!isfinite(a[k]) || !isfinite(b[k]))
+            return NAN;
+    int ea = ilrl_vector_exponent(n, a), eb = ilrl_vector_exponent(n, b);
+    double saa = 0.0, sbb = 0.0, sab = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        double x = ldexp(a[k], -ea), y = ldexp(b[k], -eb);
+        saa += x * x;
+        sbb += y * y;
+        sab += x * y;
+    }
+    if (!(saa > 0.0) || !(sbb > 0.0))
+        return 0.0;
+    double cosine = sab / (sqrt(saa) * sqrt(sbb));
+    return fmax(-1.0, fmin(1.0, cosine));
 }
 
 /* Plane coordinates of the smallest of values[] (first on ties). */
@@ -94,15 +204,25 @@ int ilrl_compare_surfaces(const double *x, size_t nx, const double *y, size_t ny
     double *rl = il + n_grid, *work = il + 2 * n_grid;
     double *return_values = il + 4 * n_grid, *negated = il + 5 * n_grid;
 
+    struct ilrl_comparison c;
     size_t n = 0;
-    for (size_t k = 0; k < n_grid; k++)
-        if ((!computed || computed[k] == 1) && isfinite(il_loss[k]) && isfinite(rl_loss[k])) {
+    c.n_grid = n_grid;
+    c.n_computed = c.n_nonfinite = 0;
+    c.first_nonfinite[0] = c.first_nonfinite[1] = NAN;
+    for (size_t k = 0; k < n_grid; k++) {
+        if (computed && computed[k] != 1)
+            continue;
+        c.n_computed++;
+        if (isfinite(il_loss[k]) && isfinite(rl_loss[k])) {
             il[n] = il_loss[k];
             rl[n] = rl_loss[k];
             points[n++] = k;
+        } else if (c.n_nonfinite++ == 0) {
+            c.first_nonfinite[0] = x[k % nx];
+            c.first_nonfinite[1] = y[k / nx];
         }
-
-    struct ilrl_comparison c;
+    }
+    c.complete_fraction = (double)c.n_computed / (double)n_grid;
     c.n_points = n;
     c.pearson = pearson(il, rl, n);
     c.spearman = spearman(il, rl, n, work);
@@ -112,7 +232,8 @@ int ilrl_compare_surfaces(const double *x, size_t nx, const double *y, size_t ny
                               c.il_argmin[1] - c.rl_argmin[1]);
     c.gradient_cosine = gradient_cosine;
     c.nrmsd = normalised_rms_difference(il, rl, n);
-    c.verdict = ilrl_compare_verdict(c.pearson);
+    c.verdict = c.complete_fraction < ILRL_COMPARE_MIN_COMPLETE
+                ? "incomplete" : ilrl_compare_verdict(c.pearson);
     c.has_return = return_mean != NULL;
     c.il_return_pearson = c.rl_return_pearson = NAN;
     if (return_mean) {

@@ -1,8 +1,22 @@
 /* ilrl-compare -- prints the IL vs RL comparison of landscape files
- * (SPEC §10) as an aligned table, CSV or JSON.
+ * (docs/comparison.md) as an aligned table, CSV or JSON.
  *
  * Every file is read and compared before anything is printed, so a bad file
  * ends the program (exit 3, one line naming it) without a half-written table.
+ * Bad files include, besides unreadable and non-landscape ones:
+ *  - anything but a regular file (a FIFO would block the reader forever, a
+ *    directory or device is no landscape): refused before it is opened;
+ *  - a file without a single computed point with finite losses (a
+ *    checkpoint written before its first tile, or one whose every value is
+ *    NaN): no statistic exists, and "unrelated" would be a false answer.
+ * A usable but imperfect file is compared and said to be so, one warning
+ * line per problem on stderr (after all files are read, before the table):
+ *  - incomplete (a checkpoint): complete_fraction < 1 says how much; the
+ *    statistics cover the computed points, and below one half the verdict is
+ *    "incomplete" instead of a word about the plane (compare.h says why);
+ *  - computed points with non-finite losses: counted (nonfinite_points),
+ *    the first one's coordinates named, left out of every statistic.
+ * The exit status stays 0 for those: the output carries both facts.
  */
 #include "config.h"
 
@@ -11,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ilrl/compare.h"
 #include "ilrl/error.h"
@@ -43,12 +58,21 @@ static void usage(FILE *out)
 "  nrmsd               sqrt(mean((z_IL - z_RL)^2)) / 2 of the z-scored\n"
 "                      surfaces: 0 identical, 1 negated, ~0.71 unrelated\n"
 "  verdict             inverted if pearson <= %.1f, aligned if >= %.1f,\n"
-"                      otherwise (or undefined, e.g. a constant surface) unrelated\n"
+"                      otherwise (or undefined, e.g. a constant surface) unrelated;\n"
+"                      incomplete if under %.0f%% of the grid is computed\n"
+"  complete_fraction   computed points / grid points (below 1: a checkpoint;\n"
+"                      the statistics cover the computed points, and a warning\n"
+"                      line says so)\n"
+"  nonfinite_points    computed points whose IL or RL loss is NaN or infinite:\n"
+"                      left out of every statistic, and a warning line names\n"
+"                      the first\n"
 "  il_return_pearson, rl_return_pearson (files made with --objective return)\n"
 "                      Pearson r of -L_IL and of -L_RL with return_mean\n"
 "\n"
-"Exit status: 0 success, 2 bad command line, 3 unreadable or non-landscape file.\n",
-            ILRL_COMPARE_INVERTED_R, ILRL_COMPARE_ALIGNED_R);
+"Exit status: 0 success, 2 bad command line, 3 a file that is unreadable, not\n"
+"a regular file, not a landscape, or has no computed point with finite losses.\n",
+            ILRL_COMPARE_INVERTED_R, ILRL_COMPARE_ALIGNED_R,
+            100.0 * ILRL_COMPARE_MIN_COMPLETE);
 }
 
 struct row {
@@ -74,22 +98,28 @@ static void format_point(char *buffer, size_t size, const double point[2])
         snprintf(buffer, size, "(%.4g, %.4g)", point[0], point[1]);
 }
 
+/* A fraction as a percentage rounded down: 0.9999 is not "100.0%". */
+static void format_fraction(char *buffer, size_t size, double fraction)
+{
+    snprintf(buffer, size, "%.1f%%", floor(fraction * 1000.0) / 10.0);
+}
+
 static void print_table(const struct row *rows, size_t n_rows, int any_return)
 {
     int file_width = 4;
     for (size_t k = 0; k < n_rows; k++)
         if ((int)strlen(rows[k].file) > file_width)
             file_width = (int)strlen(rows[k].file);
-    printf("%-*s  %8s  %8s  %-20s  %-20s  %8s  %8s  %6s  %-9s", file_width, "file",
-           "pearson", "spearman", "il_argmin (x, y)", "rl_argmin (x, y)", "min_dist",
-           "grad_cos", "nrmsd", "verdict");
+    printf("%-*s  %8s  %8s  %-20s  %-20s  %8s  %8s  %6s  %-10s  %8s  %9s", file_width,
+           "file", "pearson", "spearman", "il_argmin (x, y)", "rl_argmin (x, y)",
+           "min_dist", "grad_cos", "nrmsd", "verdict", "complete", "nonfinite");
     if (any_return)
         printf("  %8s  %8s", "il_ret_r", "rl_ret_r");
     printf("\n");
     for (size_t k = 0; k < n_rows; k++) {
         const struct ilrl_comparison *c = &rows[k].comparison;
         char pearson[32], spearman[32], il_min[64], rl_min[64], distance[32],
-             cosine[32], nrmsd[32], il_return[32], rl_return[32];
+             cosine[32], nrmsd[32], il_return[32], rl_return[32], complete[32];
         format_number(pearson, sizeof pearson, "%+.4f", c->pearson);
         format_number(spearman, sizeof spearman, "%+.4f", c->spearman);
         format_point(il_min, sizeof il_min, c->il_argmin);
@@ -97,9 +127,10 @@ static void print_table(const struct row *rows, size_t n_rows, int any_return)
         format_number(distance, sizeof distance, "%.4g", c->minima_distance);
         format_number(cosine, sizeof cosine, "%+.4f", c->gradient_cosine);
         format_number(nrmsd, sizeof nrmsd, "%.4f", c->nrmsd);
-        printf("%-*s  %8s  %8s  %-20s  %-20s  %8s  %8s  %6s  %-9s", file_width,
+        format_fraction(complete, sizeof complete, c->complete_fraction);
+        printf("%-*s  %8s  %8s  %-20s  %-20s  %8s  %8s  %6s  %-10s  %8s  %9zu", file_width,
                rows[k].file, pearson, spearman, il_min, rl_min, distance, cosine,
-               nrmsd, c->verdict);
+               nrmsd, c->verdict, complete, c->n_nonfinite);
         if (any_return) {
             if (c->has_return) {
                 format_number(il_return, sizeof il_return, "%+.4f", c->il_return_pearson);
@@ -142,7 +173,8 @@ static void csv_number(double value)
 static void print_csv(const struct row *rows, size_t n_rows, int any_return)
 {
     printf("file,pearson,spearman,il_argmin_x,il_argmin_y,rl_argmin_x,rl_argmin_y,"
-           "minima_distance,gradient_cosine,nrmsd,verdict%s\n",
+           "minima_distance,gradient_cosine,nrmsd,verdict,complete_fraction,"
+           "nonfinite_points%s\n",
            any_return ? ",il_return_pearson,rl_return_pearson" : "");
     for (size_t k = 0; k < n_rows; k++) {
         const struct ilrl_comparison *c = &rows[k].comparison;
@@ -157,6 +189,8 @@ static void print_csv(const struct row *rows, size_t n_rows, int any_return)
         csv_number(c->gradient_cosine);
         csv_number(c->nrmsd);
         printf(",%s", c->verdict);
+        csv_number(c->complete_fraction);
+        printf(",%zu", c->n_nonfinite);
         if (any_return && c->has_return) {
             csv_number(c->il_return_pearson);
             csv_number(c->rl_return_pearson);
@@ -233,6 +267,9 @@ static void print_json(const struct row *rows, size_t n_rows)
         json_number(c->nrmsd);
         printf(", \"verdict\": ");
         json_string(c->verdict);
+        printf(", \"complete_fraction\": ");
+        json_number(c->complete_fraction);
+        printf(", \"nonfinite_points\": %zu", c->n_nonfinite);
         if (c->has_return) {
             printf(", \"il_return_pearson\": ");
             json_number(c->il_return_pearson);
@@ -242,6 +279,65 @@ static void print_json(const struct row *rows, size_t n_rows)
         printf("}%s\n", k + 1 < n_rows ? "," : "");
     }
     printf("]\n");
+}
+
+/* ---- what makes a file unusable or imperfect (see the header) ---------- */
+
+static const char *file_type(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a plain file";
+}
+
+/* Refuses what is not a regular file before anything opens it.  A name
+ * that cannot be examined is left to the reader, whose message names the
+ * reason. */
+static int check_regular(const char *path)
+{
+    struct stat info;
+    if (stat(path, &info) == 0 && !S_ISREG(info.st_mode))
+        return ilrl_error(ILRL_EINPUT, "%s: not a regular file (%s)", path,
+                          file_type(info.st_mode));
+    return ILRL_OK;
+}
+
+static int check_usable(const char *path, const struct ilrl_comparison *c)
+{
+    if (c->n_computed == 0)
+        return ilrl_error(ILRL_EINPUT, "%s: no computed point (0 of %zu grid points): "
+                          "nothing to compare", path, c->n_grid);
+    if (c->n_points == 0)
+        return ilrl_error(ILRL_EINPUT, "%s: no computed point with finite losses "
+                          "(all %zu computed points are NaN or infinite)", path,
+                          c->n_computed);
+    return ILRL_OK;
+}
+
+static void warn_imperfect(const char *path, const struct ilrl_comparison *c)
+{
+    if (c->n_computed < c->n_grid) {
+        char complete[32];
+        format_fraction(complete, sizeof complete, c->complete_fraction);
+        fprintf(stderr, PROGRAM ": warning: %s: incomplete, %s of the grid computed "
+                "(%zu of %zu points): the statistics cover those points only%s\n",
+                path, complete, c->n_computed, c->n_grid,
+                c->complete_fraction < ILRL_COMPARE_MIN_COMPLETE
+                    ? ", and no verdict is given below half the grid" : "");
+    }
+    if (c->n_nonfinite > 0)
+        fprintf(stderr, PROGRAM ": warning: %s: %zu computed point%s with non-finite "
+                "losses, the first at (x, y) = (%.6g, %.6g): left out of every "
+                "statistic\n", path, c->n_nonfinite, c->n_nonfinite == 1 ? "" : "s",
+                c->first_nonfinite[0], c->first_nonfinite[1]);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -287,9 +383,13 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < n_rows && !status; k++) {
         struct ilrl_landscape *landscape = NULL;
         rows[k].file = argv[optind + (int)k];
-        status = ilrl_landscape_read(rows[k].file, &landscape);
+        status = check_regular(rows[k].file);
+        if (!status)
+            status = ilrl_landscape_read(rows[k].file, &landscape);
         if (!status)
             status = ilrl_compare_landscape(landscape, &rows[k].comparison);
+        if (!status)
+            status = check_usable(rows[k].file, &rows[k].comparison);
         if (!status && rows[k].comparison.has_return)
             any_return = 1;
         ilrl_landscape_free(landscape);
@@ -299,6 +399,8 @@ int main(int argc, char **argv)
         free(rows);
         return ilrl_exit_code(status);
     }
+    for (size_t k = 0; k < n_rows; k++)
+        warn_imperfect(rows[k].file, &rows[k].comparison);
     switch (format) {
     case FORMAT_TABLE: print_table(rows, n_rows, any_return); break;
     case FORMAT_CSV: print_csv(rows, n_rows, any_return); break;

@@ -1,4 +1,12 @@
-/* plane.c -- owns the directions of a landscape plane (see plane.h). */
+/* plane.c -- owns the directions of a landscape plane (see plane.h).
+ *
+ * Numerics: no norm or cosine here sums raw squares.  A vector is first
+ * multiplied by the power of two that brings its largest entry into
+ * [0.5, 1) (ilrl_vector_exponent, compare.h), which is exact, so gradients
+ * of any magnitude from 1e-300 to 1e300 (a demo whose rewards are scaled by
+ * 1e160, say) give the same directions, the same degenerate test and the
+ * same gradient_cosine as their unscaled selves, and ordinary magnitudes
+ * give bit for bit what the plain sums gave. */
 #include "config.h"
 
 #include <math.h>
@@ -9,6 +17,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "ilrl/compare.h"
 #include "ilrl/error.h"
 #include "ilrl/plane.h"
 
@@ -128,8 +137,8 @@ static void filter_normalise(const struct ilrl_mlp *mlp, const double *theta0, d
         size_t n_in = mlp->sizes[l], n_out = mlp->sizes[l + 1];
         for (size_t row = 0; row < n_out; row++) {
             size_t offset = mlp->weight_offset[l] + row * n_in;
-            double theta_norm = sqrt(dot(n_in, theta0 + offset, theta0 + offset));
-            double d_norm = sqrt(dot(n_in, d + offset, d + offset));
+            double theta_norm = ilrl_vector_norm(n_in, theta0 + offset);
+            double d_norm = ilrl_vector_norm(n_in, d + offset);
             scale(n_in, d_norm > 0.0 ? theta_norm / d_norm : 0.0, d + offset);
         }
         memset(d + mlp->bias_offset[l], 0, n_out * sizeof *d);
@@ -168,7 +177,7 @@ static int fallback_direction(const struct ilrl_mlp *mlp, const double *theta0,
         return status;
     if (unit != NULL)
         remove_component(n, unit, direction);
-    double norm = sqrt(dot(n, direction, direction));
+    double norm = ilrl_vector_norm(n, direction);
     if (norm == 0.0) {
         /* theta0 all zero: filter normalisation has no row norms to borrow.
          * Take the coordinate axis least along `unit` (|unit[k]| <= 1/sqrt(n)
@@ -187,34 +196,50 @@ static int fallback_direction(const struct ilrl_mlp *mlp, const double *theta0,
     return ILRL_OK;
 }
 
+/* dst = ldexp(v, -e) for v's ilrl_vector_exponent e: v at unit scale,
+ * exactly; returns the norm of dst (0 for a zero vector, NaN for a
+ * non-finite entry). */
+static double unit_scale(size_t n, const double *v, double *dst)
+{
+    int exponent = ilrl_vector_exponent(n, v);
+    for (size_t k = 0; k < n; k++)
+        dst[k] = ldexp(v[k], -exponent);
+    return sqrt(dot(n, dst, dst));
+}
+
+/* dst = v / |v|; 0 (and dst not a unit vector) when v is zero or not
+ * finite. */
+static int unit_vector(size_t n, const double *v, double *dst)
+{
+    double norm = unit_scale(n, v, dst);
+    if (!(norm > 0.0))
+        return 0;
+    scale(n, 1.0 / norm, dst);
+    return 1;
+}
+
 static int gradient_directions(const struct ilrl_plane_spec *spec, const struct ilrl_mlp *mlp,
                                const double *theta0, const double *grad_il,
                                const double *grad_rl, double *dx, double *dy,
                                int *degenerate)
 {
     size_t n = mlp->n_params;
-    double il_norm = sqrt(dot(n, grad_il, grad_il));
-    double rl_norm = sqrt(dot(n, grad_rl, grad_rl));
     /* Relative threshold: below it the orthogonal part is rounding noise. */
     const double tiny = 1e-10;
     int status;
 
-    if (il_norm > 0.0) {
-        memcpy(dx, grad_il, n * sizeof *dx);
-        scale(n, 1.0 / il_norm, dx);
-    } else if (rl_norm > 0.0) {
-        memcpy(dx, grad_rl, n * sizeof *dx);
-        scale(n, 1.0 / rl_norm, dx);
+    int il_vanishes = !unit_vector(n, grad_il, dx);
+    if (il_vanishes) {
         *degenerate = 1;
-    } else {
-        *degenerate = 1;
-        if ((status = fallback_direction(mlp, theta0, spec->random_seed, NULL, dx)) != ILRL_OK)
+        if (!unit_vector(n, grad_rl, dx)
+            && (status = fallback_direction(mlp, theta0, spec->random_seed, NULL, dx)) != ILRL_OK)
             return status;
     }
-    memcpy(dy, grad_rl, n * sizeof *dy);
+    /* RL's gradient at unit scale (both norms below are relative to it). */
+    double rl_norm = unit_scale(n, grad_rl, dy);
     remove_component(n, dx, dy);
     double orthogonal_norm = sqrt(dot(n, dy, dy));
-    if (orthogonal_norm > tiny * (rl_norm > 0.0 ? rl_norm : 1.0) && il_norm > 0.0) {
+    if (orthogonal_norm > tiny * (rl_norm > 0.0 ? rl_norm : 1.0) && !il_vanishes) {
         scale(n, 1.0 / orthogonal_norm, dy);
         return ILRL_OK;
     }
@@ -240,8 +265,7 @@ int ilrl_plane_build(const struct ilrl_plane_spec *spec, const struct ilrl_mlp *
         return ilrl_error(ILRL_EFAILED, "out of memory for %zu-parameter gradients", n);
     }
     ilrl_loss_eval(mlp, theta0, data, work, &il_loss, &rl_loss, grad_il, grad_rl);
-    double norms = sqrt(dot(n, grad_il, grad_il)) * sqrt(dot(n, grad_rl, grad_rl));
-    *gradient_cosine = norms > 0.0 ? dot(n, grad_il, grad_rl) / norms : 0.0;
+    *gradient_cosine = ilrl_vector_cosine(n, grad_il, grad_rl);
 
     switch (spec->kind) {
     case ILRL_PLANE_WEIGHTS: {

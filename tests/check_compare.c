@@ -1,7 +1,11 @@
-/* check_compare.c -- IL vs RL statistics on small known surfaces. */
+/* check_compare.c -- IL vs RL statistics on small known surfaces; their
+ * invariance under scaling across the double range; completeness and
+ * non-finite points; the scale-safe vector norm and cosine. */
 #include "config.h"
 
+#include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include <check.h>
 
@@ -129,10 +133,12 @@ START_TEST(test_constant_surface_is_undefined_not_a_crash)
     unsigned char none[N] = {0};
     c = compare(bowl, bowl, none, NULL);
     ck_assert_uint_eq(c.n_points, 0);
+    ck_assert_uint_eq(c.n_computed, 0);
+    ck_assert_double_eq(c.complete_fraction, 0.0);
     ck_assert(isnan(c.pearson));
     ck_assert(isnan(c.il_argmin[0]));
     ck_assert(isnan(c.minima_distance));
-    ck_assert_str_eq(c.verdict, "unrelated");
+    ck_assert_str_eq(c.verdict, "incomplete");
 }
 END_TEST
 
@@ -161,6 +167,221 @@ START_TEST(test_verdict_thresholds)
 }
 END_TEST
 
+/* A bumpy RL surface, correlated with the bowl but not perfectly. */
+static void bumpy(double *rl)
+{
+    for (int k = 0; k < N; k++)
+        rl[k] = bowl[k] + 0.8 * sin(3.0 * k) - 0.2 * (k % 4);
+}
+
+/* Pearson r by the textbook formula in long double, on ordinary magnitudes:
+ * the reference the scaled computation must match. */
+static double reference_pearson(const double *a, const double *b, int n)
+{
+    long double ma = 0, mb = 0, saa = 0, sbb = 0, sab = 0;
+    for (int k = 0; k < n; k++) {
+        ma += a[k];
+        mb += b[k];
+    }
+    ma /= n;
+    mb /= n;
+    for (int k = 0; k < n; k++) {
+        saa += (a[k] - ma) * (a[k] - ma);
+        sbb += (b[k] - mb) * (b[k] - mb);
+        sab += (a[k] - ma) * (b[k] - mb);
+    }
+    return (double)(sab / sqrtl(saa * sbb));
+}
+
+#define REL_EQ(got, want) ck_assert_msg(fabs((got) - (want)) <= 1e-12 * fmax(1.0, fabs(want)), \
+                                        "%s = %.17g, expected %.17g", #got, (double)(got), (double)(want))
+
+/* Surfaces multiplied by 1e-300, 1e160 or 1e300 (each alone, or IL and RL
+ * by different factors) give the statistics of the unscaled surfaces: the
+ * sums of squares of the raw values would overflow or underflow. */
+START_TEST(test_statistics_are_scale_invariant)
+{
+    double rl[N], return_mean[N];
+    bumpy(rl);
+    for (int k = 0; k < N; k++)
+        return_mean[k] = 3.0 - rl[k] + 0.3 * cos(5.0 * k);
+    struct ilrl_comparison base = compare(bowl, rl, NULL, return_mean);
+    double r = reference_pearson(bowl, rl, N);
+    ck_assert_double_gt(r, 0.5);
+    ck_assert_double_lt(r, 0.99);
+    REL_EQ(base.pearson, r);
+    REL_EQ(base.nrmsd, sqrt((1.0 - r) / 2.0));
+
+    static const double factors[][3] = {   /* IL, RL, return */
+        {1e-300, 1e-300, 1e-300}, {1e160, 1e160, 1e160}, {1e300, 1e300, 1e300},
+        {1e-300, 1e300, 1e160}, {1e300, 1e-300, 1e-300}, {1e160, 1.0, 1e300}};
+    for (size_t f = 0; f < sizeof factors / sizeof factors[0]; f++) {
+        double il_s[N], rl_s[N], return_s[N];
+        for (int k = 0; k < N; k++) {
+            il_s[k] = bowl[k] * factors[f][0];
+            rl_s[k] = rl[k] * factors[f][1];
+            return_s[k] = return_mean[k] * factors[f][2];
+        }
+        struct ilrl_comparison c = compare(il_s, rl_s, NULL, return_s);
+        ck_assert_uint_eq(c.n_points, N);
+        REL_EQ(c.pearson, base.pearson);
+        REL_EQ(c.spearman, base.spearman);
+        REL_EQ(c.nrmsd, base.nrmsd);
+        REL_EQ(c.il_return_pearson, base.il_return_pearson);
+        REL_EQ(c.rl_return_pearson, base.rl_return_pearson);
+        ck_assert_str_eq(c.verdict, base.verdict);
+        ck_assert_double_eq(c.il_argmin[0], base.il_argmin[0]);
+        ck_assert_double_eq(c.il_argmin[1], base.il_argmin[1]);
+        ck_assert_double_eq(c.rl_argmin[0], base.rl_argmin[0]);
+        ck_assert_double_eq(c.rl_argmin[1], base.rl_argmin[1]);
+    }
+    /* A perfect correlation at 1e160 stays perfect (it read "unrelated"
+     * when the Pearson sums overflowed). */
+    double big[N], big_negated[N];
+    for (int k = 0; k < N; k++) {
+        big[k] = 1e160 * bowl[k];
+        big_negated[k] = -7e299 * bowl[k];
+    }
+    struct ilrl_comparison c = compare(big, big, NULL, NULL);
+    REL_EQ(c.pearson, 1.0);
+    REL_EQ(c.nrmsd, 0.0);
+    ck_assert_str_eq(c.verdict, "aligned");
+    c = compare(big, big_negated, NULL, NULL);
+    REL_EQ(c.pearson, -1.0);
+    REL_EQ(c.nrmsd, 1.0);
+    ck_assert_str_eq(c.verdict, "inverted");
+}
+END_TEST
+
+/* Surfaces near DBL_MAX whose sum, mean and spread all exceed the range
+ * unless scaled first. */
+START_TEST(test_values_near_the_largest_double)
+{
+    double a[N], b[N];
+    for (int k = 0; k < N; k++) {
+        a[k] = DBL_MAX * (0.5 + 0.05 * bowl[k] / 7.0) * (k % 2 ? 1.0 : -1.0);
+        b[k] = 0.5 * a[k];
+    }
+    struct ilrl_comparison c = compare(a, b, NULL, NULL);
+    REL_EQ(c.pearson, 1.0);
+    REL_EQ(c.spearman, 1.0);
+    ck_assert_str_eq(c.verdict, "aligned");
+}
+END_TEST
+
+/* The verdict is withheld below half the grid; the statistics still
+ * describe the computed points, and the fraction is reported. */
+START_TEST(test_completeness)
+{
+    double rl[N];
+    unsigned char computed[N];
+    for (int k = 0; k < N; k++)
+        rl[k] = 2.0 * bowl[k] + 1.0;
+    for (int n_done = 12; n_done <= N; n_done += 6) {   /* 12, 18, 24, 30 of 35 */
+        for (int k = 0; k < N; k++)
+            computed[k] = k < n_done;
+        struct ilrl_comparison c = compare(bowl, rl, computed, NULL);
+        ck_assert_uint_eq(c.n_grid, N);
+        ck_assert_uint_eq(c.n_computed, (size_t)n_done);
+        ck_assert_uint_eq(c.n_points, (size_t)n_done);
+        ck_assert_double_eq(c.complete_fraction, (double)n_done / N);
+        ck_assert_double_eq_tol(c.pearson, 1.0, 1e-12);
+        ck_assert_str_eq(c.verdict, 2 * n_done < N ? "incomplete" : "aligned");
+    }
+    memset(computed, 1, sizeof computed);
+    computed[3] = 2;   /* not a "computed" mark: only 1 is */
+    struct ilrl_comparison c = compare(bowl, rl, computed, NULL);
+    ck_assert_uint_eq(c.n_computed, N - 1);
+    c = compare(bowl, rl, NULL, NULL);
+    ck_assert_double_eq(c.complete_fraction, 1.0);
+}
+END_TEST
+
+/* Non-finite losses at computed points are counted, located and left out;
+ * at uncomputed points they are nobody's business. */
+START_TEST(test_nonfinite_points_are_counted)
+{
+    double il[N], rl[N];
+    unsigned char computed[N];
+    for (int k = 0; k < N; k++) {
+        il[k] = bowl[k];
+        rl[k] = -bowl[k];
+        computed[k] = 1;
+    }
+    computed[1] = 0;
+    il[1] = NAN;                   /* uncomputed: not counted */
+    rl[2 * NX + 3] = INFINITY;     /* first non-finite: (x[3], y[2]) */
+    il[3 * NX + 5] = NAN;
+    il[4 * NX + 6] = -INFINITY;
+    struct ilrl_comparison c = compare(il, rl, computed, NULL);
+    ck_assert_uint_eq(c.n_computed, N - 1);
+    ck_assert_uint_eq(c.n_nonfinite, 3);
+    ck_assert_uint_eq(c.n_points, N - 4);
+    ck_assert_double_eq(c.first_nonfinite[0], x[3]);
+    ck_assert_double_eq(c.first_nonfinite[1], y[2]);
+    ck_assert_double_eq_tol(c.pearson, -1.0, 1e-12);
+    c = compare(bowl, bowl, NULL, NULL);
+    ck_assert_uint_eq(c.n_nonfinite, 0);
+    ck_assert(isnan(c.first_nonfinite[0]));
+}
+END_TEST
+
+/* The gradient norm and cosine of a plane: same answers whatever the
+ * magnitude, no fake zero, bit-identical to the plain sums on ordinary
+ * vectors. */
+START_TEST(test_vector_norm_and_cosine_are_scale_safe)
+{
+    enum { P = 9 };
+    double a[P], b[P], sa[P], sb[P];
+    double aa = 0.0, bb = 0.0, ab = 0.0;
+    for (int k = 0; k < P; k++) {
+        a[k] = sin(1.0 + k) * (k == 4 ? 30.0 : 1.0);
+        b[k] = cos(2.0 * k) + 0.5 * a[k];
+        aa += a[k] * a[k];
+        bb += b[k] * b[k];
+        ab += a[k] * b[k];
+    }
+    double norm_a = sqrt(aa), cosine = ab / (sqrt(aa) * sqrt(bb));
+    ck_assert_double_eq(ilrl_vector_norm(P, a), norm_a);        /* same bits */
+    ck_assert_double_eq(ilrl_vector_cosine(P, a, b), cosine);
+    ck_assert_double_gt(cosine, 0.1);
+    ck_assert_double_lt(cosine, 0.99);
+
+    static const double factors[][2] = {
+        {1e-300, 1e-300}, {1e160, 1e160}, {1e300, 1e300}, {1e-300, 1e300},
+        {1e160, 1e-160}, {1e-310, 1.0}};
+    for (size_t f = 0; f < sizeof factors / sizeof factors[0]; f++) {
+        for (int k = 0; k < P; k++) {
+            sa[k] = a[k] * factors[f][0];
+            sb[k] = b[k] * factors[f][1];
+        }
+        double tolerance = factors[f][0] < DBL_MIN ? 1e-9 : 1e-14;   /* subnormal */
+        ck_assert_msg(fabs(ilrl_vector_norm(P, sa) / (norm_a * factors[f][0]) - 1.0) < tolerance,
+                      "norm at scale %g", factors[f][0]);
+        ck_assert_msg(fabs(ilrl_vector_cosine(P, sa, sb) - cosine) < tolerance,
+                      "cosine at scales %g, %g: %.17g", factors[f][0], factors[f][1],
+                      ilrl_vector_cosine(P, sa, sb));
+        ck_assert_msg(fabs(ilrl_vector_cosine(P, sa, a) - 1.0) < tolerance, "self cosine");
+    }
+    double zero[P] = {0};
+    ck_assert_double_eq(ilrl_vector_norm(P, zero), 0.0);
+    ck_assert_double_eq(ilrl_vector_cosine(P, zero, a), 0.0);
+    double max_vector[4] = {DBL_MAX, DBL_MAX, 0.0, 0.0};
+    ck_assert(isinf(ilrl_vector_norm(4, max_vector)));   /* the norm itself overflows */
+    max_vector[1] = 0.0;
+    ck_assert_double_eq(ilrl_vector_norm(4, max_vector), DBL_MAX);
+    ck_assert_double_eq_tol(ilrl_vector_cosine(4, max_vector, max_vector), 1.0, 1e-15);
+    sa[0] = NAN;
+    ck_assert(isnan(ilrl_vector_norm(P, sa)));
+    ck_assert(isnan(ilrl_vector_cosine(P, sa, b)));
+    sa[0] = INFINITY;
+    ck_assert(isinf(ilrl_vector_norm(P, sa)));
+    sa[1] = NAN;   /* NaN wins wherever it is */
+    ck_assert(isnan(ilrl_vector_norm(P, sa)));
+    ck_assert(isnan(ilrl_vector_cosine(P, b, sa)));
+}
+END_TEST
+
 Suite *compare_suite(void)
 {
     Suite *suite = suite_create("compare");
@@ -174,6 +395,11 @@ Suite *compare_suite(void)
     tcase_add_test(tc, test_constant_surface_is_undefined_not_a_crash);
     tcase_add_test(tc, test_return_correlations);
     tcase_add_test(tc, test_verdict_thresholds);
+    tcase_add_test(tc, test_statistics_are_scale_invariant);
+    tcase_add_test(tc, test_values_near_the_largest_double);
+    tcase_add_test(tc, test_completeness);
+    tcase_add_test(tc, test_nonfinite_points_are_counted);
+    tcase_add_test(tc, test_vector_norm_and_cosine_are_scale_safe);
     suite_add_tcase(suite, tc);
     return suite;
 }
