@@ -163,15 +163,19 @@ static int random_directions(const struct ilrl_mlp *mlp, unsigned long seed,
 }
 
 /* Fills `direction` with a unit vector orthogonal to `unit` (may be NULL)
- * taken from the random plane: the fallback of a degenerate gradient plane. */
+ * taken from the random plane -- its d_x, or its d_y when `second` (both
+ * gradients vanished, so d_x already is the random plane's d_x): the
+ * fallback of a degenerate gradient plane. */
 static int fallback_direction(const struct ilrl_mlp *mlp, const double *theta0,
-                              unsigned long seed, const double *unit, double *direction)
+                              unsigned long seed, const double *unit, int second,
+                              double *direction)
 {
     size_t n = mlp->n_params;
     double *spare = malloc(n * sizeof *spare);
     if (spare == NULL)
         return ilrl_error(ILRL_EFAILED, "out of memory for the gradient plane");
-    int status = random_directions(mlp, seed, theta0, direction, spare);
+    int status = second ? random_directions(mlp, seed, theta0, spare, direction)
+                        : random_directions(mlp, seed, theta0, direction, spare);
     free(spare);
     if (status != ILRL_OK)
         return status;
@@ -229,10 +233,12 @@ static int gradient_directions(const struct ilrl_plane_spec *spec, const struct 
     int status;
 
     int il_vanishes = !unit_vector(n, grad_il, dx);
+    int both_vanish = 0;
     if (il_vanishes) {
         *degenerate = 1;
-        if (!unit_vector(n, grad_rl, dx)
-            && (status = fallback_direction(mlp, theta0, spec->random_seed, NULL, dx)) != ILRL_OK)
+        both_vanish = !unit_vector(n, grad_rl, dx);
+        if (both_vanish
+            && (status = fallback_direction(mlp, theta0, spec->random_seed, NULL, 0, dx)) != ILRL_OK)
             return status;
     }
     /* RL's gradient at unit scale (both norms below are relative to it). */
@@ -244,7 +250,7 @@ static int gradient_directions(const struct ilrl_plane_spec *spec, const struct 
         return ILRL_OK;
     }
     *degenerate = 1;
-    return fallback_direction(mlp, theta0, spec->random_seed, dx, dy);
+    return fallback_direction(mlp, theta0, spec->random_seed, dx, both_vanish, dy);
 }
 
 int ilrl_plane_build(const struct ilrl_plane_spec *spec, const struct ilrl_mlp *mlp,

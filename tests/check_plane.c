@@ -742,26 +742,9 @@ START_TEST(test_degenerate_il_vanishes)
 }
 END_TEST
 
-/* Both gradients vanish: both directions are missing, so the plane should
- * be random:1's, orthonormalised -- d_x = random:1's d_x normalised, d_y =
- * random:1's d_y orthogonalised to it; whatever the construction, d_y must
- * be a unit vector orthogonal to d_x.
- *
- * KNOWN BUG (src/plane.c, gradient_directions()): when both gradients are
- * zero, d_x is random:1's d_x (fallback_direction with unit NULL) and d_y is
- * fallback_direction(..., dx, dy) again, i.e. the same random:1 d_x with its
- * component along itself removed: what is left is rounding noise,
- * normalised.  d_y comes out a unit vector nearly parallel to d_x (d_x . d_y
- * = 0.991 on this fixture), so the "plane" is nearly a line.  Fix: in that case
- * take d_y from random:1's second direction (random_directions() fills
- * both; fallback_direction() keeps only the first).  Until it lands this
- * test pins the symptom, so `make check` stays green and the fix cannot go
- * unnoticed: it then fails here -- build with
- * -DILRL_PLANE_BOTH_VANISH_FIXED=1 (or change the default below) and the
- * full assertions run. */
-#ifndef ILRL_PLANE_BOTH_VANISH_FIXED
-#define ILRL_PLANE_BOTH_VANISH_FIXED 0
-#endif
+/* Both gradients zero: d_x is random:1's d_x and d_y random:1's d_y, made
+ * orthogonal to it (before the fix, d_y was d_x's own rounding noise,
+ * normalised: d_x . d_y = 0.991 on this fixture). */
 START_TEST(test_degenerate_both_vanish)
 {
     struct fixture f;
@@ -784,20 +767,8 @@ START_TEST(test_degenerate_both_vanish)
     orthonormalise(P, NULL, want_x);
     orthonormalise(P, want_x, want_y);
     assert_same_vector(P, b.dx, want_x, SAME_TOLERANCE, "both vanish: d_x", f.mlp);
-#if ILRL_PLANE_BOTH_VANISH_FIXED
     ck_assert_msg(fabs(dot(P, b.dx, b.dy)) <= 1e-14, "d_x . d_y = %.3g", dot(P, b.dx, b.dy));
     assert_same_vector(P, b.dy, want_y, SAME_TOLERANCE, "both vanish: d_y", f.mlp);
-#else
-    /* Rounding noise (or, should it round to exactly zero, a coordinate
-     * axis) is far from the right d_y on any machine. */
-    double distance_sq = 0.0;
-    for (size_t k = 0; k < P; k++)
-        distance_sq += (b.dy[k] - want_y[k]) * (b.dy[k] - want_y[k]);
-    ck_assert_msg(sqrt(distance_sq) > 0.1,
-                  "d_y is right (d_x . d_y = %.3g): the known bug is gone; set "
-                  "ILRL_PLANE_BOTH_VANISH_FIXED to 1 in tests/check_plane.c",
-                  dot(P, b.dx, b.dy));
-#endif
     free(want_x);
     free(want_y);
     free(g_il);
