@@ -13,7 +13,7 @@
 #   requeues the job (`scontrol requeue`, needs `#SBATCH --requeue`).  When
 #   the job starts again the same command runs with --resume added, tiles
 #   already in OUT.partial are skipped, and the final OUT equals an
-#   uninterrupted run byte for byte (SPEC §8).  A job signalled with plain
+#   uninterrupted run byte for byte (docs/formats.md).  A job signalled with plain
 #   `--signal=USR1@120` (the ranks directly, not the shell) is handled too:
 #   exit status 138 with a checkpoint on disk means "interrupted".
 #
@@ -184,7 +184,7 @@ ilrl_python() {
 
 # ilrl_sweep_points -- the demonstration-quality sweep, one line per array
 # task, "LABEL PILOT" (task index = line number - 1).  Scores fall steeply
-# below EPS 0.05 (SPEC §2), hence the dense points there.  Override with
+# below EPS 0.05 (docs/flappy-bird.md), hence the dense points there.  Override with
 # ILRL_SWEEP_EPS="0 0.01 ..." (the poor pilot always comes first).
 ilrl_sweep_points() {
     echo "poor poor"

@@ -64,7 +64,7 @@ def number(text):
 GAMMA = 0.99  # ilrl-landscape's default --gamma: the weights of --rl-weight return
 
 def mean_reward_to_go(demo, gamma):
-    """Mean over all steps of G_t (SPEC §5): the average RL weight, whose
+    """Mean over all steps of G_t (docs/network-and-losses.md): the average RL weight, whose
     sign decides whether L_RL leans towards L_IL or away from it."""
     reward = np.asarray(demo.variables["reward"][:], dtype=float)
     starts = np.asarray(demo.variables["episode_start"][:], dtype=np.int64)

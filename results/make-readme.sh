@@ -43,7 +43,7 @@ $(cd "$dir" && "$compare" poor.nc strong.nc)
 ## The return the policies earn
 
 The third column is the discounted return of each grid point's own policy,
-played in the simulator (SPEC §11). It is the same picture in both rows, as
+played in the simulator (docs/return-surface.md). It is the same picture in both rows, as
 it must be: it depends on theta and the rollout seeds, not on the
 demonstration. Almost the whole window is one of two degenerate pilots --
 flap too rarely and fall (return about -0.74, 31 frames), or flap too often
@@ -67,7 +67,7 @@ return: does lowering the offline loss on this plane raise the return?
 
 A plane through the directions that matter (\`--plane gradients\`, or a
 trained theta0) is where the offline objectives can be checked against the
-return; this figure is the reference experiment's plane, as the SPEC asks.
+return; this figure is the reference experiment's plane.
 
 TEXT
 if [ -f "$dir/sweep.csv" ]; then

@@ -1,5 +1,5 @@
 /* demo.c -- owns the in-memory demonstration dataset (include/ilrl/demo.h):
- * its allocation, its metadata strings and the SPEC §3 validity rules.
+ * its allocation, its metadata strings and the validity rules of docs/formats.md.
  *
  * Every reader of a demonstration (the file reader, the built-in default
  * demo of ilrl-landscape, tests) funnels through ilrl_demo_validate(), so the

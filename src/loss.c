@@ -1,4 +1,4 @@
-/* loss.c -- owns the IL and RL losses of SPEC §5 and their gradients, and
+/* loss.c -- owns the IL and RL losses of docs/network-and-losses.md and their gradients, and
  * the per-step RL weights (reward-to-go, advantage, AWR).
  *
  * The landscape engine calls ilrl_loss_eval() at every grid point (10^4 to
@@ -32,7 +32,7 @@
  * within noise (~1e6 samples/s with libm's exp(), ~2.2e6 with vecmath.h). */
 #define LOSS_BLOCK ILRL_LOSS_BLOCK
 
-/* AWR weights are clipped here (SPEC §5). */
+/* AWR weights are clipped here (docs/network-and-losses.md). */
 #define AWR_WEIGHT_MAX 20.0
 
 struct ilrl_loss_work {

@@ -1,5 +1,5 @@
 /* mlp.c -- owns the policy network: shape, parameter layout and names,
- * seeded initialisation, batched forward and backward passes (SPEC §4).
+ * seeded initialisation, batched forward and backward passes (docs/network-and-losses.md).
  *
  * Batches are row-major n x width matrices, one sample per row, so layer l is
  * one gsl_blas_dgemm: Z_l = A_{l-1} W_l^T (A_0 = the caller's x, never

@@ -124,7 +124,7 @@ awk -v s1="$random1" -v s2="$random2" -v w1="$weights1" -v w2="$weights2" -v ste
     printf "        scaling 2 ranks / 1 rank: random %.2fx, weights %.2fx (target >= 1.8)\n", s1 / s2, w1 / w2
     printf "fixed cost of a run (2 ranks, 2x2 random grid: Open MPI start-up, demo, set-up, write): %.2f s\n", fixed }'
 
-# The return objective's inner loop (SPEC §11): simulator frames per second
+# The return objective's inner loop (docs/return-surface.md): simulator frames per second
 # with the default network choosing every action, one rank.
 echo "rollouts: $("$top_builddir/tests/bench_rollout" 12,64,64,2 3)"
 

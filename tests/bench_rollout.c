@@ -3,7 +3,7 @@
  *
  *   bench_rollout [LAYERS [SECONDS]]      defaults 12,64,64,2 and 2
  *
- * The network (tanh) is initialised with seed 1 as SPEC §4 does; grid points
+ * The network (tanh) is initialised with seed 1 as in docs/network-and-losses.md; grid points
  * 0, 1, 2, ... each play 8 greedy episodes of at most 1000 steps (the
  * defaults of --objective return) with the sparse rewards, through
  * ilrl_rollout_point, until SECONDS of wall-clock time have passed.  A

@@ -1,5 +1,5 @@
 /* check_demo.c -- the in-memory demonstration: allocation, metadata strings
- * and every SPEC §3 validity rule with its message. */
+ * and every validity rule of docs/formats.md with its message. */
 #include "config.h"
 
 #include <math.h>

@@ -66,7 +66,7 @@ START_TEST(test_reward_to_go_by_hand)
     for (int t = 0; t < 9; t++)
         ck_assert_double_eq(G[t], reward[t]);
 
-    /* The SPEC's gamma 0.99 on a 4-step episode against the defining sum. */
+    /* The default gamma 0.99 on a 4-step episode against the defining sum. */
     double r4[] = {0.1, 0.1, 1.0, -1.0};
     int64_t s4[] = {0};
     int l4[] = {4};
@@ -447,7 +447,7 @@ START_TEST(test_gradients_match_finite_differences)
     struct ilrl_loss_data data = {f.N, f.D, f.obs, f.action, f.weight};
     ck_assert_int_eq(ilrl_loss_data_check(mlp, &data), ILRL_OK);
 
-    /* Twice the SPEC initialisation, so that units work in tanh's curved
+    /* Twice the default initialisation, so that units work in tanh's curved
      * part and logits are far from uniform. */
     double *theta = malloc(mlp->n_params * sizeof *theta);
     ck_assert_int_eq(ilrl_mlp_init(mlp, 5, theta), ILRL_OK);

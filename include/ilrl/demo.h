@@ -1,4 +1,4 @@
-/* demo.h -- a demonstration dataset in memory (SPEC §3).
+/* demo.h -- a demonstration dataset in memory (docs/formats.md).
  *
  * All transitions of all episodes lie back to back: step t of the file is
  * (obs[t*n_features .. +n_features), action[t], reward[t]); episode e covers
@@ -49,7 +49,7 @@ void ilrl_demo_free(struct ilrl_demo *demo);
  * Returns ILRL_OK or ILRL_EFAILED (out of memory). */
 int ilrl_demo_set_string(char **field, const char *value);
 
-/* Checks every SPEC §3 rule on the arrays: episode_start contiguous and
+/* Checks every rule of docs/formats.md on the arrays: episode_start contiguous and
  * covering all steps, lengths >= 1, actions in [0, K), finite obs and rewards,
  * terminated in {0, 1}.  `origin` (a file name, or "built-in demo") starts
  * the message.  Returns ILRL_OK or ILRL_EINPUT with the variable and index

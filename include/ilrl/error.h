@@ -2,7 +2,7 @@
  *
  * Every library function that can fail returns an int status: 0 (ILRL_OK) on
  * success, otherwise one of the codes below.  The codes are chosen to equal
- * the programs' exit statuses of SPEC §9, so a program ends with
+ * the programs' exit statuses of docs/exit-status.md, so a program ends with
  * `return ilrl_exit_code(status)` and nothing is translated twice.
  *
  * A failing function records one line of explanation (naming the file,
@@ -39,7 +39,7 @@ void ilrl_error_clear(void);
 /* A fixed description of a status code ("bad input file", ...). */
 const char *ilrl_strerror(int status);
 
-/* The process exit status for a library status (SPEC §9): the code itself
+/* The process exit status for a library status (docs/exit-status.md): the code itself
  * for 0..4; 130/143-style signal conventions are the program's business. */
 int ilrl_exit_code(int status);
 

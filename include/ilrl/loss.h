@@ -1,4 +1,4 @@
-/* loss.h -- imitation and reinforcement losses on a demonstration (SPEC §5).
+/* loss.h -- imitation and reinforcement losses on a demonstration (docs/network-and-losses.md).
  *
  * With N samples and l_t = log pi_theta(a_t | s_t):
  *   L_IL = -(1/N) sum_t l_t            (behaviour cloning)

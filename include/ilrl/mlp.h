@@ -1,4 +1,4 @@
-/* mlp.h -- the policy network (SPEC §4).
+/* mlp.h -- the policy network (docs/network-and-losses.md).
  *
  * Layer sizes [D, H1, ..., Hk, K]; L = n_sizes - 1 weight layers, numbered
  * 1..L in names.  Hidden activation tanh or relu, linear output (logits),
@@ -41,7 +41,7 @@ int ilrl_mlp_parse_layers(const char *text, size_t **sizes, size_t *n_sizes);
 int ilrl_activation_parse(const char *name, enum ilrl_activation *activation);
 const char *ilrl_activation_name(enum ilrl_activation activation);
 
-/* SPEC §4 initialisation: every entry ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+/* The initialisation (docs/network-and-losses.md): every entry ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
  * drawn in layout order from gsl_rng_mt19937 seeded with `seed`. */
 int ilrl_mlp_init(const struct ilrl_mlp *mlp, unsigned long seed, double *theta);
 

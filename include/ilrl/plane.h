@@ -1,4 +1,4 @@
-/* plane.h -- the plane of weights a landscape is drawn on (SPEC §6).
+/* plane.h -- the plane of weights a landscape is drawn on (docs/planes.md).
  *
  * theta(x, y) = theta0 + x * d_x + y * d_y.  Three kinds:
  *  - weights:NAME1,NAME2  unit vectors on two entries of theta; x, y are
