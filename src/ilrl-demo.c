@@ -22,6 +22,7 @@
 
 #include "ilrl/demo.h"
 #include "ilrl/demo_io.h"
+#include "ilrl/ncfile.h"
 #include "ilrl/error.h"
 #include "ilrl/flappy.h"
 #include "ilrl/pilot.h"
@@ -224,42 +225,6 @@ static int parse_options(int argc, char **argv, struct settings *settings)
     return status;
 }
 
-/* The command line, shell-quoted where needed, for the history attribute. */
-static char *command_line(int argc, char **argv)
-{
-    size_t size = 1;
-    char *line, *p;
-
-    for (int i = 0; i < argc; i++)
-        size += 4 * strlen(argv[i]) + 3;
-    line = malloc(size);
-    if (line == NULL)
-        return NULL;
-    p = line;
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        int plain = arg[0] != '\0'
-                    && strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                   "0123456789_./:=,+-@%") == strlen(arg);
-        if (i > 0)
-            *p++ = ' ';
-        if (plain) {
-            p += sprintf(p, "%s", arg);
-            continue;
-        }
-        *p++ = '\'';
-        for (; *arg != '\0'; arg++) {
-            if (*arg == '\'')
-                p += sprintf(p, "'\\''");
-            else
-                *p++ = *arg;
-        }
-        *p++ = '\'';
-    }
-    *p = '\0';
-    return line;
-}
-
 /* A network pilot's replay: the point and the statistics the landscape
  * stores for it, computed with the rollout module's own arithmetic. */
 static void print_replay(const struct ilrl_demo *demo, const struct ilrl_pilot_network *network)
@@ -368,7 +333,7 @@ int main(int argc, char **argv)
     if (status != ILRL_OK)
         return ilrl_exit_code(status);
 
-    history = command_line(argc, argv);
+    history = ilrl_ncfile_history(argc, argv);
     if (history == NULL) {
         fprintf(stderr, PROGRAM ": out of memory\n");
         return ilrl_exit_code(ILRL_EFAILED);
