@@ -89,17 +89,6 @@
  * bad input file, not a bad --layers. */
 #define MAX_ACTIONS 65536
 
-static int is_integer_type(nc_type type)
-{
-    switch (type) {
-    case NC_BYTE: case NC_UBYTE: case NC_SHORT: case NC_USHORT:
-    case NC_INT: case NC_UINT: case NC_INT64: case NC_UINT64:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 static int is_float_type(nc_type type)
 {
     return type == NC_FLOAT || type == NC_DOUBLE;
@@ -187,7 +176,7 @@ static int find_variable(struct ilrl_ncfile *file, const struct variable_spec *s
         return status;
 
     if ((spec->kind == VALUES_FLOAT && !is_float_type(type))
-        || (spec->kind == VALUES_INTEGER && !is_integer_type(type))) {
+        || (spec->kind == VALUES_INTEGER && !ilrl_ncfile_is_integer_type(type))) {
         char type_name[NC_MAX_NAME + 1] = "?";
         nc_inq_type(file->ncid, type, type_name, NULL);
         return ilrl_error(ILRL_EINPUT, "%s: variable '%s' has type %s, expected %s",

@@ -98,19 +98,6 @@ int ilrl_ncfile_checked(struct ilrl_ncfile *file, int nc_status, const char *cal
 
 /* ---- reading ------------------------------------------------------------------ */
 
-static const char *file_type_name(mode_t mode)
-{
-    if (S_ISFIFO(mode))
-        return "a FIFO";
-    if (S_ISCHR(mode))
-        return "a character device";
-    if (S_ISBLK(mode))
-        return "a block device";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    return "not a regular file";
-}
-
 int ilrl_ncfile_open(struct ilrl_ncfile *file, const char *path)
 {
     struct stat info;
@@ -126,7 +113,8 @@ int ilrl_ncfile_open(struct ilrl_ncfile *file, const char *path)
         return ilrl_error(ILRL_EINPUT, "%s: is a directory, not a NetCDF file", path);
     if (!S_ISREG(info.st_mode))
         return ilrl_error(ILRL_EINPUT, "%s: %s, not a NetCDF file (only regular "
-                          "files are read)", path, file_type_name(info.st_mode));
+                          "files are read)", path,
+                          ilrl_output_file_type_name(info.st_mode));
     file->size = info.st_size;
     if ((status = ilrl_classic_header_check(path)) != ILRL_OK)
         return status;
@@ -226,7 +214,7 @@ int ilrl_ncfile_publish(struct ilrl_ncfile *file, int status)
 
 /* ---- attributes ------------------------------------------------------------------ */
 
-static int is_integer_type(nc_type type)
+int ilrl_ncfile_is_integer_type(int type)
 {
     switch (type) {
     case NC_BYTE: case NC_UBYTE: case NC_SHORT: case NC_USHORT:
@@ -310,7 +298,7 @@ static int get_one_number(struct ilrl_ncfile *file, int varid, const char *name,
                             file->path, name);
     if (status != ILRL_OK || (found != NULL && !*found))
         return status;
-    if (length != 1 || (integer ? !is_integer_type(*type)
+    if (length != 1 || (integer ? !ilrl_ncfile_is_integer_type(*type)
                                 : (*type == NC_CHAR || *type == NC_STRING
                                    || *type > NC_MAX_ATOMIC_TYPE)))
         return ilrl_error(ILRL_EINPUT, "%s: attribute %s must be one %s", file->path,
@@ -358,7 +346,8 @@ int ilrl_ncfile_get_ints(struct ilrl_ncfile *file, const char *name, size_t coun
     *values = NULL;
     if (status != ILRL_OK)
         return status;
-    if (!is_integer_type(type) || *length == 0 || (count != 0 && *length != count))
+    if (!ilrl_ncfile_is_integer_type(type) || *length == 0
+        || (count != 0 && *length != count))
         return ilrl_error(ILRL_EINPUT, "%s: attribute %s must be %s%zu integer%s",
                           file->path, name, count != 0 ? "" : "at least ",
                           count != 0 ? count : 1, count == 1 ? "" : "s");

@@ -45,8 +45,14 @@ static size_t temporary_name(const char *path, char *buf, size_t size)
     return (size_t)snprintf(buf, size, "%s.tmp.%ld", path, (long)getpid());
 }
 
-static const char *kind_of(mode_t mode)
+const char *ilrl_output_file_type_name(mode_t mode)
 {
+    if (S_ISREG(mode))
+        return "a regular file";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISLNK(mode))
+        return "a symbolic link";
     if (S_ISFIFO(mode))
         return "a FIFO";
     if (S_ISCHR(mode))
@@ -96,7 +102,7 @@ int ilrl_output_file_check(const char *path, int force)
         if (!S_ISREG(info.st_mode) && !S_ISLNK(info.st_mode))
             return ilrl_error(ILRL_EOUTPUT, "%s is %s, not a regular file: not "
                               "replaced, even with --force", path,
-                              kind_of(info.st_mode));
+                              ilrl_output_file_type_name(info.st_mode));
         if (!force)
             return ilrl_error(ILRL_EOUTPUT, "%s exists (use --force to overwrite)",
                               path);
@@ -251,7 +257,7 @@ static int move_into_place(struct ilrl_output_file *file)
     if (lstat(file->path, &info) == 0 && !S_ISREG(info.st_mode) && !S_ISLNK(info.st_mode))
         return ilrl_error(ILRL_EOUTPUT, "%s is %s, not a regular file: not "
                           "replaced, even with --force", file->path,
-                          kind_of(info.st_mode));
+                          ilrl_output_file_type_name(info.st_mode));
     if (rename(file->temporary, file->path) != 0)
         return ilrl_error(ILRL_EOUTPUT, "%s: cannot rename %s into place: %s",
                           file->path, file->temporary, strerror(errno));

@@ -145,6 +145,9 @@ int ilrl_ncfile_get_double(struct ilrl_ncfile *file, int varid, const char *name
 int ilrl_ncfile_get_ints(struct ilrl_ncfile *file, const char *name, size_t count,
                          int **values, size_t *length);
 
+/* Whether a NetCDF type is one of the eight integer types (byte ... uint64). */
+int ilrl_ncfile_is_integer_type(int type);
+
 /* Writers of attributes (NULL text is written as ""). */
 int ilrl_ncfile_put_text(struct ilrl_ncfile *file, int varid, const char *name,
                          const char *text);

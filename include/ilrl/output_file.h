@@ -59,6 +59,9 @@ struct ilrl_output_file;
  * such file or directory". */
 int ilrl_output_file_check(const char *path, int force);
 
+/* "a FIFO", "a character device", ... for a stat() mode, for messages. */
+const char *ilrl_output_file_type_name(mode_t mode);
+
 /* Starts an output to `path` reserving `size` bytes (0: no reservation).
  * On success *out owns the handle (free with ilrl_output_file_free).  On
  * failure *out is NULL, nothing is left on disk, and the status is
