@@ -106,8 +106,9 @@ static int read_dimension(struct ilrl_ncfile *file, const char *name,
                           "needs step, feature and episode)", file->path, name);
     if (nc_status != NC_NOERR)
         return ilrl_ncfile_checked(file, nc_status, "nc_inq_dimid", name);
-    if (ILRL_NC(file, name, nc_inq_dimlen, (file->ncid, *dimid, length)) != ILRL_OK)
-        return ILRL_EINPUT;
+    int status = ILRL_NC(file, name, nc_inq_dimlen, (file->ncid, *dimid, length));
+    if (status != ILRL_OK)
+        return status;
     if (*length == 0)
         return ilrl_error(ILRL_EINPUT, "%s: dimension '%s' has length 0: the "
                           "file holds no %s", file->path, name,
