@@ -64,6 +64,20 @@
  *    attribute: "YYYY-MM-DDThh:mm:ssZ: " and the command line with every
  *    argument that the shell would split or expand in single quotes, so the
  *    line can be pasted back into a shell.
+ *
+ * A new file kind is a schema module that does, reading:
+ *     struct ilrl_ncfile file;
+ *     int status = ilrl_ncfile_open(&file, path);     (nothing to close on failure)
+ *     if (status == ILRL_OK)
+ *         status = ilrl_ncfile_close(&file, read_schema(&file, ...));
+ * and writing:
+ *     int status = ilrl_ncfile_create(&file, path, force, size_bound);
+ *     if (status == ILRL_OK)
+ *         status = ilrl_ncfile_publish(&file, write_schema(&file, ...));
+ * with every nc_* call inside read_schema/write_schema written as
+ *     status = ILRL_NC(&file, "obs", nc_get_var_double, (file.ncid, varid, buffer));
+ * and sizes checked (ilrl_ncfile_check_size) before any allocation that a
+ * dimension of the file decides.
  */
 #ifndef ILRL_NCFILE_H
 #define ILRL_NCFILE_H
@@ -87,7 +101,8 @@ struct ilrl_ncfile {
 };
 
 /* ILRL_OK, or ILRL_EUSAGE ("a\b.nc: a file name that the NetCDF library
- * reads differently (backslash); rename the file") for the classes above. */
+ * reads differently (a backslash, which it turns into '/'); rename the
+ * file") for the classes above. */
 int ilrl_ncfile_check_name(const char *path);
 
 /* The checked call (see the header comment).  `nc_status` is the call's
