@@ -11,10 +11,12 @@
  * Counts (nelems, lengths, dimids, vsize) are 4 bytes, 8 in CDF-5; begin is
  * 4 bytes in CDF-1, 8 otherwise; TAG and nc_type are 4 bytes; big-endian.
  * Beyond sizes, a variable's shape is checked where netcdf-c would crash
- * (read_variable_shape). */
+ * (read_variable_shape), and its data must lie within the file
+ * (check_data_extents). */
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +29,22 @@
 #define TAG_DIMENSION 0x0A
 #define TAG_VARIABLE 0x0B
 #define TAG_ATTRIBUTE 0x0C
+#define NC_NAME_SHOWN 64
 
 struct header_reader {
     const char *path;
     FILE *file;
     uint64_t left;       /* bytes of the file not yet consumed */
+    uint64_t size;       /* the file's size */
     int version;         /* 1, 2 or 5 */
+};
+
+/* Where a variable's data lie, as the header says. */
+struct extent {
+    char name[NC_NAME_SHOWN + 1]; /* for messages; cut if longer */
+    int is_record;       /* its first dimension is the record dimension */
+    double bytes;        /* one record's values (all of them if !is_record), unpadded */
+    uint64_t begin;      /* offset of its first byte */
 };
 
 static int damaged(const struct header_reader *reader, const char *what,
@@ -155,10 +167,13 @@ static int skip_attributes(struct header_reader *reader, const char *what)
  * netcdf-c 4.9 divides by the product of the sizes in NC_check_vlen and
  * dies of SIGFPE on a record dimension elsewhere (tests/fuzz/README.md). */
 static int read_variable_shape(struct header_reader *reader, const uint64_t *dim_lengths,
-                               uint64_t n_dimensions)
+                               uint64_t n_dimensions, struct extent *extent)
 {
-    uint64_t n_dims, dimid, type, word;
+    uint64_t n_dims, dimid, type = 0, word;
+    double values = 1.0;
     int status = read_count(reader, &n_dims, "variable list");
+
+    extent->is_record = 0;
 
     if (status == ILRL_OK)
         status = claim(reader, n_dims, reader->version == 5 ? 8 : 4,
@@ -175,6 +190,10 @@ static int read_variable_shape(struct header_reader *reader, const uint64_t *dim
                               "damaged one (classic header: a variable has the record "
                               "dimension in place %llu, not first)", reader->path,
                               (unsigned long long)d + 1);
+        if (status == ILRL_OK && dim_lengths[dimid] == 0)
+            extent->is_record = 1;
+        else if (status == ILRL_OK)
+            values *= (double)dim_lengths[dimid];
     }
     if (status == ILRL_OK)
         status = skip_attributes(reader, "variable attributes");
@@ -187,8 +206,67 @@ static int read_variable_shape(struct header_reader *reader, const uint64_t *dim
     if (status == ILRL_OK)
         status = read_count(reader, &word, "variable list");           /* vsize */
     if (status == ILRL_OK)
-        status = read_word(reader, reader->version != 1, &word, "variable list"); /* begin */
+        status = read_word(reader, reader->version != 1, &extent->begin,
+                           "variable list");
+    extent->bytes = values * (double)type_size(type);
     return status;
+}
+
+/* The name of a list element, kept (cut to NC_NAME_SHOWN) for messages. */
+static int read_name(struct header_reader *reader, char *name, const char *what)
+{
+    uint64_t length;
+    int status = read_count(reader, &length, what);
+
+    name[0] = '\0';
+    if (status == ILRL_OK)
+        status = claim(reader, length, 1, what);
+    if (status == ILRL_OK && length <= NC_NAME_SHOWN) {
+        status = take(reader, name, length, what);
+        name[status == ILRL_OK ? length : 0] = '\0';
+        if (status == ILRL_OK)
+            status = take(reader, NULL, ((length + 3) & ~(uint64_t)3) - length, what);
+        return status;
+    }
+    if (status == ILRL_OK)
+        status = take(reader, NULL, (length + 3) & ~(uint64_t)3, what);
+    return status;
+}
+
+/* netcdf-c reads the part of a variable beyond the end of a short file as
+ * zeros: every variable's data must lie within the file.  Records are
+ * laid out one after another, each holding every record variable padded to
+ * 4 bytes (unpadded when there is only one: the format's special case). */
+static int check_data_extents(const struct header_reader *reader, uint64_t numrecs,
+                              const struct extent *extents, uint64_t count)
+{
+    double record_size = 0.0;
+    uint64_t n_record_variables = 0;
+    int streaming = numrecs == (reader->version == 5 ? UINT64_MAX : 0xFFFFFFFFu);
+
+    for (uint64_t k = 0; k < count; k++)
+        if (extents[k].is_record) {
+            n_record_variables++;
+            record_size += 4.0 * ceil(extents[k].bytes / 4.0);
+        }
+    if (n_record_variables == 1)
+        for (uint64_t k = 0; k < count; k++)
+            if (extents[k].is_record)
+                record_size = extents[k].bytes;
+    for (uint64_t k = 0; k < count; k++) {
+        const struct extent *e = &extents[k];
+        double end;
+        if (e->is_record && (numrecs == 0 || streaming || e->bytes == 0))
+            continue;
+        end = (double)e->begin + e->bytes
+              + (e->is_record ? (double)(numrecs - 1) * record_size : 0.0);
+        if (e->bytes > 0 && end > (double)reader->size)
+            return ilrl_error(ILRL_EINPUT, "%s: truncated file: the data of variable "
+                              "'%s' end at byte %.0f, but the file has %llu bytes",
+                              reader->path, e->name, end,
+                              (unsigned long long)reader->size);
+    }
+    return ILRL_OK;
 }
 
 /* More dimensions than any file of ours needs by far; bounds the table. */
@@ -198,6 +276,7 @@ static int walk_header(struct header_reader *reader)
 {
     uint64_t numrecs, n_dimensions, count;
     uint64_t *dim_lengths = NULL;
+    struct extent *extents = NULL;
     int status = read_count(reader, &numrecs, "record count");
 
     if (status == ILRL_OK)
@@ -218,18 +297,29 @@ static int walk_header(struct header_reader *reader)
         status = skip_attributes(reader, "global attributes");
     if (status == ILRL_OK)
         status = read_list(reader, TAG_VARIABLE, &count, "variable list");
-    for (uint64_t k = 0; status == ILRL_OK && k < count; k++) {
-        status = skip_name(reader, "variable list");
-        if (status == ILRL_OK)
-            status = read_variable_shape(reader, dim_lengths, n_dimensions);
+    if (status == ILRL_OK && count > 0) {
+        /* read_list bounded count by the bytes left: at most size / 8. */
+        extents = calloc((size_t)count, sizeof *extents);
+        if (extents == NULL) {
+            free(dim_lengths);
+            return ilrl_error(ILRL_EFAILED, "%s: out of memory", reader->path);
+        }
     }
+    for (uint64_t k = 0; status == ILRL_OK && k < count; k++) {
+        status = read_name(reader, extents[k].name, "variable list");
+        if (status == ILRL_OK)
+            status = read_variable_shape(reader, dim_lengths, n_dimensions, &extents[k]);
+    }
+    if (status == ILRL_OK)
+        status = check_data_extents(reader, numrecs, extents, count);
+    free(extents);
     free(dim_lengths);
     return status;
 }
 
 int ilrl_classic_header_check(const char *path)
 {
-    struct header_reader reader = { path, NULL, 0, 0 };
+    struct header_reader reader = { path, NULL, 0, 0, 0 };
     unsigned char magic[4];
     struct stat info;
     int status = ILRL_OK;
@@ -244,7 +334,8 @@ int ilrl_classic_header_check(const char *path)
         return ILRL_OK; /* not a classic file: not ours to judge */
     }
     reader.version = magic[3];
-    reader.left = (uint64_t)info.st_size - 4;
+    reader.size = (uint64_t)info.st_size;
+    reader.left = reader.size - 4;
     status = walk_header(&reader);
     fclose(reader.file);
     return status;

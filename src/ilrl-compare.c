@@ -5,7 +5,8 @@
  * ends the program (exit 3, one line naming it) without a half-written table.
  * Bad files include, besides unreadable and non-landscape ones:
  *  - anything but a regular file (a FIFO would block the reader forever, a
- *    directory or device is no landscape): refused before it is opened;
+ *    directory or device is no landscape): refused by the reader before it
+ *    is opened;
  *  - a file without a single computed point with finite losses (a
  *    checkpoint written before its first tile, or one whose every value is
  *    NaN): no statistic exists, and "unrelated" would be a false answer.
@@ -25,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ilrl/compare.h"
 #include "ilrl/error.h"
@@ -283,33 +283,6 @@ static void print_json(const struct row *rows, size_t n_rows)
 
 /* ---- what makes a file unusable or imperfect (see the header) ---------- */
 
-static const char *file_type(mode_t mode)
-{
-    if (S_ISFIFO(mode))
-        return "a FIFO";
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISCHR(mode))
-        return "a character device";
-    if (S_ISBLK(mode))
-        return "a block device";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    return "not a plain file";
-}
-
-/* Refuses what is not a regular file before anything opens it.  A name
- * that cannot be examined is left to the reader, whose message names the
- * reason. */
-static int check_regular(const char *path)
-{
-    struct stat info;
-    if (stat(path, &info) == 0 && !S_ISREG(info.st_mode))
-        return ilrl_error(ILRL_EINPUT, "%s: not a regular file (%s)", path,
-                          file_type(info.st_mode));
-    return ILRL_OK;
-}
-
 static int check_usable(const char *path, const struct ilrl_comparison *c)
 {
     if (c->n_computed == 0)
@@ -383,9 +356,7 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < n_rows && !status; k++) {
         struct ilrl_landscape *landscape = NULL;
         rows[k].file = argv[optind + (int)k];
-        status = check_regular(rows[k].file);
-        if (!status)
-            status = ilrl_landscape_read(rows[k].file, &landscape);
+        status = ilrl_landscape_read(rows[k].file, &landscape);
         if (!status)
             status = ilrl_compare_landscape(landscape, &rows[k].comparison);
         if (!status)

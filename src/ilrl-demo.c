@@ -41,6 +41,7 @@
 #include "ilrl/flappy.h"
 #include "ilrl/keys_io.h"
 #include "ilrl/landscape_io.h"
+#include "ilrl/ncfile.h"
 #include "ilrl/network_pilot.h"
 #include "ilrl/pilot.h"
 #include "ilrl/plane.h"
@@ -246,42 +247,6 @@ static int parse_options(int argc, char **argv, struct settings *settings)
     if (status == ILRL_OK && optind < argc)
         status = bad_usage("unexpected argument '%s'", argv[optind]);
     return status;
-}
-
-/* The command line, shell-quoted where needed, for the history attribute. */
-static char *command_line(int argc, char **argv)
-{
-    size_t size = 1;
-    char *line, *p;
-
-    for (int i = 0; i < argc; i++)
-        size += 4 * strlen(argv[i]) + 3;
-    line = malloc(size);
-    if (line == NULL)
-        return NULL;
-    p = line;
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        int plain = arg[0] != '\0'
-                    && strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                   "0123456789_./:=,+-@%") == strlen(arg);
-        if (i > 0)
-            *p++ = ' ';
-        if (plain) {
-            p += sprintf(p, "%s", arg);
-            continue;
-        }
-        *p++ = '\'';
-        for (; *arg != '\0'; arg++) {
-            if (*arg == '\'')
-                p += sprintf(p, "'\\''");
-            else
-                *p++ = *arg;
-        }
-        *p++ = '\'';
-    }
-    *p = '\0';
-    return line;
 }
 
 /* What a network pilot replays: the point and the file's rollout settings. */
@@ -538,7 +503,7 @@ int main(int argc, char **argv)
     if (status != ILRL_OK)
         return ilrl_exit_code(status);
 
-    history = command_line(argc, argv);
+    history = ilrl_ncfile_history(argc, argv);
     if (history == NULL) {
         fprintf(stderr, PROGRAM ": out of memory\n");
         return ilrl_exit_code(ILRL_EFAILED);

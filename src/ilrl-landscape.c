@@ -15,6 +15,7 @@
 
 #include "ilrl/error.h"
 #include "ilrl/landscape.h"
+#include "ilrl/ncfile.h"
 #include "ilrl/schedule.h"
 #include "ilrl/version.h"
 
@@ -184,24 +185,6 @@ static int check_grid_memory(size_t nx, size_t ny)
     return ILRL_OK;
 }
 
-static char *command_line(int argc, char **argv)
-{
-    size_t n = 64;
-    for (int k = 0; k < argc; k++)
-        n += strlen(argv[k]) + 3;
-    char *text = malloc(n);
-    if (text == NULL)
-        return NULL;
-    time_t now = time(NULL);
-    struct tm utc;
-    gmtime_r(&now, &utc);
-    size_t used = strftime(text, n, "%Y-%m-%dT%H:%M:%SZ:", &utc);
-    for (int k = 0; k < argc; k++)
-        used += (size_t)snprintf(text + used, n - used, " %s", argv[k]);
-    snprintf(text + used, n - used, " (%d MPI ranks)", ilrl_schedule_size());
-    return text;
-}
-
 /* Parses argv into options.  Returns ILRL_OK, ILRL_EUSAGE, or -1 when the
  * program should exit 0 at once (--help, --version). */
 static int parse_options(int argc, char **argv, struct ilrl_landscape_options *options,
@@ -330,7 +313,7 @@ int main(int argc, char **argv)
         return ilrl_exit_code(status);
     }
     int rank = ilrl_schedule_rank();
-    char *history = command_line(argc, argv);
+    char *history = ilrl_ncfile_history(argc, argv);
 
     /* Every rank parses the same argv, so all reach the same verdict
      * without talking; rank 0 alone prints it. */

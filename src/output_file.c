@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,21 +38,84 @@ static char *directory_of(const char *path)
     return dir;
 }
 
+/* "PATH.tmp.<pid>": the one place that names the temporary.  Returns the
+ * length it needs (without the '\0'), as snprintf. */
+static size_t temporary_name(const char *path, char *buf, size_t size)
+{
+    return (size_t)snprintf(buf, size, "%s.tmp.%ld", path, (long)getpid());
+}
+
+const char *ilrl_output_file_type_name(mode_t mode)
+{
+    if (S_ISREG(mode))
+        return "a regular file";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISLNK(mode))
+        return "a symbolic link";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* The name's last component must fit the directory's NAME_MAX and the
+ * whole name PATH_MAX; `what` names it in the message ("temporary file"). */
+static int check_length(const char *path, const char *name, const char *dir,
+                        const char *what)
+{
+    const char *slash = strrchr(name, '/');
+    const char *base = slash != NULL ? slash + 1 : name;
+    long name_max = pathconf(dir, _PC_NAME_MAX);
+
+    if (name_max <= 0)
+        name_max = NAME_MAX;
+    if (strlen(name) >= PATH_MAX)
+        return ilrl_error(ILRL_EOUTPUT, "%s: the %s name %s is longer than the "
+                          "system allows (%d bytes)", path, what, name, PATH_MAX);
+    if ((long)strlen(base) > name_max)
+        return ilrl_error(ILRL_EOUTPUT, "%s: the %s name %s is longer than the "
+                          "directory allows (%ld bytes for a name)", path, what,
+                          base, name_max);
+    return ILRL_OK;
+}
+
 int ilrl_output_file_check(const char *path, int force)
 {
     struct stat info;
-    char *dir;
+    char *dir, *temporary;
+    size_t temporary_size;
     int status = ILRL_OK;
 
     if (path == NULL || path[0] == '\0')
         return ilrl_error(ILRL_EOUTPUT, "output file name is empty");
     if (stat(path, &info) == 0 && S_ISDIR(info.st_mode))
         return ilrl_error(ILRL_EOUTPUT, "%s is a directory, not a file name", path);
-    if (!force && lstat(path, &info) == 0)
-        return ilrl_error(ILRL_EOUTPUT, "%s exists (use --force to overwrite)", path);
+    if (lstat(path, &info) == 0) {
+        /* rename() would put a regular file where a FIFO or device node was
+         * (as root, --out /dev/null --force would replace /dev/null). */
+        if (!S_ISREG(info.st_mode) && !S_ISLNK(info.st_mode))
+            return ilrl_error(ILRL_EOUTPUT, "%s is %s, not a regular file: not "
+                              "replaced, even with --force", path,
+                              ilrl_output_file_type_name(info.st_mode));
+        if (!force)
+            return ilrl_error(ILRL_EOUTPUT, "%s exists (use --force to overwrite)",
+                              path);
+    }
     dir = directory_of(path);
-    if (dir == NULL)
+    temporary_size = temporary_name(path, NULL, 0) + 1;
+    temporary = malloc(temporary_size);
+    if (dir == NULL || temporary == NULL) {
+        free(dir);
+        free(temporary);
         return ilrl_error(ILRL_EFAILED, "out of memory");
+    }
+    temporary_name(path, temporary, temporary_size);
     /* NetCDF reports a missing directory as "Permission denied": ask first. */
     if (stat(dir, &info) != 0)
         status = ilrl_error(ILRL_EOUTPUT, "%s: cannot write in directory %s: %s",
@@ -61,7 +125,13 @@ int ilrl_output_file_check(const char *path, int force)
     else if (access(dir, W_OK | X_OK) != 0)
         status = ilrl_error(ILRL_EOUTPUT, "%s: cannot write in directory %s: %s",
                             path, dir, strerror(errno));
+    /* Exactly the names the write will use: the file and its temporary. */
+    if (status == ILRL_OK)
+        status = check_length(path, path, dir, "output file");
+    if (status == ILRL_OK)
+        status = check_length(path, temporary, dir, "temporary file");
     free(dir);
+    free(temporary);
     return status;
 }
 
@@ -105,7 +175,7 @@ int ilrl_output_file_begin(const char *path, int force, off_t size,
     file = calloc(1, sizeof *file);
     if (file == NULL)
         return ilrl_error(ILRL_EFAILED, "out of memory");
-    temporary_size = strlen(path) + 32;
+    temporary_size = temporary_name(path, NULL, 0) + 1;
     file->path = strdup(path);
     file->temporary = malloc(temporary_size);
     file->directory = directory_of(path);
@@ -114,7 +184,7 @@ int ilrl_output_file_begin(const char *path, int force, off_t size,
         ilrl_output_file_free(file);
         return ilrl_error(ILRL_EFAILED, "out of memory");
     }
-    snprintf(file->temporary, temporary_size, "%s.tmp.%ld", path, (long)getpid());
+    temporary_name(path, file->temporary, temporary_size);
     if ((status = reserve_space(file, size)) != ILRL_OK) {
         ilrl_output_file_free(file);
         return status;
@@ -162,6 +232,8 @@ static int sync_path(const struct ilrl_output_file *file, const char *name,
 /* Puts the temporary under the final name (see the header). */
 static int move_into_place(struct ilrl_output_file *file)
 {
+    struct stat info;
+
     if (!file->force) {
         if (link(file->temporary, file->path) == 0) {
             /* The target is complete; a second name that cannot be removed
@@ -182,6 +254,10 @@ static int move_into_place(struct ilrl_output_file *file)
             return ilrl_error(ILRL_EOUTPUT, "%s exists (use --force to overwrite)",
                               file->path);
     }
+    if (lstat(file->path, &info) == 0 && !S_ISREG(info.st_mode) && !S_ISLNK(info.st_mode))
+        return ilrl_error(ILRL_EOUTPUT, "%s is %s, not a regular file: not "
+                          "replaced, even with --force", file->path,
+                          ilrl_output_file_type_name(info.st_mode));
     if (rename(file->temporary, file->path) != 0)
         return ilrl_error(ILRL_EOUTPUT, "%s: cannot rename %s into place: %s",
                           file->path, file->temporary, strerror(errno));

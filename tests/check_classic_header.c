@@ -105,6 +105,43 @@ START_TEST(test_variable_shapes)
 }
 END_TEST
 
+/* netcdf-c reads the missing tail of a cut classic file as zeros: the
+ * data of every variable must lie within the file.  v(r, x) doubles begin
+ * at byte 100; with 2 records of 24 bytes they end at 148.  v(x, x) holds
+ * 72 bytes: it ends at 172. */
+START_TEST(test_data_must_lie_within_the_file)
+{
+    unsigned char buf[256];
+    const char *path = test_scratch_path("cut.nc");
+
+    memset(buf, 0, sizeof buf);
+    make_variable(buf, 0, 1, 6);
+    buf[7] = 2; /* numrecs */
+    test_write_bytes(path, buf, 148);
+    ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_OK);
+    test_write_bytes(path, buf, 147);
+    ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_EINPUT);
+    ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "truncated file: the data of "
+                                 "variable 'v' end at byte 148, but the file has 147"));
+    /* no records yet: nothing to read */
+    buf[7] = 0;
+    test_write_bytes(path, buf, 100);
+    ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_OK);
+    /* a streaming file (numrecs unknown) is left to netcdf-c */
+    memset(buf + 4, 0xFF, 4);
+    test_write_bytes(path, buf, 100);
+    ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_OK);
+
+    memset(buf, 0, sizeof buf);
+    make_variable(buf, 1, 1, 6);
+    test_write_bytes(path, buf, 172);
+    ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_OK);
+    test_write_bytes(path, buf, 171);
+    ck_assert_int_eq(ilrl_classic_header_check(path), ILRL_EINPUT);
+    ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "end at byte 172"));
+}
+END_TEST
+
 Suite *classic_header_suite(void)
 {
     Suite *suite = suite_create("classic_header");
@@ -112,6 +149,7 @@ Suite *classic_header_suite(void)
     tcase_add_checked_fixture(tc, setup, test_scratch_remove);
     tcase_add_test(tc, test_classic_header);
     tcase_add_test(tc, test_variable_shapes);
+    tcase_add_test(tc, test_data_must_lie_within_the_file);
     suite_add_tcase(suite, tc);
     return suite;
 }

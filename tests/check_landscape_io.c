@@ -304,10 +304,10 @@ START_TEST(test_rejects_garbage_and_truncated_files)
     size_t size;
     const char *path = test_scratch_path("garbage.nc");
     test_write_bytes(path, "this is not NetCDF at all\n", 26);
-    assert_rejected(path, "not a readable NetCDF file");
+    assert_rejected(path, "not a NetCDF file");
 
     path = test_scratch_path("absent.nc");
-    assert_rejected(path, "not a readable NetCDF file");
+    assert_rejected(path, "cannot open: No such file");
 
     struct ilrl_landscape *l = make_landscape(1);
     path = test_scratch_path("whole.nc");
@@ -359,7 +359,7 @@ START_TEST(test_rejects_wrong_shape_and_type)
     ck_assert_int_eq(nc_redef(ncid), NC_NOERR);
     ck_assert_int_eq(nc_del_att(ncid, NC_GLOBAL, "gamma"), NC_NOERR);
     ck_assert_int_eq(nc_close(ncid), NC_NOERR);
-    assert_rejected(path, "attribute 'gamma' missing");
+    assert_rejected(path, "attribute gamma is missing");
 }
 END_TEST
 

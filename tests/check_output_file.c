@@ -145,6 +145,79 @@ START_TEST(test_reservation_on_full_disk)
 }
 END_TEST
 
+/* --force replaces regular files (and symbolic links, not their targets)
+ * only: a FIFO, a device node or a socket stays, even with force. */
+START_TEST(test_force_replaces_only_regular_files)
+{
+    const char *fifo = test_scratch_path("fifo");
+    const char *link_path = test_scratch_path("link");
+    struct ilrl_output_file *out = NULL;
+    struct stat info;
+
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(ilrl_output_file_check(fifo, 1), ILRL_EOUTPUT);
+    ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "is a FIFO, not a regular file"));
+    ck_assert_int_eq(ilrl_output_file_begin(fifo, 1, 0, &out), ILRL_EOUTPUT);
+    ck_assert_ptr_null(out);
+    ck_assert_int_eq(lstat(fifo, &info), 0);
+    ck_assert(S_ISFIFO(info.st_mode));
+    /* as root, this would have replaced /dev/null */
+    ck_assert_int_eq(ilrl_output_file_check("/dev/null", 1), ILRL_EOUTPUT);
+    ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "/dev/null is a character device"));
+    ck_assert_int_eq(stat("/dev/null", &info), 0);
+    ck_assert(S_ISCHR(info.st_mode));
+    /* a FIFO appearing after begin is refused at commit */
+    const char *late = test_scratch_path("late");
+    ck_assert_int_eq(ilrl_output_file_begin(late, 1, 0, &out), ILRL_OK);
+    ck_assert_int_eq(mkfifo(late, 0600), 0);
+    ck_assert_int_eq(ilrl_output_file_commit(out), ILRL_EOUTPUT);
+    ilrl_output_file_free(out);
+    ck_assert_int_eq(lstat(late, &info), 0);
+    ck_assert(S_ISFIFO(info.st_mode));
+    ck_assert_int_eq(test_count_temporaries(test_scratch_dir()), 0);
+    /* a symbolic link is replaced by the file; its target is untouched */
+    write_text(test_scratch_path("target"), "target");
+    ck_assert_int_eq(symlink("target", link_path), 0);
+    ck_assert_int_eq(ilrl_output_file_begin(link_path, 1, 0, &out), ILRL_OK);
+    write_text(ilrl_output_file_temporary(out), "new");
+    ck_assert_int_eq(ilrl_output_file_commit(out), ILRL_OK);
+    ilrl_output_file_free(out);
+    test_assert_file_holds(link_path, "new");
+    test_assert_file_holds(test_scratch_path("target"), "target");
+}
+END_TEST
+
+/* The early check tries the names the write will use: a name that fits
+ * NAME_MAX but whose PATH.tmp.<pid> does not is refused before anything. */
+START_TEST(test_check_tries_the_temporary_name)
+{
+    char name[300], path[4600];
+    long name_max = pathconf(test_scratch_dir(), _PC_NAME_MAX);
+
+    ck_assert_int_gt(name_max, 10);
+    ck_assert_int_lt(name_max, (long)sizeof name);
+    memset(name, 'n', (size_t)name_max);
+    name[name_max] = '\0';
+    snprintf(path, sizeof path, "%s/%s", test_scratch_dir(), name);
+    ck_assert_int_eq(ilrl_output_file_check(path, 0), ILRL_EOUTPUT);
+    ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "the temporary file name"));
+    /* one byte more is too long for the output name itself */
+    memset(name, 'n', (size_t)name_max + 1);
+    name[name_max + 1] = '\0';
+    snprintf(path, sizeof path, "%s/%s", test_scratch_dir(), name);
+    ck_assert_int_eq(ilrl_output_file_check(path, 0), ILRL_EOUTPUT);
+    ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "the output file name"));
+    /* short enough for both: accepted, and begin agrees */
+    name[name_max - 20] = '\0';
+    snprintf(path, sizeof path, "%s/%s", test_scratch_dir(), name);
+    ck_assert_int_eq(ilrl_output_file_check(path, 0), ILRL_OK);
+    struct ilrl_output_file *out = NULL;
+    ck_assert_int_eq(ilrl_output_file_begin(path, 0, 0, &out), ILRL_OK);
+    ilrl_output_file_free(out);
+    ck_assert_int_eq(count_entries(), 0);
+}
+END_TEST
+
 Suite *output_file_suite(void)
 {
     Suite *suite = suite_create("output_file");
@@ -155,6 +228,8 @@ Suite *output_file_suite(void)
     tcase_add_test(tc, test_free_without_commit_removes_temporary);
     tcase_add_test(tc, test_bad_places);
     tcase_add_test(tc, test_reservation_on_full_disk);
+    tcase_add_test(tc, test_force_replaces_only_regular_files);
+    tcase_add_test(tc, test_check_tries_the_temporary_name);
     suite_add_tcase(suite, tc);
     return suite;
 }

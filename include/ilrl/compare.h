@@ -51,7 +51,7 @@
 
 #include <stddef.h>
 
-#include "ilrl/landscape_io.h"
+#include "ilrl/landscape_grid.h"
 
 #define ILRL_COMPARE_INVERTED_R (-0.5)  /* r <= this: "inverted" */
 #define ILRL_COMPARE_ALIGNED_R (0.5)    /* r >= this: "aligned" */

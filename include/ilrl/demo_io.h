@@ -1,4 +1,4 @@
-/* demo_io.h -- the demonstration file (NetCDF-4, SPEC §3): the only reader
+/* demo_io.h -- the demonstration file (NetCDF-4, docs/formats.md): the only reader
  * and writer of it in the project.
  *
  * The reader accepts files written by any tool (any D, any K >= 2), checks the
@@ -17,7 +17,7 @@
  * ILRL_EFAILED (out of memory). */
 int ilrl_demo_read(const char *path, struct ilrl_demo **out);
 
-/* Writes `demo` to `path` with the full SPEC §3 schema and attributes
+/* Writes `demo` to `path` with the full schema of docs/formats.md and attributes
  * (Conventions, title, history, source, ilrl_file_kind = "demonstration",
  * n_actions, action_names, feature_names, env, pilot, seed, reward_scheme).
  * An existing file is refused unless `force`.  The file is written under a

@@ -33,7 +33,8 @@
  * Without `force` the move is link() + unlink(), which never replaces a file
  * that appeared at PATH after the first check; file systems without hard
  * links fall back to a last existence check and rename().  With `force` it
- * is rename() over the old file.
+ * is rename() over the old file, after a last check that it is a regular
+ * file (or a symbolic link, which is replaced, not followed).
  *
  * Every failure is ILRL_EOUTPUT (ILRL_EFAILED for out of memory) with one
  * message that names PATH and, where one was involved, the temporary.
@@ -45,14 +46,21 @@
 
 struct ilrl_output_file;
 
-/* Whether an output to `path` may start: the name is not empty, is not a
- * directory, does not exist (unless `force`; a dangling symbolic link counts
- * as existing), and its directory exists and is writable.  Programs call it
- * before a long computation, so that the result is not lost at the end.
- * Returns ILRL_OK or ILRL_EOUTPUT, e.g. "out.nc exists (use --force to
- * overwrite)" or "x/out.nc: cannot write in directory x: No such file or
- * directory". */
+/* Whether an output to `path` may start, trying exactly the names the write
+ * will use: the name is not empty, is not a directory, does not exist
+ * (unless `force`; a dangling symbolic link counts as existing), is not a
+ * FIFO, device node or socket (never replaced, even with `force`: as root,
+ * --out /dev/null --force would otherwise replace /dev/null), its directory
+ * exists and is writable, and both PATH and PATH.tmp.<pid> fit PATH_MAX and
+ * the directory's NAME_MAX.  Programs call it before a long computation, so
+ * that the result is not lost at the end; a checkpoint is checked the same
+ * way with force = 1.  Returns ILRL_OK or ILRL_EOUTPUT, e.g. "out.nc exists
+ * (use --force to overwrite)" or "x/out.nc: cannot write in directory x: No
+ * such file or directory". */
 int ilrl_output_file_check(const char *path, int force);
+
+/* "a FIFO", "a character device", ... for a stat() mode, for messages. */
+const char *ilrl_output_file_type_name(mode_t mode);
 
 /* Starts an output to `path` reserving `size` bytes (0: no reservation).
  * On success *out owns the handle (free with ilrl_output_file_free).  On

@@ -1,0 +1,77 @@
+/* landscape_grid.h -- a landscape in memory: the grid of losses (and
+ * returns) over a plane of one network's weights, the plane itself and the
+ * run's settings.  No file format here: landscape_io.h reads and writes it
+ * (docs/formats.md), the engine (landscape.h) fills it, compare.h and the
+ * pilots read it.
+ *
+ * The whole grid lives on rank 0 only.  Arrays are (y, x) row-major: point
+ * (i, j) with i the x index and j the y index is element j * nx + i.
+ */
+#ifndef ILRL_LANDSCAPE_GRID_H
+#define ILRL_LANDSCAPE_GRID_H
+
+#include <stddef.h>
+
+struct ilrl_landscape_meta {
+    char *title;
+    char *history;            /* full command line, timestamped */
+    char *source;             /* "ilrl-landscape 0.1.0" */
+    int *layer_sizes;         /* n_layer_sizes entries */
+    size_t n_layer_sizes;
+    char *activation;         /* "tanh" | "relu" */
+    long init_seed;
+    char *plane;              /* "weights:W3[0,0],W3[1,0]", "random:7", "gradients" */
+    char *rl_weight;          /* "return", "advantage", "awr:0.5" */
+    double gamma;
+    char *demo_file;          /* path, or "built-in:poor" */
+    char *demo_checksum;      /* hex digest of the demo's arrays (resume check) */
+    long n_steps;
+    long n_episodes;
+    double gradient_cosine;
+    int mpi_ranks;
+    int tile[2];              /* tile size in points: {ny, nx} */
+    double wall_seconds;
+    char *objective;          /* "losses" or "return" */
+    /* --objective return only (docs/return-surface.md); ignored otherwise. */
+    long rollouts;
+    long rollout_steps;
+    char *rollout_policy;     /* "greedy" | "sample" */
+    char *reward_scheme;      /* the demo's ("sparse" | "shaped"), replayed by
+                                 `ilrl-demo --pilot network:`; "" when absent */
+};
+
+struct ilrl_landscape {
+    size_t nx, ny;            /* grid, >= 1 each */
+    size_t n_params;          /* P */
+    double *x;                /* nx coordinates */
+    double *y;                /* ny coordinates */
+    double *il_loss;          /* ny * nx, NaN where not computed */
+    double *rl_loss;          /* ny * nx, NaN where not computed */
+    unsigned char *computed;  /* ny * nx, 1 once the point holds its values */
+    double *theta0;           /* P */
+    double *direction_x;      /* P */
+    double *direction_y;      /* P */
+    /* Return objective (docs/return-surface.md): all NULL unless allocated
+     * with_return. */
+    double *return_mean, *return_std, *score_mean, *length_mean;
+    struct ilrl_landscape_meta meta;  /* strings owned; "" when unknown */
+};
+
+/* Allocates a grid with every point uncomputed (NaN losses, computed = 0) and
+ * empty metadata.  NULL on a zero size or out of memory. */
+struct ilrl_landscape *ilrl_landscape_alloc(size_t nx, size_t ny,
+                                            size_t n_params, int with_return);
+void ilrl_landscape_free(struct ilrl_landscape *landscape);
+
+/* The per-point arrays in their fixed order -- il_loss, rl_loss, then
+ * return_mean, return_std, score_mean, length_mean when the landscape has a
+ * return surface -- which is also the order of a point's values in the
+ * engine's tiles.  Fills `arrays` and returns how many (2 or 6). */
+#define ILRL_LANDSCAPE_MAX_POINT_ARRAYS 6
+size_t ilrl_landscape_point_arrays(const struct ilrl_landscape *landscape,
+                                   double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS]);
+
+/* Replaces a metadata string with a copy (ILRL_OK or ILRL_EFAILED). */
+int ilrl_landscape_set_string(char **field, const char *value);
+
+#endif /* ILRL_LANDSCAPE_GRID_H */

@@ -1,0 +1,121 @@
+/* landscape_grid.c -- owns the in-memory landscape (see
+ * include/ilrl/landscape_grid.h): allocation with every point uncomputed,
+ * release, the per-point arrays in their fixed order, metadata strings. */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ilrl/error.h"
+#include "ilrl/landscape_grid.h"
+
+/* The string fields of the metadata, for alloc/free loops. */
+#define META_STRING_FIELDS(meta) \
+    { &(meta)->title, &(meta)->history, &(meta)->source, &(meta)->activation, \
+      &(meta)->plane, &(meta)->rl_weight, &(meta)->demo_file, \
+      &(meta)->demo_checksum, &(meta)->objective, &(meta)->rollout_policy, \
+      &(meta)->reward_scheme }
+#define N_META_STRING_FIELDS 11
+
+static double *nan_array(size_t n)
+{
+    double *array = malloc(n * sizeof *array);
+    if (array)
+        for (size_t k = 0; k < n; k++)
+            array[k] = NAN;
+    return array;
+}
+
+struct ilrl_landscape *ilrl_landscape_alloc(size_t nx, size_t ny,
+                                            size_t n_params, int with_return)
+{
+    if (nx == 0 || ny == 0 || n_params == 0 || ny > SIZE_MAX / nx / sizeof(double))
+        return NULL;
+    struct ilrl_landscape *landscape = calloc(1, sizeof *landscape);
+    if (!landscape)
+        return NULL;
+    size_t n_points = nx * ny;
+    landscape->nx = nx;
+    landscape->ny = ny;
+    landscape->n_params = n_params;
+    landscape->x = calloc(nx, sizeof(double));
+    landscape->y = calloc(ny, sizeof(double));
+    landscape->il_loss = nan_array(n_points);
+    landscape->rl_loss = nan_array(n_points);
+    landscape->computed = calloc(n_points, 1);
+    landscape->theta0 = calloc(n_params, sizeof(double));
+    landscape->direction_x = calloc(n_params, sizeof(double));
+    landscape->direction_y = calloc(n_params, sizeof(double));
+    int ok = landscape->x && landscape->y && landscape->il_loss &&
+             landscape->rl_loss && landscape->computed && landscape->theta0 &&
+             landscape->direction_x && landscape->direction_y;
+    if (ok && with_return) {
+        landscape->return_mean = nan_array(n_points);
+        landscape->return_std = nan_array(n_points);
+        landscape->score_mean = nan_array(n_points);
+        landscape->length_mean = nan_array(n_points);
+        ok = landscape->return_mean && landscape->return_std &&
+             landscape->score_mean && landscape->length_mean;
+    }
+    char **strings[N_META_STRING_FIELDS] = META_STRING_FIELDS(&landscape->meta);
+    for (size_t k = 0; ok && k < N_META_STRING_FIELDS; k++)
+        ok = (*strings[k] = calloc(1, 1)) != NULL;
+    landscape->meta.gamma = NAN;
+    landscape->meta.gradient_cosine = NAN;
+    landscape->meta.wall_seconds = NAN;
+    if (!ok) {
+        ilrl_landscape_free(landscape);
+        return NULL;
+    }
+    return landscape;
+}
+
+void ilrl_landscape_free(struct ilrl_landscape *landscape)
+{
+    if (!landscape)
+        return;
+    free(landscape->x);
+    free(landscape->y);
+    free(landscape->il_loss);
+    free(landscape->rl_loss);
+    free(landscape->computed);
+    free(landscape->theta0);
+    free(landscape->direction_x);
+    free(landscape->direction_y);
+    free(landscape->return_mean);
+    free(landscape->return_std);
+    free(landscape->score_mean);
+    free(landscape->length_mean);
+    char **strings[N_META_STRING_FIELDS] = META_STRING_FIELDS(&landscape->meta);
+    for (size_t k = 0; k < N_META_STRING_FIELDS; k++)
+        free(*strings[k]);
+    free(landscape->meta.layer_sizes);
+    free(landscape);
+}
+
+size_t ilrl_landscape_point_arrays(const struct ilrl_landscape *landscape,
+                                   double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS])
+{
+    size_t n = 0;
+    arrays[n++] = landscape->il_loss;
+    arrays[n++] = landscape->rl_loss;
+    if (landscape->return_mean != NULL) {
+        arrays[n++] = landscape->return_mean;
+        arrays[n++] = landscape->return_std;
+        arrays[n++] = landscape->score_mean;
+        arrays[n++] = landscape->length_mean;
+    }
+    return n;
+}
+
+int ilrl_landscape_set_string(char **field, const char *value)
+{
+    char *copy = strdup(value ? value : "");
+    if (!copy)
+        return ilrl_error(ILRL_EFAILED, "out of memory copying a string");
+    free(*field);
+    *field = copy;
+    return ILRL_OK;
+}
