@@ -18,10 +18,10 @@
  *  - `objective` is written as given, or "losses"/"return" by the presence of
  *    the return arrays when empty; the return arrays and the rollout
  *    attributes go together: present in the file iff return_mean != NULL.
- *  - `demo_checksum`, `objective` and `reward_scheme` are optional on reading
- *    ("", "losses" and ""), since SPEC §8 does not list them (reward_scheme
- *    is written only when set); everything else of §8 is
- *    required.
+ *  - `demo_checksum`, `objective`, `reward_scheme` and `dense_kernel` are
+ *    optional on reading ("", "losses", "" and ""): older files lack them
+ *    (reward_scheme and dense_kernel are written only when set); every
+ *    other attribute of docs/formats.md is required.
  */
 #include "config.h"
 
@@ -48,8 +48,8 @@
     { &(meta)->title, &(meta)->history, &(meta)->source, &(meta)->activation, \
       &(meta)->plane, &(meta)->rl_weight, &(meta)->demo_file, \
       &(meta)->demo_checksum, &(meta)->objective, &(meta)->rollout_policy, \
-      &(meta)->reward_scheme }
-#define N_META_STRING_FIELDS 11
+      &(meta)->reward_scheme, &(meta)->dense_kernel }
+#define N_META_STRING_FIELDS 12
 
 /* An open NetCDF file and what a failing call on it means. */
 struct nc_file {
@@ -295,6 +295,8 @@ static int put_global_attributes(struct nc_file *file,
     }
     if (!status && or_empty(meta->reward_scheme)[0])
         status = put_text(file, NC_GLOBAL, "reward_scheme", meta->reward_scheme);
+    if (!status && or_empty(meta->dense_kernel)[0])
+        status = put_text(file, NC_GLOBAL, "dense_kernel", meta->dense_kernel);
     return status;
 }
 
@@ -438,7 +440,7 @@ static off_t size_estimate(const struct ilrl_landscape *landscape)
     const char *strings[N_META_STRING_FIELDS] = {
         meta->title, meta->history, meta->source, meta->activation, meta->plane,
         meta->rl_weight, meta->demo_file, meta->demo_checksum, meta->objective,
-        meta->rollout_policy, meta->reward_scheme};
+        meta->rollout_policy, meta->reward_scheme, meta->dense_kernel};
     for (size_t k = 0; k < N_META_STRING_FIELDS; k++)
         bytes += (double)strlen(or_empty(strings[k]));
     return (off_t)bytes;
@@ -650,6 +652,8 @@ static int read_attributes(struct nc_file *file, struct ilrl_landscape *landscap
     if (!status) status = get_text(file, NC_GLOBAL, "objective", 1, &meta->objective);
     if (!status) status = get_text(file, NC_GLOBAL, "reward_scheme", 1,
                                    &meta->reward_scheme);
+    if (!status) status = get_text(file, NC_GLOBAL, "dense_kernel", 1,
+                                   &meta->dense_kernel);
     if (!status && meta->objective[0] == '\0')
         status = ilrl_landscape_set_string(&meta->objective, "losses");
 
