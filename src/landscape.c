@@ -761,13 +761,13 @@ static int network_refused(const struct ilrl_landscape_options *options,
     size_t output_only[2] = {1, demo->n_actions > 0 ? (size_t)demo->n_actions : 0};
     struct ilrl_mlp *probe = ilrl_mlp_alloc(input_only, 2, ILRL_ACTIVATION_TANH);
     if (probe == NULL)
-        return ilrl_error(ILRL_EINPUT, "%s: n_features = %zu cannot be a network's input size (%s)",
-                          origin, demo->n_features, ilrl_error_message());
+        return ilrl_error(ILRL_EINPUT, "%s: n_features = %zu cannot be a network's input size",
+                          origin, demo->n_features);
     ilrl_mlp_free(probe);
     probe = ilrl_mlp_alloc(output_only, 2, ILRL_ACTIVATION_TANH);
     if (probe == NULL)
-        return ilrl_error(ILRL_EINPUT, "%s: n_actions = %d cannot be a network's output size (%s)",
-                          origin, demo->n_actions, ilrl_error_message());
+        return ilrl_error(ILRL_EINPUT, "%s: n_actions = %d cannot be a network's output size",
+                          origin, demo->n_actions);
     ilrl_mlp_free(probe);
     return ilrl_error(ILRL_EINPUT, "%s: no network can be built from it: %s", origin,
                       ilrl_error_message());
