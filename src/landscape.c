@@ -250,9 +250,9 @@ struct rank_facts {
 
 /* Test-only overrides, honoured by the named rank alone, so that a test on
  * one machine can make ranks disagree as unlike nodes would:
- *   ILRL_TEST_PRETEND_NO_AVX512=R      rank R says its CPU lacks AVX-512;
- *   ILRL_TEST_PRETEND_MEMORY_MB=R:MB   rank R says it has MB MiB available.
- * R may be a comma-separated list. */
+ *   ILRL_TEST_PRETEND_NO_AVX512=R[,R...]  these ranks say their CPU lacks
+ *                                         AVX-512;
+ *   ILRL_TEST_PRETEND_MEMORY_MB=R:MB      rank R says it has MB MiB available. */
 static int names_rank(const char *list, int rank, const char **after)
 {
     while (list != NULL && *list != '\0') {
@@ -405,9 +405,9 @@ static int decide_memory(const struct run *run, const struct ilrl_demo *demo, co
     double work = work_bytes(&run->problem, options);
     double values = (double)(s->objective_return ? N_RETURN_VALUES : N_LOSS_VALUES);
     /* Rank 0 also holds the grid (values and mask per point, twice while
-     * writing), the demo it read and the tile list. */
+     * writing) and the demo it read. */
     double points = (double)s->nx * (double)s->ny;
-    double grid = 2.0 * points * (8.0 * values + 1.0) + 16.0 * points / 4.0;
+    double grid = 2.0 * points * (8.0 * values + 1.0);
     double demo_bytes = (double)demo->n_steps * (8.0 * (double)demo->n_features + 4.0 + 8.0);
     for (int r = 0; r < ilrl_schedule_size(); r++) {
         double available = run->facts[r].available_bytes;
