@@ -1,13 +1,14 @@
 /* ilrl-landscape -- IL and RL loss landscapes of one policy network over one
  * plane of its weights, computed by all MPI ranks (SPEC §6-§9).  This file
- * parses options and calls ilrl_landscape_run; rank 0 speaks for all. */
+ * parses options, says where notices go (ilrl_notice_setup), installs the
+ * signal handlers and calls ilrl_landscape_run; rank 0 speaks for all. */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
