@@ -1011,9 +1011,23 @@ static int store_tile(void *ctx, const struct ilrl_tile *tile, const double *val
     return ILRL_OK;
 }
 
+/* Test-only: ILRL_TEST_FAIL_TILE=R makes rank R fail on the first tile it
+ * computes, so that tests see how a tile's error reaches the user. */
+static int test_fails_here(void)
+{
+    static int failed = 0;
+    const char *rank = getenv("ILRL_TEST_FAIL_TILE");
+    if (failed || rank == NULL || !names_rank(rank, ilrl_schedule_rank(), NULL))
+        return 0;
+    failed = 1;
+    return 1;
+}
+
 static int compute_run_tile(void *ctx, const struct ilrl_tile *tile, double *values,
                                const struct ilrl_tile_hooks *hooks)
 {
+    if (test_fails_here())
+        return ilrl_error(ILRL_EFAILED, "failure asked for by ILRL_TEST_FAIL_TILE");
     return compute_tile(&((struct run *)ctx)->problem, tile, values, hooks);
 }
 

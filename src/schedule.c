@@ -455,10 +455,18 @@ static int master_run(struct ilrl_schedule_job *job, double *busy)
             double start = MPI_Wtime();
             int status = job->compute(job->ctx, &tile, own_values, &hooks);
             busy[0] += MPI_Wtime() - start;
-            if (status == ILRL_OK)
+            if (status == ILRL_OK) {
                 master_store(&master, &tile, own_values);
-            else if (status != ILRL_EINTERRUPTED || !master.aborting)
+            } else if (status != ILRL_EINTERRUPTED || !master.aborting) {
+                if (status != ILRL_EINTERRUPTED && master.status == ILRL_OK) {
+                    /* Where it happened, as for a worker's error. */
+                    char message[MESSAGE_SIZE];
+                    long long header[3] = {KIND_ERROR, (long long)tile.index, status};
+                    snprintf(message, sizeof message, "%s", ilrl_error_message());
+                    forwarded_error(&master, 0, header, message);
+                }
                 master_abort(&master, status);
+            }
             continue;
         }
         /* Rank 0 has nothing of its own left: hand out STOPs as workers

@@ -36,7 +36,9 @@
  *    allocated (a failed allocation inside BLAS may retry forever); a
  *    refusal names the rank and ends every rank through the agreement step.
  * Tests make ranks disagree with ILRL_TEST_PRETEND_NO_AVX512=R and
- * ILRL_TEST_PRETEND_MEMORY_MB=R:MB, honoured by rank R alone.
+ * ILRL_TEST_PRETEND_MEMORY_MB=R:MB, honoured by rank R alone, and make
+ * rank R fail its first tile with ILRL_TEST_FAIL_TILE=R (the error then
+ * reads "rank R, tile T (x I0..I1, y J0..J1): ...").
  *
  * Non-finite values (decision): a window whose theta is not finite is
  * refused before any work (exit 2 naming --x-range/--y-range).  Losses that
