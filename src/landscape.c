@@ -271,35 +271,58 @@ static int names_rank(const char *list, int rank, const char **after)
 }
 
 /* MemAvailable of /proc/meminfo (memory the kernel can hand out without
- * swapping), bounded by this process's cgroup (v2: memory.max minus
- * memory.current: a Slurm job's or a container's limit) and RLIMIT_AS;
- * 80% of physical memory when /proc says nothing. */
+ * swapping), bounded by this process's cgroup (v2: memory.max minus what it
+ * holds besides reclaimable file cache: a Slurm job's or a container's
+ * limit) and RLIMIT_AS; 80% of physical memory when /proc says nothing. */
+static double read_number(const char *dir, const char *name, const char *key)
+{
+    char path[700], line[256];
+    double value = -1.0;
+    snprintf(path, sizeof path, "/sys/fs/cgroup%s/%s", dir, name);
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return -1.0;
+    size_t key_length = key != NULL ? strlen(key) : 0;
+    while (fgets(line, sizeof line, file) != NULL)
+        if (key == NULL || (strncmp(line, key, key_length) == 0 && line[key_length] == ' ')) {
+            if (sscanf(line + key_length, "%lf", &value) != 1)
+                value = -1.0;
+            break;
+        }
+    fclose(file);
+    return value;
+}
+
 static double cgroup_room(void)
 {
-    char line[512], path[600];
+    char line[512];
     double room = 0.0;
     FILE *file = fopen("/proc/self/cgroup", "r");
     if (file == NULL)
         return 0.0;
-    while (fgets(line, sizeof line, file) != NULL)
-        if (strncmp(line, "0::", 3) == 0) {
-            line[strcspn(line, "\n")] = '\0';
-            double max = 0.0, current = 0.0;
-            snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", line + 3);
-            FILE *limit = fopen(path, "r");
-            if (limit != NULL && fscanf(limit, "%lf", &max) == 1) {
-                snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.current", line + 3);
-                FILE *used = fopen(path, "r");
-                if (used != NULL && fscanf(used, "%lf", &current) == 1 && max > current)
-                    room = max - current;
-                else if (used != NULL)
-                    room = 1.0;   /* at its limit */
-                if (used != NULL)
-                    fclose(used);
-            }
-            if (limit != NULL)
-                fclose(limit);
+    while (fgets(line, sizeof line, file) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        double max = -1.0, current = -1.0, cache = -1.0;
+        char dir[600];
+        char *v1 = strstr(line, ":memory:");
+        if (strncmp(line, "0::", 3) == 0) {                 /* v2 */
+            max = read_number(line + 3, "memory.max", NULL);   /* "max": -1 */
+            current = read_number(line + 3, "memory.current", NULL);
+            cache = read_number(line + 3, "memory.stat", "file");
+        } else if (v1 != NULL) {                            /* v1 */
+            snprintf(dir, sizeof dir, "/memory%s", v1 + 8);
+            if (read_number(dir, "memory.limit_in_bytes", NULL) < 0)
+                snprintf(dir, sizeof dir, "/memory");   /* a container's own root */
+            max = read_number(dir, "memory.limit_in_bytes", NULL);
+            current = read_number(dir, "memory.usage_in_bytes", NULL);
+            cache = read_number(dir, "memory.stat", "cache");
         }
+        if (max > 0 && current >= 0) {
+            double held = current - (cache > 0 ? cache : 0.0);
+            double here = max > held ? max - held : 1.0;
+            room = room > 0.0 && room < here ? room : here;
+        }
+    }
     fclose(file);
     return room;
 }
