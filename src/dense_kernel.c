@@ -217,31 +217,45 @@ TARGET static void output_layer(const double *in, size_t n, size_t n_in, const d
         }
 }
 
-static int cpu_supported(void)
+int ilrl_dense_kernel_cpu_supported(void)
 {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
 }
 #else
-static int cpu_supported(void)
+int ilrl_dense_kernel_cpu_supported(void)
 {
     return 0;
 }
 #endif /* HAVE_DENSE_KERNEL */
 
+int ilrl_dense_kernel_wanted(void)
+{
+    const char *choice = getenv("ILRL_DENSE_KERNEL");
+    return ilrl_dense_kernel_cpu_supported()
+           && (choice == NULL || strcmp(choice, "dgemm") != 0);
+}
+
+int ilrl_dense_kernel_fits(const struct ilrl_mlp *mlp)
+{
+    const size_t L = mlp->n_layers;
+    if (L < 2 || mlp->activation != ILRL_ACTIVATION_TANH)
+        return 0;
+    for (size_t l = 1; l < L; l++)
+        if (mlp->sizes[l] % 8 != 0)
+            return 0;
+    return 1;
+}
+
 struct ilrl_dense_kernel *ilrl_dense_kernel_alloc(const struct ilrl_mlp *mlp,
                                                   size_t n_slots, int *out_of_memory)
 {
     const size_t L = mlp->n_layers;
-    const char *choice = getenv("ILRL_DENSE_KERNEL");
     *out_of_memory = 0;
-    if (!cpu_supported() || L < 2 || mlp->activation != ILRL_ACTIVATION_TANH
-        || (choice != NULL && strcmp(choice, "dgemm") == 0))
+    if (!ilrl_dense_kernel_cpu_supported() || !ilrl_dense_kernel_fits(mlp))
         return NULL;
     size_t widest = 0, per_slot = 0;
     for (size_t l = 1; l < L; l++) {
-        if (mlp->sizes[l] % 8 != 0)
-            return NULL;
         widest = mlp->sizes[l] > widest ? mlp->sizes[l] : widest;
         if (l >= 2)
             per_slot += mlp->sizes[l - 1] * mlp->sizes[l];
@@ -333,7 +347,7 @@ void ilrl_dense_kernel_logits(struct ilrl_dense_kernel *kernel, size_t slot,
 int ilrl_dense_kernel_tanh(double *v, size_t n)
 {
 #ifdef HAVE_DENSE_KERNEL
-    if (cpu_supported())
+    if (ilrl_dense_kernel_cpu_supported())
         return tanh_array(v, n);
 #endif
     (void)v, (void)n;

@@ -87,6 +87,7 @@ struct ilrl_evaluator {
     const struct ilrl_loss_data *data;
     size_t max_points;
     enum evaluator_mode mode;
+    enum ilrl_dense_path dense_path; /* the caller's choice for dense planes */
     size_t n_steps;            /* N */
     size_t block;              /* rows per block: min(ILRL_LOSS_BLOCK, N) */
     size_t n_actions;          /* K */
@@ -254,6 +255,8 @@ static int prepare_dense(struct ilrl_evaluator *ev)
     ev->zero_bias = calloc(H, sizeof *ev->zero_bias);
     if (ev->zero_bias == NULL)
         return ILRL_EFAILED;
+    if (ev->dense_path != ILRL_DENSE_AVX512)
+        return ILRL_OK;
     int out_of_memory;
     ev->kernel = ilrl_dense_kernel_alloc(mlp, ev->group, &out_of_memory);
     return out_of_memory ? ILRL_EFAILED : ILRL_OK;
@@ -264,7 +267,8 @@ struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
                                             const double *direction_x,
                                             const double *direction_y,
                                             const struct ilrl_loss_data *data,
-                                            size_t max_points)
+                                            size_t max_points,
+                                            enum ilrl_dense_path dense_path)
 {
     const size_t L = mlp->n_layers;
     size_t widest = 1;
@@ -280,6 +284,7 @@ struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
     ev->direction_y = direction_y;
     ev->data = data;
     ev->max_points = max_points;
+    ev->dense_path = dense_path;
     ev->n_steps = data->n_steps;
     ev->block = data->n_steps < ILRL_LOSS_BLOCK ? data->n_steps : ILRL_LOSS_BLOCK;
     ev->n_actions = mlp->sizes[L];
@@ -345,6 +350,36 @@ const char *ilrl_evaluator_mode(const struct ilrl_evaluator *ev)
     case MODE_DENSE: return ev->kernel != NULL ? "dense-fused" : "dense";
     }
     return "unknown";
+}
+
+const char *ilrl_evaluator_dense_kernel(const struct ilrl_evaluator *ev)
+{
+    if (ev->mode != MODE_DENSE)
+        return "none";
+    return ev->kernel != NULL ? "avx512" : "dgemm";
+}
+
+enum ilrl_dense_path ilrl_evaluator_wanted_path(void)
+{
+    return ilrl_dense_kernel_wanted() ? ILRL_DENSE_AVX512 : ILRL_DENSE_DGEMM;
+}
+
+double ilrl_evaluator_bytes(const struct ilrl_mlp *mlp, size_t n_steps, size_t max_points)
+{
+    const size_t L = mlp->n_layers;
+    double widest = 1, N = (double)n_steps, P = (double)mlp->n_params;
+    for (size_t l = 0; l <= L; l++)
+        widest = (double)mlp->sizes[l] > widest ? (double)mlp->sizes[l] : widest;
+    double block = N < ILRL_LOSS_BLOCK ? N : ILRL_LOSS_BLOCK;
+    double group = max_points < EVALUATOR_GROUP ? (double)max_points : EVALUATOR_GROUP;
+    group = group > 0 ? group : 1;
+    /* Caches: weights modes at most pre, activation, input and two columns;
+     * dense three products.  Both bounded by N (3 widest + 2).  Then the
+     * group's thetas (and the fused kernel's packed copies, at most P
+     * each), two blocks of the widest layer and two block vectors. */
+    double doubles = N * (3 * widest + 2) + 2 * group * P
+                     + (2 * block + 2 * ILRL_DENSE_ROWS) * widest + 2 * block;
+    return 8.0 * doubles;
 }
 
 /* ---- one point ------------------------------------------------------------------ */

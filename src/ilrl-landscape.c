@@ -1,12 +1,14 @@
 /* ilrl-landscape -- IL and RL loss landscapes of one policy network over one
  * plane of its weights, computed by all MPI ranks (SPEC §6-§9).  This file
- * parses options and calls ilrl_landscape_run; rank 0 speaks for all. */
+ * parses options, says where notices go (ilrl_notice_setup), installs the
+ * signal handlers and calls ilrl_landscape_run; rank 0 speaks for all. */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "ilrl/error.h"
 #include "ilrl/landscape.h"
 #include "ilrl/ncfile.h"
+#include "ilrl/progress.h"
 #include "ilrl/schedule.h"
 #include "ilrl/version.h"
 
@@ -172,19 +175,6 @@ static int parse_tile(const char *text, size_t *tile_nx, size_t *tile_ny)
     return status;
 }
 
-/* The grid lives on rank 0 (two doubles and a byte per point, plus one
- * copy while writing): refuse what cannot fit instead of dying half-way. */
-static int check_grid_memory(size_t nx, size_t ny)
-{
-    double bytes = (double)nx * (double)ny * (2 * 8 + 1) * 2.0;
-    long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
-    double physical = pages > 0 && page_size > 0 ? (double)pages * (double)page_size : 0;
-    if (physical > 0 && bytes > 0.8 * physical)
-        return ilrl_error(ILRL_EUSAGE, "--nx %zu --ny %zu: the grid needs %.1f GiB on rank 0, more than this machine's %.1f GiB",
-                          nx, ny, bytes / 1073741824.0, physical / 1073741824.0);
-    return ILRL_OK;
-}
-
 /* Parses argv into options.  Returns ILRL_OK, ILRL_EUSAGE, or -1 when the
  * program should exit 0 at once (--help, --version). */
 static int parse_options(int argc, char **argv, struct ilrl_landscape_options *options,
@@ -299,9 +289,29 @@ static int parse_options(int argc, char **argv, struct ilrl_landscape_options *o
     int dense_plane = options->plane != NULL && strncmp(options->plane, "weights", 7) != 0;
     if (!tile_given && (options->objective_return || dense_plane))
         options->tile_nx = options->tile_ny = DEFAULT_COSTLY_TILE;
-    if (status == ILRL_OK)
-        status = check_grid_memory(options->nx, options->ny);
+    /* Whether the grid fits in memory is not decided here: every rank
+     * parses argv, and only rank 0 may judge for all (landscape.h). */
     return status;
+}
+
+/* SIGTERM, SIGINT, SIGUSR1: the run checkpoints and stops (the library
+ * polls the request between points); a second signal leaves at once. */
+static void on_stop_signal(int signum)
+{
+    if (ilrl_landscape_interrupt_signal() != 0)
+        _exit(128 + signum);
+    ilrl_landscape_request_stop(signum);
+}
+
+static void install_signal_handlers(void)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGUSR1, &action, NULL);
 }
 
 int main(int argc, char **argv)
@@ -324,8 +334,12 @@ int main(int argc, char **argv)
         return 0;
     }
     options.command_line = history ? history : PROGRAM;
-    if (status == ILRL_OK)
+    /* Notices and progress: rank 0 speaks, unless --quiet. */
+    ilrl_notice_setup(rank == 0 && !options.quiet ? stderr : NULL, PROGRAM, rank);
+    if (status == ILRL_OK) {
+        install_signal_handlers();
         status = ilrl_landscape_run(&options);
+    }
     if (status != ILRL_OK && rank == 0) {
         fprintf(stderr, PROGRAM ": %s\n", ilrl_error_message());
     }

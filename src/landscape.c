@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ilrl/demo.h"
+#include "ilrl/dense_kernel.h"
 #include "ilrl/demo_io.h"
 #include "ilrl/error.h"
 #include "ilrl/evaluator.h"
@@ -36,26 +37,15 @@
 #define N_RETURN_VALUES 6
 #define DEFAULT_HIDDEN 64       /* D,64,64,K */
 
-/* ---- signals ----------------------------------------------------------------- */
+/* ---- stop requests ------------------------------------------------------------- */
 
+/* Set by the program's signal handler (ilrl_landscape_request_stop), read
+ * between points on every rank; the library installs no handler. */
 static volatile sig_atomic_t stop_signal = 0;
 
-static void on_stop_signal(int signum)
+void ilrl_landscape_request_stop(int signum)
 {
-    if (stop_signal != 0)
-        _exit(128 + signum);    /* second signal: leave at once */
-    stop_signal = signum;
-}
-
-static void install_signal_handlers(void)
-{
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = on_stop_signal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGTERM, &action, NULL);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGUSR1, &action, NULL);
+    stop_signal = signum > 0 ? signum : SIGTERM;
 }
 
 int ilrl_landscape_interrupt_signal(void)
@@ -63,10 +53,12 @@ int ilrl_landscape_interrupt_signal(void)
     return (int)stop_signal;
 }
 
+/* The signal asked for, 0 if none: the scheduler forwards a worker's value
+ * to rank 0, so a signal to a worker is reported as itself. */
 static int stop_requested(void *ctx)
 {
     (void)ctx;
-    return stop_signal != 0;
+    return (int)stop_signal;
 }
 
 /* ---- the shared problem: what every rank holds -------------------------------- */
@@ -76,6 +68,7 @@ struct problem_shape {
     uint64_t n_steps, n_features, n_sizes, n_params, nx, ny;
     int32_t activation;
     int32_t objective_return;    /* 1: rollouts at every point (SPEC §11) */
+    int32_t dense_path;          /* enum ilrl_dense_path: rank 0's decision */
     uint64_t run_seed;           /* rollout seeds derive from it */
     struct ilrl_rollout_options rollout;
 };
@@ -189,7 +182,8 @@ static int prepare_evaluator(struct problem *problem)
 {
     problem->evaluator = ilrl_evaluator_alloc(problem->mlp, problem->theta0,
                                               problem->direction_x, problem->direction_y,
-                                              &problem->data, problem->max_row);
+                                              &problem->data, problem->max_row,
+                                              (enum ilrl_dense_path)problem->shape.dense_path);
     problem->row = malloc(4 * problem->max_row * sizeof *problem->row);
     if (problem->evaluator == NULL || problem->row == NULL)
         return ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the evaluator",
@@ -222,9 +216,239 @@ static int broadcast_problem(struct problem *problem)
         if ((status = ilrl_schedule_broadcast(arrays[k].data, arrays[k].bytes)) != ILRL_OK)
             return status;
     status = rank == 0 ? ILRL_OK : problem_prepare(problem);
-    if (status == ILRL_OK)
+    if (status == ILRL_OK && problem->evaluator == NULL)   /* rank 0's is made */
         status = prepare_evaluator(problem);
     return ilrl_schedule_agree(status);
+}
+
+struct rank_facts;
+
+/* Rank 0's state during the run. */
+struct run {
+    const struct ilrl_landscape_options *options;
+    struct problem problem;
+    struct ilrl_landscape *landscape;   /* rank 0 */
+    struct ilrl_tiling tiling;
+    unsigned char *tile_done;           /* rank 0: resumed tiles */
+    char *partial;                      /* OUT.partial */
+    struct ilrl_progress progress;
+    double start_time, last_checkpoint;
+    size_t new_tiles;                   /* finished since the last checkpoint */
+    size_t n_samples;
+    double peak_rss_mib;                /* largest over ranks, for the summary */
+    struct rank_facts *facts;           /* rank 0: every rank's, by rank */
+};
+
+/* ---- what rank 0 decides for every rank ------------------------------------------ */
+
+/* One rank's facts, gathered on rank 0 before set-up: rank 0 decides from
+ * all of them, so ranks on unlike nodes cannot disagree (landscape.h). */
+struct rank_facts {
+    double available_bytes;   /* memory this rank may still take; 0 = unknown */
+    int32_t avx512;           /* its CPU runs the fused dense kernel */
+    int32_t unused;
+};
+
+/* Test-only overrides, honoured by the named rank alone, so that a test on
+ * one machine can make ranks disagree as unlike nodes would:
+ *   ILRL_TEST_PRETEND_NO_AVX512=R[,R...]  these ranks say their CPU lacks
+ *                                         AVX-512;
+ *   ILRL_TEST_PRETEND_MEMORY_MB=R:MB      rank R says it has MB MiB available. */
+static int names_rank(const char *list, int rank, const char **after)
+{
+    while (list != NULL && *list != '\0') {
+        char *end = NULL;
+        long named = strtol(list, &end, 10);
+        if (end == list)
+            return 0;
+        if (named == rank) {
+            if (after != NULL)
+                *after = end;
+            return 1;
+        }
+        list = *end == ',' ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+/* MemAvailable of /proc/meminfo (memory the kernel can hand out without
+ * swapping), bounded by this process's cgroup (v2: memory.max minus what it
+ * holds besides reclaimable file cache: a Slurm job's or a container's
+ * limit) and RLIMIT_AS; 80% of physical memory when /proc says nothing. */
+static double read_number(const char *dir, const char *name, const char *key)
+{
+    char path[700], line[256];
+    double value = -1.0;
+    snprintf(path, sizeof path, "/sys/fs/cgroup%s/%s", dir, name);
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return -1.0;
+    size_t key_length = key != NULL ? strlen(key) : 0;
+    while (fgets(line, sizeof line, file) != NULL)
+        if (key == NULL || (strncmp(line, key, key_length) == 0 && line[key_length] == ' ')) {
+            if (sscanf(line + key_length, "%lf", &value) != 1)
+                value = -1.0;
+            break;
+        }
+    fclose(file);
+    return value;
+}
+
+static double cgroup_room(void)
+{
+    char line[512];
+    double room = 0.0;
+    FILE *file = fopen("/proc/self/cgroup", "r");
+    if (file == NULL)
+        return 0.0;
+    while (fgets(line, sizeof line, file) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        double max = -1.0, current = -1.0, cache = -1.0;
+        char dir[600];
+        char *v1 = strstr(line, ":memory:");
+        if (strncmp(line, "0::", 3) == 0) {                 /* v2 */
+            max = read_number(line + 3, "memory.max", NULL);   /* "max": -1 */
+            current = read_number(line + 3, "memory.current", NULL);
+            cache = read_number(line + 3, "memory.stat", "file");
+        } else if (v1 != NULL) {                            /* v1 */
+            snprintf(dir, sizeof dir, "/memory%s", v1 + 8);
+            if (read_number(dir, "memory.limit_in_bytes", NULL) < 0)
+                snprintf(dir, sizeof dir, "/memory");   /* a container's own root */
+            max = read_number(dir, "memory.limit_in_bytes", NULL);
+            current = read_number(dir, "memory.usage_in_bytes", NULL);
+            cache = read_number(dir, "memory.stat", "cache");
+        }
+        if (max > 0 && current >= 0) {
+            double held = current - (cache > 0 ? cache : 0.0);
+            double here = max > held ? max - held : 1.0;
+            room = room > 0.0 && room < here ? room : here;
+        }
+    }
+    fclose(file);
+    return room;
+}
+
+static double available_memory(void)
+{
+    double available = 0.0;
+    char line[256];
+    FILE *file = fopen("/proc/meminfo", "r");
+    if (file != NULL) {
+        unsigned long long kib;
+        while (fgets(line, sizeof line, file) != NULL)
+            if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+                available = 1024.0 * (double)kib;
+        fclose(file);
+    }
+    if (available <= 0.0) {
+        long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+        available = pages > 0 && page_size > 0 ? 0.8 * (double)pages * (double)page_size : 0.0;
+    }
+    double room = cgroup_room();
+    if (room > 0.0 && (available <= 0.0 || room < available))
+        available = room;
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+        double used = 0.0, kib;
+        file = fopen("/proc/self/status", "r");
+        if (file != NULL) {
+            while (fgets(line, sizeof line, file) != NULL)
+                if (sscanf(line, "VmSize: %lf kB", &kib) == 1)
+                    used = 1024.0 * kib;
+            fclose(file);
+        }
+        double left = (double)limit.rlim_cur > used ? (double)limit.rlim_cur - used : 1.0;
+        if (available <= 0.0 || left < available)
+            available = left;
+    }
+    return available;
+}
+
+static struct rank_facts own_facts(void)
+{
+    int rank = ilrl_schedule_rank();
+    const char *after = NULL;
+    struct rank_facts facts = {
+        .available_bytes = available_memory(),
+        .avx512 = ilrl_dense_kernel_cpu_supported(),
+    };
+    if (names_rank(getenv("ILRL_TEST_PRETEND_NO_AVX512"), rank, NULL))
+        facts.avx512 = 0;
+    if (names_rank(getenv("ILRL_TEST_PRETEND_MEMORY_MB"), rank, &after) && *after == ':')
+        facts.available_bytes = atof(after + 1) * 1048576.0;
+    return facts;
+}
+
+/* The dense path: the fused kernel only if rank 0 wants it (its CPU and
+ * ILRL_DENSE_KERNEL) and every rank's CPU runs it. */
+static int32_t decide_dense_path(const struct rank_facts *facts, int n_ranks)
+{
+    int all = ilrl_evaluator_wanted_path() == ILRL_DENSE_AVX512;
+    for (int r = 0; r < n_ranks; r++)
+        all = all && facts[r].avx512;
+    return all ? ILRL_DENSE_AVX512 : ILRL_DENSE_DGEMM;
+}
+
+/* Bytes every rank holds once set up: the demo's arrays, theta0 and the
+ * directions, the grid coordinates, the loss workspace, the evaluator and
+ * two tiles of values. */
+static double work_bytes(const struct problem *problem, const struct ilrl_landscape_options *options)
+{
+    const struct problem_shape *s = &problem->shape;
+    const struct ilrl_mlp *mlp = problem->mlp;
+    double N = (double)s->n_steps, D = (double)s->n_features, P = (double)s->n_params;
+    double block = N < ILRL_LOSS_BLOCK ? N : ILRL_LOSS_BLOCK, widths = 0.0;
+    for (size_t l = 0; l <= mlp->n_layers; l++)
+        widths += (double)mlp->sizes[l];
+    double values = (double)(s->objective_return ? N_RETURN_VALUES : N_LOSS_VALUES);
+    return N * (8.0 * D + 4.0 + 8.0) + 8.0 * 6.0 * P + 8.0 * ((double)s->nx + (double)s->ny)
+           + 8.0 * 4.0 * block * widths
+           + ilrl_evaluator_bytes(mlp, s->n_steps, problem->max_row)
+           + 8.0 * (2.0 * (double)options->tile_nx * (double)options->tile_ny * values
+                    + 4.0 * (double)problem->max_row);
+}
+
+/* "1.5 GiB" or "12.3 MiB". */
+static const char *format_bytes(double bytes, char *buf, size_t buf_size)
+{
+    if (bytes >= 1073741824.0)
+        snprintf(buf, buf_size, "%.1f GiB", bytes / 1073741824.0);
+    else
+        snprintf(buf, buf_size, "%.1f MiB", bytes / 1048576.0);
+    return buf;
+}
+
+/* Refuses, before anything large is allocated, what some rank cannot hold:
+ * a failed allocation deep in BLAS may retry forever instead of failing,
+ * and a rank that dies alone leaves the others in a collective. */
+static int decide_memory(const struct run *run, const struct ilrl_demo *demo, const char *origin)
+{
+    const struct problem_shape *s = &run->problem.shape;
+    const struct ilrl_landscape_options *options = run->options;
+    char need_text[32], available_text[32];
+    double work = work_bytes(&run->problem, options);
+    double values = (double)(s->objective_return ? N_RETURN_VALUES : N_LOSS_VALUES);
+    /* Rank 0 also holds the grid (values and mask per point, twice while
+     * writing) and the demo it read. */
+    double points = (double)s->nx * (double)s->ny;
+    double grid = 2.0 * points * (8.0 * values + 1.0);
+    double demo_bytes = (double)demo->n_steps * (8.0 * (double)demo->n_features + 4.0 + 8.0);
+    for (int r = 0; r < ilrl_schedule_size(); r++) {
+        double available = run->facts[r].available_bytes;
+        double need = r == 0 ? work + demo_bytes + grid : work;
+        if (available <= 0.0 || need <= available)
+            continue;
+        if (r == 0 && grid > work + demo_bytes)
+            return ilrl_error(ILRL_EUSAGE, "--nx %zu --ny %zu: the grid needs %s on rank 0, more than the %s available there",
+                              (size_t)s->nx, (size_t)s->ny,
+                              format_bytes(need, need_text, sizeof need_text),
+                              format_bytes(available, available_text, sizeof available_text));
+        return ilrl_error(ILRL_EFAILED, "rank %d: the demonstration %s (%zu steps x %zu features) and the evaluator need %s, more than the %s available there",
+                          r, origin, demo->n_steps, demo->n_features,
+                          format_bytes(need, need_text, sizeof need_text),
+                          format_bytes(available, available_text, sizeof available_text));
+    }
+    return ILRL_OK;
 }
 
 /* ---- rank 0's set-up ------------------------------------------------------------ */
@@ -347,6 +571,39 @@ static int path_exists(const char *path)
     return stat(path, &info) == 0;
 }
 
+/* The first computed point holding a non-finite value, in storage order. */
+struct nonfinite {
+    size_t count;             /* such points */
+    size_t i, j;              /* the first one's indices */
+    const char *array;        /* its first non-finite array */
+    double value;
+};
+
+static int find_nonfinite(const struct ilrl_landscape *landscape, struct nonfinite *bad)
+{
+    static const char *const names[ILRL_LANDSCAPE_MAX_POINT_ARRAYS] = {
+        "il_loss", "rl_loss", "return_mean", "return_std", "score_mean", "length_mean"};
+    double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
+    size_t n_arrays = ilrl_landscape_point_arrays(landscape, arrays);
+    bad->count = 0;
+    for (size_t p = 0; p < landscape->nx * landscape->ny; p++) {
+        if (!landscape->computed[p])
+            continue;
+        for (size_t k = 0; k < n_arrays; k++)
+            if (!isfinite(arrays[k][p])) {
+                if (bad->count == 0) {
+                    bad->i = p % landscape->nx;
+                    bad->j = p / landscape->nx;
+                    bad->array = names[k];
+                    bad->value = arrays[k][p];
+                }
+                bad->count++;
+                break;
+            }
+    }
+    return bad->count > 0;
+}
+
 /* The settings a checkpoint must share with the run that resumes it. */
 static int check_resume_settings(const char *path, const struct ilrl_landscape *saved,
                                  const struct ilrl_landscape *wanted)
@@ -389,23 +646,23 @@ static int check_resume_settings(const char *path, const struct ilrl_landscape *
         || memcmp(saved->direction_x, wanted->direction_x, wanted->n_params * sizeof(double)) != 0
         || memcmp(saved->direction_y, wanted->direction_y, wanted->n_params * sizeof(double)) != 0)
         return ilrl_error(ILRL_EUSAGE, "--resume: %s has another theta0 or plane directions", path);
+    /* What would mix results without changing a setting: the demo's reward
+     * scheme (the return surface replays it; the checksum covers the
+     * arrays, not the attribute), the dense path (the two agree to ~1e-15,
+     * not bit for bit), and values that no run of ours stores as computed. */
+    if (strcmp(b->objective, "return") == 0 && strcmp(a->reward_scheme, b->reward_scheme) != 0)
+        return ilrl_error(ILRL_EINPUT, "--resume: %s was made with a demonstration whose reward_scheme is \"%s\", this run's is \"%s\"",
+                          path, a->reward_scheme, b->reward_scheme);
+    if (strcmp(a->dense_kernel, b->dense_kernel) != 0)
+        return ilrl_error(ILRL_EINPUT, "--resume: %s was made with dense_kernel \"%s\", this run computes with \"%s\" (the two differ in the last bits)",
+                          path, a->dense_kernel[0] ? a->dense_kernel : "unrecorded", b->dense_kernel);
+    struct nonfinite bad;
+    if (find_nonfinite(saved, &bad))
+        return ilrl_error(ILRL_EINPUT, "--resume: %s holds a non-finite %s (%g) at point (i, j) = (%zu, %zu), marked computed: it cannot be continued (start over with --force)",
+                          path, bad.array, bad.value, bad.i, bad.j);
     return ILRL_OK;
 }
 
-/* Rank 0's state during the run. */
-struct run {
-    const struct ilrl_landscape_options *options;
-    struct problem problem;
-    struct ilrl_landscape *landscape;   /* rank 0 */
-    struct ilrl_tiling tiling;
-    unsigned char *tile_done;           /* rank 0: resumed tiles */
-    char *partial;                      /* OUT.partial */
-    struct ilrl_progress progress;
-    double start_time, last_checkpoint;
-    size_t new_tiles;                   /* finished since the last checkpoint */
-    size_t n_samples;
-    double peak_rss_mib;                /* largest over ranks, for the summary */
-};
 
 static int set_meta(struct run *run, const struct ilrl_demo *demo, const char *origin,
                     const struct ilrl_plane_spec *plane, double gradient_cosine)
@@ -516,6 +773,58 @@ static int rollout_scheme(const struct ilrl_demo *demo, const char *origin,
     return ILRL_OK;
 }
 
+/* The network built from the demo (no --layers) cannot be made: the file is
+ * at fault (exit 3), named by the attribute that gave the bad size. */
+static int network_refused(const struct ilrl_landscape_options *options,
+                           const struct ilrl_demo *demo, const char *origin)
+{
+    if (options->layers != NULL)
+        return ilrl_error(ILRL_EUSAGE, "--layers: %s", ilrl_error_message());
+    /* Which size is at fault: try each alone in the smallest network. */
+    size_t input_only[2] = {demo->n_features, 2};
+    size_t output_only[2] = {1, demo->n_actions > 0 ? (size_t)demo->n_actions : 0};
+    struct ilrl_mlp *probe = ilrl_mlp_alloc(input_only, 2, ILRL_ACTIVATION_TANH);
+    if (probe == NULL)
+        return ilrl_error(ILRL_EINPUT, "%s: n_features = %zu cannot be a network's input size",
+                          origin, demo->n_features);
+    ilrl_mlp_free(probe);
+    probe = ilrl_mlp_alloc(output_only, 2, ILRL_ACTIVATION_TANH);
+    if (probe == NULL)
+        return ilrl_error(ILRL_EINPUT, "%s: n_actions = %d cannot be a network's output size",
+                          origin, demo->n_actions);
+    ilrl_mlp_free(probe);
+    return ilrl_error(ILRL_EINPUT, "%s: no network can be built from it: %s", origin,
+                      ilrl_error_message());
+}
+
+/* Refuses a window in which theta = theta0 + x d_x + y d_y is not finite
+ * somewhere: the grid would fill with NaN and inf marked computed.  With
+ * X, Y the largest |x|, |y|, every point's entry k is bounded by
+ * |theta0_k| + X |d_x,k| + Y |d_y,k|; linspace also needs MAX - MIN. */
+static int check_window(const struct problem *problem, const double range[4])
+{
+    const char *option[2] = {"--x-range", "--y-range"};
+    double largest[2];
+    for (int axis = 0; axis < 2; axis++) {
+        double min = range[2 * axis], max = range[2 * axis + 1];
+        largest[axis] = fmax(fabs(min), fabs(max));
+        if (!isfinite(max - min))
+            return ilrl_error(ILRL_EUSAGE, "%s: '%g:%g' is too wide: MAX - MIN overflows", option[axis], min, max);
+    }
+    const double *d[2] = {problem->direction_x, problem->direction_y};
+    for (size_t k = 0; k < problem->shape.n_params; k++) {
+        double reach[2] = {largest[0] * fabs(d[0][k]), largest[1] * fabs(d[1][k])};
+        for (int axis = 0; axis < 2; axis++)
+            if (!isfinite(reach[axis]))
+                return ilrl_error(ILRL_EUSAGE, "%s: '%g:%g' makes theta non-finite (parameter %zu overflows); choose a smaller window",
+                                  option[axis], range[2 * axis], range[2 * axis + 1], k);
+        if (!isfinite(fabs(problem->theta0[k]) + reach[0] + reach[1]))
+            return ilrl_error(ILRL_EUSAGE, "--x-range '%g:%g' with --y-range '%g:%g' makes theta non-finite (parameter %zu overflows); choose a smaller window",
+                              range[0], range[1], range[2], range[3], k);
+    }
+    return ILRL_OK;
+}
+
 static int setup_rank0(struct run *run)
 {
     const struct ilrl_landscape_options *options = run->options;
@@ -531,9 +840,11 @@ static int setup_rank0(struct run *run)
     if (run->partial == NULL)
         return ilrl_error(ILRL_EFAILED, "out of memory");
     /* Before any work: an output that cannot be written (exists without
-     * --force, missing or unwritable directory) is refused now, not after
-     * hours of computing. */
-    if ((status = ilrl_output_file_check(options->out_path, options->force)) != ILRL_OK)
+     * --force, missing or unwritable directory, a name too long for its
+     * temporary, a checkpoint name that cannot be written) is refused now,
+     * not after hours of computing. */
+    if ((status = ilrl_landscape_check_output(options->out_path, options->force)) != ILRL_OK
+        || (status = ilrl_landscape_check_checkpoint(run->partial)) != ILRL_OK)
         return status;
     if (!options->resume && !options->force && path_exists(run->partial))
         return ilrl_error(ILRL_EOUTPUT, "%s holds an unfinished run's checkpoint: continue it with --resume, or use --force to start over",
@@ -545,7 +856,7 @@ static int setup_rank0(struct run *run)
         goto done;
     problem->mlp = ilrl_mlp_alloc(sizes, n_sizes, options->activation);
     if (problem->mlp == NULL) {
-        status = ilrl_error(ILRL_EUSAGE, "--layers: %s", ilrl_error_message());
+        status = network_refused(options, demo, origin);
         goto done;
     }
     if ((status = ilrl_plane_parse(options->plane, problem->mlp, &plane)) != ILRL_OK)
@@ -562,6 +873,9 @@ static int setup_rank0(struct run *run)
     };
     if (options->objective_return
         && (status = rollout_scheme(demo, origin, &problem->shape.rollout.scheme)) != ILRL_OK)
+        goto done;
+    problem->shape.dense_path = decide_dense_path(run->facts, ilrl_schedule_size());
+    if ((status = decide_memory(run, demo, origin)) != ILRL_OK)
         goto done;
     problem->sizes = sizes;
     sizes = NULL;
@@ -583,13 +897,19 @@ static int setup_rank0(struct run *run)
                               &gradient_cosine, &degenerate);
     if (status != ILRL_OK)
         goto done;
-    if (degenerate && !options->quiet)
-        fprintf(stderr, "ilrl-landscape: warning: the RL gradient is (anti)parallel to the IL gradient "
-                        "(cosine %.6f) or vanishes; the missing direction comes from random:%lu\n",
-                gradient_cosine, plane.random_seed);
+    if ((status = check_window(problem, range)) != ILRL_OK)
+        goto done;
+    if (degenerate)
+        ilrl_notice("warning: the RL gradient is (anti)parallel to the IL gradient "
+                    "(cosine %.6f) or vanishes; the missing direction comes from random:%lu",
+                    gradient_cosine, plane.random_seed);
     linspace(range[0], range[1], options->nx, problem->x);
     linspace(range[2], range[3], options->ny, problem->y);
     run->n_samples = demo->n_steps;
+    /* Rank 0's evaluator now (the others' after the broadcast): the file
+     * records the dense path it took, and --resume compares it. */
+    if ((status = prepare_evaluator(problem)) != ILRL_OK)
+        goto done;
 
     ilrl_tiling_init(&run->tiling, options->nx, options->ny, options->tile_nx, options->tile_ny);
     run->landscape = ilrl_landscape_alloc(options->nx, options->ny, problem->mlp->n_params,
@@ -606,18 +926,21 @@ static int setup_rank0(struct run *run)
     memcpy(run->landscape->direction_y, problem->direction_y, problem->mlp->n_params * sizeof(double));
     if ((status = set_meta(run, demo, origin, &plane, gradient_cosine)) != ILRL_OK)
         goto done;
+    if (ilrl_landscape_set_string(&run->landscape->meta.dense_kernel,
+                                  ilrl_evaluator_dense_kernel(problem->evaluator)) != ILRL_OK) {
+        status = ilrl_error(ILRL_EFAILED, "out of memory");
+        goto done;
+    }
 
     if (options->resume) {
         struct ilrl_landscape *saved = NULL;
         if (!path_exists(run->partial)) {
-            if (!options->quiet)
-                fprintf(stderr, "ilrl-landscape: --resume: no checkpoint %s, starting afresh\n", run->partial);
+            ilrl_notice("--resume: no checkpoint %s, starting afresh", run->partial);
         } else if ((status = ilrl_landscape_read(run->partial, &saved)) == ILRL_OK) {
             status = check_resume_settings(run->partial, saved, run->landscape);
             if (status == ILRL_OK) {
                 int done_tiles = adopt_checkpoint(run, saved);
-                if (!options->quiet)
-                    fprintf(stderr, "ilrl-landscape: resuming %s: %d of %zu tiles already done\n",
+                ilrl_notice("resuming %s: %d of %zu tiles already done",
                             run->partial, done_tiles, run->tiling.n_tiles);
             }
         }
@@ -714,9 +1037,23 @@ static int store_tile(void *ctx, const struct ilrl_tile *tile, const double *val
     return ILRL_OK;
 }
 
+/* Test-only: ILRL_TEST_FAIL_TILE=R makes rank R fail on the first tile it
+ * computes, so that tests see how a tile's error reaches the user. */
+static int test_fails_here(void)
+{
+    static int failed = 0;
+    const char *rank = getenv("ILRL_TEST_FAIL_TILE");
+    if (failed || rank == NULL || !names_rank(rank, ilrl_schedule_rank(), NULL))
+        return 0;
+    failed = 1;
+    return 1;
+}
+
 static int compute_run_tile(void *ctx, const struct ilrl_tile *tile, double *values,
                                const struct ilrl_tile_hooks *hooks)
 {
+    if (test_fails_here())
+        return ilrl_error(ILRL_EFAILED, "failure asked for by ILRL_TEST_FAIL_TILE");
     return compute_tile(&((struct run *)ctx)->problem, tile, values, hooks);
 }
 
@@ -747,11 +1084,13 @@ static void print_summary(const struct run *run, const double *busy, double seco
     int n_ranks = ilrl_schedule_size();
     size_t points = run->progress.done_points - run->progress.start_points;
     double rate = seconds > 0 ? (double)points * (double)run->n_samples / seconds : 0.0;
-    fprintf(stderr, "ilrl-landscape: %zu points x %zu samples in %.2f s = %.3g sample-evaluations/s on %d rank%s; busy",
-            points, run->n_samples, seconds, rate, n_ranks, n_ranks == 1 ? "" : "s");
-    for (int r = 0; r < n_ranks; r++)
-        fprintf(stderr, "%s %.0f%%", r ? "," : "", seconds > 0 ? 100.0 * busy[r] / seconds : 0.0);
-    fprintf(stderr, "; peak RSS %.0f MiB; wrote %s\n", run->peak_rss_mib, run->options->out_path);
+    char line[8000];
+    int used = snprintf(line, sizeof line, "%zu points x %zu samples in %.2f s = %.3g sample-evaluations/s on %d rank%s; busy",
+                        points, run->n_samples, seconds, rate, n_ranks, n_ranks == 1 ? "" : "s");
+    for (int r = 0; r < n_ranks && used > 0 && (size_t)used < sizeof line; r++)
+        used += snprintf(line + used, sizeof line - (size_t)used, "%s %.0f%%", r ? "," : "",
+                         seconds > 0 ? 100.0 * busy[r] / seconds : 0.0);
+    ilrl_notice("%s; peak RSS %.0f MiB; wrote %s", line, run->peak_rss_mib, run->options->out_path);
 }
 
 static size_t count_computed(const struct ilrl_landscape *landscape)
@@ -800,6 +1139,19 @@ static int finish_rank0(struct run *run, int status, const double *busy)
                       count_computed(run->landscape), run->landscape->nx * run->landscape->ny);
 }
 
+/* After the final file is written: non-finite values are its truth, but
+ * never a success (landscape.h). */
+static int report_nonfinite(const struct run *run)
+{
+    struct nonfinite bad;
+    const struct ilrl_landscape *landscape = run->landscape;
+    if (!find_nonfinite(landscape, &bad))
+        return ILRL_OK;
+    return ilrl_error(ILRL_EFAILED, "%s: %zu of %zu points have non-finite values, the first %s = %g at (i, j) = (%zu, %zu), x = %g, y = %g (the network overflows: a smaller window or smaller observations?)",
+                      run->options->out_path, bad.count, landscape->nx * landscape->ny, bad.array,
+                      bad.value, bad.i, bad.j, landscape->x[bad.i], landscape->y[bad.j]);
+}
+
 int ilrl_landscape_run(const struct ilrl_landscape_options *options)
 {
     struct run run = {.options = options};
@@ -807,10 +1159,16 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
     double *busy = calloc((size_t)n_ranks, sizeof *busy);
     int status;
 
-    install_signal_handlers();
     run.problem.max_row = options->tile_nx < options->nx ? options->tile_nx : options->nx;
     run.start_time = run.last_checkpoint = ilrl_schedule_wtime();
-    status = busy == NULL ? ilrl_error(ILRL_EFAILED, "out of memory") : ILRL_OK;
+    /* Every rank's facts to rank 0, which decides from them all. */
+    struct rank_facts facts = own_facts();
+    run.facts = rank == 0 ? calloc((size_t)n_ranks, sizeof *run.facts) : NULL;
+    status = busy == NULL || (rank == 0 && run.facts == NULL)
+             ? ilrl_error(ILRL_EFAILED, "rank %d: out of memory", rank) : ILRL_OK;
+    status = ilrl_schedule_agree(status);
+    if (status == ILRL_OK)
+        status = ilrl_schedule_gather(&facts, sizeof facts, run.facts);
     if (rank == 0 && status == ILRL_OK)
         status = setup_rank0(&run);
     status = ilrl_schedule_agree(status);
@@ -825,23 +1183,28 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
         if (rank == 0) {
             size_t done_tiles, done_points = count_done_points(&run, &done_tiles);
             job.tile_done = run.tile_done;
-            ilrl_progress_start(&run.progress, options->quiet ? NULL : stderr, "ilrl-landscape",
+            ilrl_progress_start(&run.progress, ilrl_notice_stream(), ilrl_notice_label(),
                                 options->nx * options->ny, done_points, run.tiling.n_tiles,
                                 done_tiles);
         }
         status = ilrl_schedule_run(&job);
         run.peak_rss_mib = ilrl_schedule_max(own_peak_rss_mib());
         if (status == ILRL_EINTERRUPTED) {
-            /* Every rank exits 128 + the signal rank 0 saw. */
-            int signum = stop_signal ? (int)stop_signal : SIGTERM;
+            /* Every rank exits 128 + the signal rank 0 saw, or the one a
+             * worker forwarded when rank 0 saw none. */
+            int signum = stop_signal ? (int)stop_signal
+                         : job.stop_value > 0 ? job.stop_value : SIGTERM;
             ilrl_schedule_broadcast(&signum, sizeof signum);
             stop_signal = signum;
         }
         if (rank == 0)
             status = finish_rank0(&run, status, busy);
+        if (rank == 0 && status == ILRL_OK)
+            status = report_nonfinite(&run);
         status = ilrl_schedule_agree(status);
     }
     problem_free(&run.problem);
+    free(run.facts);
     ilrl_landscape_free(run.landscape);
     free(run.tile_done);
     free(run.partial);

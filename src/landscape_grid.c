@@ -16,8 +16,8 @@
     { &(meta)->title, &(meta)->history, &(meta)->source, &(meta)->activation, \
       &(meta)->plane, &(meta)->rl_weight, &(meta)->demo_file, \
       &(meta)->demo_checksum, &(meta)->objective, &(meta)->rollout_policy, \
-      &(meta)->reward_scheme }
-#define N_META_STRING_FIELDS 11
+      &(meta)->reward_scheme, &(meta)->dense_kernel }
+#define N_META_STRING_FIELDS 12
 
 static double *nan_array(size_t n)
 {

@@ -16,8 +16,9 @@
  *  - `objective` is written as given, or "losses"/"return" by the presence of
  *    the return arrays when empty; the return arrays and the rollout
  *    attributes go together: present in the file iff return_mean != NULL.
- *  - `demo_checksum`, `objective` and `reward_scheme` are optional on reading
- *    ("", "losses" and ""; reward_scheme is written only when set);
+ *  - `demo_checksum`, `objective`, `reward_scheme` and `dense_kernel` are
+ *    optional on reading ("", "losses", "" and ""; older files lack them;
+ *    reward_scheme and dense_kernel are written only when set);
  *    everything else is required.  A present attribute of the wrong kind is
  *    an error (ncfile.h's one rule).
  *  - The grid arrays have _FillValue NaN: a point not computed is NaN with
@@ -122,6 +123,9 @@ static int put_global_attributes(struct ilrl_ncfile *file,
     if (!status && or_empty(meta->reward_scheme)[0])
         status = ilrl_ncfile_put_text(file, NC_GLOBAL, "reward_scheme",
                                       meta->reward_scheme);
+    if (!status && or_empty(meta->dense_kernel)[0])
+        status = ilrl_ncfile_put_text(file, NC_GLOBAL, "dense_kernel",
+                                      meta->dense_kernel);
     return status;
 }
 
@@ -261,7 +265,7 @@ static off_t size_estimate(const struct ilrl_landscape *landscape)
     const char *strings[] = {
         meta->title, meta->history, meta->source, meta->activation, meta->plane,
         meta->rl_weight, meta->demo_file, meta->demo_checksum, meta->objective,
-        meta->rollout_policy, meta->reward_scheme};
+        meta->rollout_policy, meta->reward_scheme, meta->dense_kernel};
     for (size_t k = 0; k < sizeof strings / sizeof *strings; k++)
         bytes += (double)strlen(or_empty(strings[k]));
     return (off_t)bytes;
@@ -378,6 +382,8 @@ static int read_attributes(struct ilrl_ncfile *file, struct ilrl_landscape *land
                                                &meta->objective, &found);
     if (!status) status = ilrl_ncfile_get_text(file, NC_GLOBAL, "reward_scheme",
                                                &meta->reward_scheme, &found);
+    if (!status) status = ilrl_ncfile_get_text(file, NC_GLOBAL, "dense_kernel",
+                                               &meta->dense_kernel, &found);
     if (!status && meta->objective[0] == '\0')
         status = ilrl_landscape_set_string(&meta->objective, "losses");
 

@@ -1,12 +1,60 @@
-/* progress.c -- owns the progress line (see progress.h). */
+/* progress.c -- owns what a run tells its user on stderr: notices and the
+ * progress line (see progress.h). */
 #include "config.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ilrl/progress.h"
+
+/* ---- notices ---------------------------------------------------------------- */
+
+static struct {
+    FILE *out;
+    int configured;
+    const char *label;
+    int rank;
+} notices = {NULL, 0, "ilrl", 0};
+
+void ilrl_notice_setup(FILE *out, const char *label, int rank)
+{
+    notices.out = out;
+    notices.configured = 1;
+    notices.label = label != NULL ? label : "ilrl";
+    notices.rank = rank;
+}
+
+FILE *ilrl_notice_stream(void)
+{
+    return notices.configured ? notices.out : stderr;
+}
+
+const char *ilrl_notice_label(void)
+{
+    return notices.label;
+}
+
+void ilrl_notice(const char *format, ...)
+{
+    FILE *out = ilrl_notice_stream();
+    char message[8192];   /* the summary names every rank's share */
+    va_list args;
+    if (out == NULL)
+        return;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    if (notices.rank != 0)
+        fprintf(out, "%s: rank %d: %s\n", notices.label, notices.rank, message);
+    else
+        fprintf(out, "%s: %s\n", notices.label, message);
+    fflush(out);
+}
+
+/* ---- progress ---------------------------------------------------------------- */
 
 static double monotonic_seconds(void)
 {

@@ -123,6 +123,15 @@ int ilrl_schedule_broadcast(void *buffer, size_t n_bytes)
     return ILRL_OK;
 }
 
+int ilrl_schedule_gather(const void *mine, size_t n_bytes, void *all)
+{
+    if (n_bytes > INT_MAX
+        || MPI_Gather(mine, (int)n_bytes, MPI_BYTE, all, (int)n_bytes, MPI_BYTE, 0,
+                      MPI_COMM_WORLD) != MPI_SUCCESS)
+        return ilrl_error(ILRL_EFAILED, "MPI_Gather of %zu bytes failed", n_bytes);
+    return ILRL_OK;
+}
+
 double ilrl_schedule_max(double value)
 {
     double max = value;
@@ -204,9 +213,10 @@ static int worker_poll(void *ctx)
         if (arrived)
             worker_take_assignment(worker);
     }
+    int stop_value = 0;
     if (!worker->interrupt_sent && worker->job->stop_requested != NULL
-        && worker->job->stop_requested(worker->job->ctx)) {
-        send_header(KIND_INTERRUPT, -1, ILRL_EINTERRUPTED);
+        && (stop_value = worker->job->stop_requested(worker->job->ctx)) != 0) {
+        send_header(KIND_INTERRUPT, -1, stop_value);   /* the signal, for rank 0 */
         worker->interrupt_sent = 1;
     }
     return worker->stopping;
@@ -222,8 +232,7 @@ static int worker_run(struct ilrl_schedule_job *job, double *busy_seconds)
 
     if (failed) {
         char message[MESSAGE_SIZE];
-        snprintf(message, sizeof message, "rank %d: out of memory for a tile of %zu values",
-                 ilrl_schedule_rank(), max_values);
+        snprintf(message, sizeof message, "out of memory for a tile of %zu values", max_values);
         send_header(KIND_ERROR, -1, ILRL_EFAILED);
         MPI_Send(message, MESSAGE_SIZE, MPI_CHAR, 0, TAG_MESSAGE, MPI_COMM_WORLD);
     }
@@ -322,6 +331,20 @@ static void master_store(struct master *master, const struct ilrl_tile *tile,
         master_abort(master, status);
 }
 
+/* Records a worker's error as rank 0's, saying where it came from. */
+static void forwarded_error(const struct master *master, int w, const long long header[3],
+                            const char *message)
+{
+    if (header[1] < 0 || (size_t)header[1] >= master->job->tiling.n_tiles) {
+        ilrl_error((int)header[2], "rank %d: %s", w, message);
+        return;
+    }
+    struct ilrl_tile tile;
+    ilrl_tiling_tile(&master->job->tiling, (size_t)header[1], &tile);
+    ilrl_error((int)header[2], "rank %d, tile %lld (x %zu..%zu, y %zu..%zu): %s", w, header[1],
+               tile.x0, tile.x0 + tile.nx - 1, tile.y0, tile.y0 + tile.ny - 1, message);
+}
+
 /* Receives and handles one message whose header is waiting. */
 static void master_serve_one(struct master *master, const MPI_Status *probe)
 {
@@ -346,11 +369,13 @@ static void master_serve_one(struct master *master, const MPI_Status *probe)
         message[MESSAGE_SIZE - 1] = '\0';
         master->outstanding[w]--;
         if (master->status == ILRL_OK)
-            ilrl_error((int)header[2], "%s", message);
+            forwarded_error(master, w, header, message);
         master_abort(master, (int)header[2]);
         break;
     }
     case KIND_INTERRUPT:
+        if (master->job->stop_value == 0)
+            master->job->stop_value = (int)header[2];
         master_abort(master, ILRL_EINTERRUPTED);
         break;
     case KIND_BYE:
@@ -374,9 +399,13 @@ static int master_poll(void *ctx)
         if (waiting)
             master_serve_one(master, &probe);
     }
+    int stop_value = 0;
     if (!master->aborting && master->job->stop_requested != NULL
-        && master->job->stop_requested(master->job->ctx))
+        && (stop_value = master->job->stop_requested(master->job->ctx)) != 0) {
+        if (master->job->stop_value == 0)
+            master->job->stop_value = stop_value;
         master_abort(master, ILRL_EINTERRUPTED);
+    }
     return master->aborting;
 }
 
@@ -426,10 +455,18 @@ static int master_run(struct ilrl_schedule_job *job, double *busy)
             double start = MPI_Wtime();
             int status = job->compute(job->ctx, &tile, own_values, &hooks);
             busy[0] += MPI_Wtime() - start;
-            if (status == ILRL_OK)
+            if (status == ILRL_OK) {
                 master_store(&master, &tile, own_values);
-            else if (status != ILRL_EINTERRUPTED || !master.aborting)
+            } else if (status != ILRL_EINTERRUPTED || !master.aborting) {
+                if (status != ILRL_EINTERRUPTED && master.status == ILRL_OK) {
+                    /* Where it happened, as for a worker's error. */
+                    char message[MESSAGE_SIZE];
+                    long long header[3] = {KIND_ERROR, (long long)tile.index, status};
+                    snprintf(message, sizeof message, "%s", ilrl_error_message());
+                    forwarded_error(&master, 0, header, message);
+                }
                 master_abort(&master, status);
+            }
             continue;
         }
         /* Rank 0 has nothing of its own left: hand out STOPs as workers

@@ -64,7 +64,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", ilrl_error_message());
         return 2;
     }
-    struct ilrl_evaluator *ev = ilrl_evaluator_alloc(mlp, theta0, dx, dy, &data, side);
+    struct ilrl_evaluator *ev = ilrl_evaluator_alloc(mlp, theta0, dx, dy, &data, side,
+                                                     ilrl_evaluator_wanted_path());
     double checksum = 0.0, t0 = test_now();
     for (size_t j = 0; j < side; j++) {
         for (size_t i = 0; i < side; i++) {

@@ -147,32 +147,31 @@ static int have_fused_kernel(void)
     return ilrl_dense_kernel_tanh(&v, 1);
 }
 
-static void check_plane_in(struct fixture *f, const char *mode, unsigned long seed);
+static void check_plane_in(struct fixture *f, const char *mode, unsigned long seed,
+                           enum ilrl_dense_path path);
 
 /* Checks the evaluator in `mode` on the fixture's plane at N_POINTS points;
- * a dense plane twice: the dgemm path (ILRL_DENSE_KERNEL=dgemm), then the
- * default, which must be the fused kernel exactly when the CPU has AVX-512
- * and the shape fits it. */
+ * a dense plane twice: the dgemm path, then the AVX-512 one, which must be
+ * the fused kernel exactly when the CPU has AVX-512 and the shape fits it. */
 static void check_plane(struct fixture *f, const char *mode, unsigned long seed)
 {
     if (strcmp(mode, "dense") != 0) {
-        check_plane_in(f, mode, seed);
+        check_plane_in(f, mode, seed, ILRL_DENSE_AVX512);
         return;
     }
-    setenv("ILRL_DENSE_KERNEL", "dgemm", 1);
-    check_plane_in(f, "dense", seed);
-    unsetenv("ILRL_DENSE_KERNEL");
+    check_plane_in(f, "dense", seed, ILRL_DENSE_DGEMM);
     int fused = have_fused_kernel() && f->mlp->n_layers >= 2
                 && f->mlp->activation == ILRL_ACTIVATION_TANH;
     for (size_t l = 1; l < f->mlp->n_layers; l++)
         fused = fused && f->mlp->sizes[l] % 8 == 0;
-    check_plane_in(f, fused ? "dense-fused" : "dense", seed);
+    check_plane_in(f, fused ? "dense-fused" : "dense", seed, ILRL_DENSE_AVX512);
 }
 
-static void check_plane_in(struct fixture *f, const char *mode, unsigned long seed)
+static void check_plane_in(struct fixture *f, const char *mode, unsigned long seed,
+                           enum ilrl_dense_path path)
 {
     struct ilrl_evaluator *ev = ilrl_evaluator_alloc(f->mlp, f->theta0, f->dx, f->dy,
-                                                     &f->data, N_POINTS);
+                                                     &f->data, N_POINTS, path);
     ck_assert_ptr_nonnull(ev);
     ck_assert_str_eq(ilrl_evaluator_mode(ev), mode);
 

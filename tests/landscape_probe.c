@@ -12,6 +12,12 @@
  *   landscape_probe same A.nc B.nc
  *       il_loss, rl_loss and computed (and the return surface, when there
  *       is one) are byte-identical.
+ *   landscape_probe poison FILE.nc I J
+ *       Rewrites FILE with il_loss at point (I, J) set to NaN, still marked
+ *       computed (a corrupted checkpoint, for the resume refusals).
+ *   landscape_probe retext FILE.nc ATTRIBUTE VALUE
+ *       Rewrites FILE with the text attribute reward_scheme or dense_kernel
+ *       set to VALUE.
  * Prints one line per failure and exits 1, else 0.
  */
 #include "config.h"
@@ -207,12 +213,49 @@ static int same(const char *path_a, const char *path_b)
     return failures ? 1 : 0;
 }
 
+/* Reads FILE, lets edit() change it, writes it back in place. */
+static int rewrite(const char *path, int (*edit)(struct ilrl_landscape *, char **), char **args)
+{
+    struct ilrl_landscape *ls = NULL;
+    int status = ilrl_landscape_read(path, &ls);
+    if (status == ILRL_OK)
+        status = edit(ls, args);
+    if (status == ILRL_OK)
+        status = ilrl_landscape_write(path, ls, 1);
+    if (status != ILRL_OK)
+        fprintf(stderr, "landscape_probe: %s\n", ilrl_error_message());
+    ilrl_landscape_free(ls);
+    return status == ILRL_OK ? 0 : 1;
+}
+
+static int poison_point(struct ilrl_landscape *ls, char **args)
+{
+    size_t i = strtoul(args[0], NULL, 10), j = strtoul(args[1], NULL, 10);
+    if (i >= ls->nx || j >= ls->ny || !ls->computed[j * ls->nx + i])
+        return ilrl_error(ILRL_EUSAGE, "point (%zu, %zu) is not a computed point", i, j);
+    ls->il_loss[j * ls->nx + i] = NAN;
+    return ILRL_OK;
+}
+
+static int set_text(struct ilrl_landscape *ls, char **args)
+{
+    if (strcmp(args[0], "reward_scheme") == 0)
+        return ilrl_landscape_set_string(&ls->meta.reward_scheme, args[1]);
+    if (strcmp(args[0], "dense_kernel") == 0)
+        return ilrl_landscape_set_string(&ls->meta.dense_kernel, args[1]);
+    return ilrl_error(ILRL_EUSAGE, "retext: no attribute %s", args[0]);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && strcmp(argv[1], "poison") == 0)
+        return rewrite(argv[2], poison_point, argv + 3);
+    if (argc == 5 && strcmp(argv[1], "retext") == 0)
+        return rewrite(argv[2], set_text, argv + 3);
     if (argc >= 3 && strcmp(argv[1], "check") == 0)
         return check(argv[2], argc > 3 ? argv[3] : NULL);
     if (argc == 4 && strcmp(argv[1], "same") == 0)
         return same(argv[2], argv[3]);
-    fprintf(stderr, "usage: landscape_probe check FILE.nc [DEMO.nc] | same A.nc B.nc\n");
+    fprintf(stderr, "usage: landscape_probe check FILE.nc [DEMO.nc] | same A.nc B.nc | poison FILE.nc I J | retext FILE.nc ATTRIBUTE VALUE\n");
     return 2;
 }

@@ -24,10 +24,14 @@
  * the 128 tanh set (results/bench.md).
  *
  * It runs when the CPU has AVX-512 (F, DQ) and every hidden layer's width is
- * a multiple of 8 (12,64,64,2 and the like); otherwise, or with the
- * environment variable ILRL_DENSE_KERNEL=dgemm, the evaluator keeps its
- * dgemm path.  Both agree with ilrl_loss_eval to 1e-12; a point's values
- * depend on (x, y) and the inputs only, as everywhere in the evaluator.
+ * a multiple of 8 (12,64,64,2 and the like), and the evaluator's caller asked
+ * for it; otherwise the evaluator keeps its dgemm path.  Both agree with
+ * ilrl_loss_eval to 1e-12 but not bit for bit, so the choice is made once
+ * for a whole run: under MPI rank 0 makes it for every rank (landscape.h),
+ * from every rank's ilrl_dense_kernel_cpu_supported() and its own
+ * ilrl_dense_kernel_wanted().  The kernel itself never reads the
+ * environment.  A point's values depend on (x, y) and the inputs only, as
+ * everywhere in the evaluator.
  */
 #ifndef ILRL_DENSE_KERNEL_H
 #define ILRL_DENSE_KERNEL_H
@@ -41,10 +45,20 @@
 
 struct ilrl_dense_kernel;
 
+/* 1 if this CPU has AVX-512 F and DQ (the kernel can run here). */
+int ilrl_dense_kernel_cpu_supported(void);
+
+/* This process's own preference: 1 if the CPU can run the kernel and the
+ * environment variable ILRL_DENSE_KERNEL is not "dgemm". */
+int ilrl_dense_kernel_wanted(void);
+
+/* 1 if the kernel handles the network's shape: tanh, at least one hidden
+ * layer, every hidden width a multiple of 8. */
+int ilrl_dense_kernel_fits(const struct ilrl_mlp *mlp);
+
 /* Holds up to n_slots points at once (the evaluator runs a group of points
- * over each block of samples).  NULL when the kernel does not apply (CPU,
- * shape, or ILRL_DENSE_KERNEL=dgemm; *out_of_memory = 0) or on OOM
- * (*out_of_memory = 1). */
+ * over each block of samples).  NULL when the kernel does not apply (CPU or
+ * shape, *out_of_memory = 0) or on OOM (*out_of_memory = 1). */
 struct ilrl_dense_kernel *ilrl_dense_kernel_alloc(const struct ilrl_mlp *mlp,
                                                   size_t n_slots, int *out_of_memory);
 void ilrl_dense_kernel_free(struct ilrl_dense_kernel *kernel);

@@ -27,19 +27,41 @@
 
 struct ilrl_evaluator;
 
-/* Prepares the evaluation of up to max_points points per call.  Arrays are
- * borrowed and must outlive the evaluator.  NULL (error recorded) on OOM. */
+/* The dense planes' two paths.  They agree to ~1e-15, not bit for bit, so
+ * the caller chooses once for everything that must share bits (all ranks of
+ * a run, a run and its resume); the evaluator never decides it alone. */
+enum ilrl_dense_path {
+    ILRL_DENSE_DGEMM = 0,   /* one dgemm per layer: any CPU */
+    ILRL_DENSE_AVX512 = 1   /* the fused kernel when the CPU and the shape
+                               allow it (dense_kernel.h), else dgemm */
+};
+
+/* This process's own preference (CPU flags, ILRL_DENSE_KERNEL=dgemm). */
+enum ilrl_dense_path ilrl_evaluator_wanted_path(void);
+
+/* Prepares the evaluation of up to max_points points per call; a dense plane
+ * takes dense_path.  Arrays are borrowed and must outlive the evaluator.
+ * NULL (error recorded) on OOM. */
 struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
                                             const double *theta0,
                                             const double *direction_x,
                                             const double *direction_y,
                                             const struct ilrl_loss_data *data,
-                                            size_t max_points);
+                                            size_t max_points,
+                                            enum ilrl_dense_path dense_path);
 void ilrl_evaluator_free(struct ilrl_evaluator *evaluator);
+
+/* An upper bound of the bytes ilrl_evaluator_alloc takes for n_steps samples
+ * (any plane), to check against the memory available before allocating. */
+double ilrl_evaluator_bytes(const struct ilrl_mlp *mlp, size_t n_steps, size_t max_points);
 
 /* "weights-output", "weights-hidden", "dense" (the dgemm path) or
  * "dense-fused" (dense_kernel.h): the path chosen. */
 const char *ilrl_evaluator_mode(const struct ilrl_evaluator *evaluator);
+
+/* The same as the landscape file's dense_kernel attribute: "none" (a
+ * weights plane), "dgemm" or "avx512". */
+const char *ilrl_evaluator_dense_kernel(const struct ilrl_evaluator *evaluator);
 
 /* Losses at the n_points points (x[k], y[k]); n_points <= max_points.  No
  * allocation. */

@@ -16,7 +16,42 @@
  * objective); tiles with every point computed are skipped, the others
  * recomputed whole, so the result equals an uninterrupted run bit for bit.
  * With no checkpoint present --resume starts afresh (a requeued Slurm job
- * may always pass it) and says so.
+ * may always pass it) and says so.  A checkpoint is also refused (exit 3,
+ * naming it) when adopting it would mix results that no setting shows: a
+ * demo whose reward_scheme differs (--objective return), another dense
+ * kernel path (attribute dense_kernel), or a non-finite value at a point
+ * marked computed.
+ *
+ * Rank 0 decides what every rank must share.  Before set-up every rank
+ * reports its facts (CPU runs the AVX-512 kernel; memory available: the
+ * smallest of /proc's MemAvailable, its cgroup's room and RLIMIT_AS);
+ * rank 0 then decides
+ *  - the dense path: AVX-512 only if rank 0 wants it (ILRL_DENSE_KERNEL is
+ *    not "dgemm" there) and every rank's CPU has it, else dgemm everywhere,
+ *    so the bits never depend on which node computed a tile; it is
+ *    broadcast with the problem and recorded in the file's dense_kernel
+ *    attribute ("avx512", "dgemm", or "none" for weights planes);
+ *  - memory: each rank's share (demo arrays, evaluator, tiles) and rank 0's
+ *    grid are checked against what that rank has, before anything large is
+ *    allocated (a failed allocation inside BLAS may retry forever); a
+ *    refusal names the rank and ends every rank through the agreement step.
+ * Tests make ranks disagree with ILRL_TEST_PRETEND_NO_AVX512=R and
+ * ILRL_TEST_PRETEND_MEMORY_MB=R:MB, honoured by rank R alone, and make
+ * rank R fail its first tile with ILRL_TEST_FAIL_TILE=R (the error then
+ * reads "rank R, tile T (x I0..I1, y J0..J1): ...").
+ *
+ * Non-finite values (decision): a window whose theta is not finite is
+ * refused before any work (exit 2 naming --x-range/--y-range).  Losses that
+ * still overflow (ReLU on huge observations, wide windows) are the truth of
+ * that network and are written as computed, but never pass silently: the run
+ * writes the file, then fails with exit 1 and one line giving their count
+ * and the first point (i, j) with its x and y.  Its checkpoints hold them
+ * too and are refused on --resume (they cannot be told from corrupted ones).
+ *
+ * The library neither prints nor exits: notices go through ilrl_notice()
+ * (progress.h: the program chooses stream, label and --quiet), errors
+ * through ilrl_error(); signal handlers belong to the program, which calls
+ * ilrl_landscape_request_stop() from them.
  */
 #ifndef ILRL_LANDSCAPE_H
 #define ILRL_LANDSCAPE_H
@@ -42,7 +77,9 @@ struct ilrl_landscape_options {
     int ranges_given;             /* 0: default ranges for the plane kind */
     size_t tile_nx, tile_ny;      /* >= 1 */
     double checkpoint_seconds;    /* > 0 */
-    int resume, force, quiet;
+    int resume, force;
+    int quiet;                    /* no notices: the program also passes NULL
+                                     to ilrl_notice_setup */
     /* --objective return (SPEC §11): rollouts at every point. */
     int objective_return;
     size_t rollouts;              /* episodes per point, >= 1 (default 8) */
@@ -57,8 +94,13 @@ struct ilrl_landscape_options {
 #define ILRL_WEIGHTS_RANGE 10.0
 #define ILRL_DIRECTION_RANGE 1.0
 
-/* Exit status of an interrupted run: 128 + the signal's number (shell
- * convention: 143 SIGTERM, 130 SIGINT, 138 SIGUSR1), after the checkpoint. */
+/* Asks the run to checkpoint and stop (async-signal-safe: the program's
+ * handler for SIGTERM, SIGINT and SIGUSR1 calls it with the signal). */
+void ilrl_landscape_request_stop(int signum);
+
+/* The signal asked for (0 if none); after an interrupted run, the signal
+ * every rank reports, whichever rank received it.  Exit status: 128 + it
+ * (shell convention: 143 SIGTERM, 130 SIGINT, 138 SIGUSR1). */
 int ilrl_landscape_interrupt_signal(void);
 
 /* The built-in demonstration used without --demo: the reference poor

@@ -38,6 +38,8 @@ struct ilrl_landscape_meta {
     char *rollout_policy;     /* "greedy" | "sample" */
     char *reward_scheme;      /* the demo's ("sparse" | "shaped"), replayed by
                                  `ilrl-demo --pilot network:`; "" when absent */
+    char *dense_kernel;       /* the evaluator's dense path: "avx512" | "dgemm"
+                                 | "none" (weights planes); "" when absent */
 };
 
 struct ilrl_landscape {

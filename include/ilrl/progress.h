@@ -1,4 +1,16 @@
-/* progress.h -- progress of a long computation on stderr (rank 0 only).
+/* progress.h -- what a long computation tells its user on stderr besides
+ * its one error line: notices and progress (rank 0 speaks).
+ *
+ * Notices (warnings, "resuming ...", the summary) go through ilrl_notice(),
+ * never through fprintf in the library: the program says once, with
+ * ilrl_notice_setup(), where they go (stderr, or nowhere under --quiet),
+ * under which label ("ilrl-landscape") and from which MPI rank, so the
+ * library holds no program name and no --quiet test.  A line is
+ *   LABEL: message                (rank 0, the usual speaker)
+ *   LABEL: rank R: message        (any other rank: says where it came from,
+ *                                  as mpifileutils' MFU_LOG lines do)
+ * One line each, flushed at once.  The place in the code is not printed:
+ * these lines are for users, and each message names its subject.
  *
  * Lifecycle start -> update* -> complete (mpifileutils' mfu_progress).  On a
  * terminal: one live line redrawn at most 10 times a second ("\r" + bar).
@@ -23,6 +35,15 @@ struct ilrl_progress {
     size_t total_tiles, done_tiles;
     double (*clock)(void);    /* seconds; monotonic */
 };
+
+/* Where notices go: out (NULL = nowhere, --quiet), the label, this
+ * process's MPI rank.  Before any call: stderr, "ilrl", rank 0. */
+void ilrl_notice_setup(FILE *out, const char *label, int rank);
+/* The configured stream (NULL when quiet) and label, for the progress line. */
+FILE *ilrl_notice_stream(void);
+const char *ilrl_notice_label(void);
+/* One notice line (printf syntax, no trailing newline). */
+void ilrl_notice(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* Starts; `done_points` already finished (resume) are not counted in the
  * rate.  ILRL_PROGRESS_INTERVAL in the environment overrides the plain-line

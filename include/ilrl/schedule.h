@@ -23,6 +23,8 @@
  *  - a worker's error (ERROR, with status and message) or a stop request
  *    from any rank (a signal) makes rank 0 stop everyone the same way; results
  *    that arrive meanwhile are kept, so a checkpoint loses nothing finished.
+ *    Rank 0 reports a forwarded error as "rank R, tile T (x I0..I1, y
+ *    J0..J1): message", and a forwarded stop keeps its value (the signal).
  * Which rank computes which tile varies from run to run; the values of a tile
  * must not depend on it (the compute callback is a pure function of the tile).
  */
@@ -70,7 +72,8 @@ typedef int (*ilrl_tile_store_fn)(void *ctx, const struct ilrl_tile *tile,
                                   const double *values);
 
 /* Asked on every rank between points: nonzero = a stop was requested
- * (signal).  May be NULL. */
+ * (the signal's number; a worker's value travels to rank 0's stop_value).
+ * May be NULL. */
 typedef int (*ilrl_stop_requested_fn)(void *ctx);
 
 struct ilrl_schedule_job {
@@ -83,6 +86,9 @@ struct ilrl_schedule_job {
     void *ctx;
     /* Filled in on return (rank 0): seconds each rank spent computing. */
     double *busy_seconds;            /* n_ranks entries, may be NULL */
+    /* Filled in on return (rank 0): the first stop_requested() value seen
+     * on any rank (rank 0's own or a worker's), 0 if none. */
+    int stop_value;
 };
 
 /* MPI start-up and shut-down (MPI_THREAD_SINGLE).  Returns ILRL_OK or
@@ -105,6 +111,11 @@ int ilrl_schedule_broadcast(void *buffer, size_t n_bytes);
  * Returns on every rank the same status: ILRL_OK, ILRL_EINTERRUPTED, or the
  * first error (message on rank 0). */
 int ilrl_schedule_run(struct ilrl_schedule_job *job);
+
+/* Collective: rank 0 receives every rank's n_bytes from `mine`, in rank
+ * order, into `all` (n_ranks * n_bytes; not touched on other ranks).  Used
+ * for the facts rank 0 decides from (CPU, memory). */
+int ilrl_schedule_gather(const void *mine, size_t n_bytes, void *all);
 
 /* Collective: the largest value over ranks (used for peak memory). */
 double ilrl_schedule_max(double value);
