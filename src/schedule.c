@@ -212,6 +212,19 @@ static int worker_poll(void *ctx)
     return worker->stopping;
 }
 
+/* ILRL_TEST_STALL_RANK=r: worker r never comes back from its first tile
+ * (see schedule.h); a signal interrupts one sleep, not the stall. */
+static void test_stall_if_asked(void)
+{
+    const char *stall = getenv("ILRL_TEST_STALL_RANK");
+    if (stall == NULL || atoi(stall) != ilrl_schedule_rank())
+        return;
+    for (;;) {
+        struct timespec pause = {3600, 0};
+        nanosleep(&pause, NULL);
+    }
+}
+
 static int worker_run(struct ilrl_schedule_job *job, double *busy_seconds)
 {
     struct worker worker = {.job = job};
@@ -244,6 +257,7 @@ static int worker_run(struct ilrl_schedule_job *job, double *busy_seconds)
         memmove(worker.queue, worker.queue + 1, (size_t)worker.n_queued * sizeof worker.queue[0]);
 
         double start = MPI_Wtime();
+        test_stall_if_asked();
         int status = job->compute(job->ctx, &tile, values, &hooks);
         *busy_seconds += MPI_Wtime() - start;
         if (status == ILRL_EINTERRUPTED && worker.stopping)
@@ -286,6 +300,10 @@ static void master_abort(struct master *master, int status)
 {
     if (master->status == ILRL_OK)
         master->status = status;
+    /* Save first: a worker that never answers must not cost what rank 0
+     * already holds. */
+    if (!master->aborting && master->job->save != NULL)
+        master->job->save(master->job->ctx, master->status);
     master->aborting = 1;
     for (int w = 1; w < master->n_ranks; w++)
         if (!master->stop_sent[w]) {

@@ -23,6 +23,18 @@
  *  - a worker's error (ERROR, with status and message) or a stop request
  *    from any rank (a signal) makes rank 0 stop everyone the same way; results
  *    that arrive meanwhile are kept, so a checkpoint loses nothing finished.
+ *  - Stop path: the moment rank 0 decides to stop (its own signal, a
+ *    worker's INTERRUPT or ERROR, a failed store), it calls the job's save
+ *    hook first -- before it sends a STOP or waits for any worker -- so
+ *    what rank 0 holds is saved even when a worker never answers (a stalled
+ *    worker, a node gone).  Under mpirun, which kills the ranks about a
+ *    second after forwarding a signal, that hook is all the saving there is
+ *    time for; it must therefore cost the same for every grid size (the
+ *    landscape engine fsyncs its tile journal).  Then rank 0 sends STOP and
+ *    waits for the BYEs, storing results that still arrive.
+ *  - Test hook: with ILRL_TEST_STALL_RANK=r in the environment, worker r
+ *    stalls in its first tile: it sleeps without polling, signals or not,
+ *    as a worker stuck in a hung file system would (tests only).
  * Which rank computes which tile varies from run to run; the values of a tile
  * must not depend on it (the compute callback is a pure function of the tile).
  */
@@ -73,6 +85,11 @@ typedef int (*ilrl_tile_store_fn)(void *ctx, const struct ilrl_tile *tile,
  * (signal).  May be NULL. */
 typedef int (*ilrl_stop_requested_fn)(void *ctx);
 
+/* Rank 0 only: called once, at the moment rank 0 decides to stop (signal
+ * or error), before it waits for any worker.  `status` is why
+ * (ILRL_EINTERRUPTED for a signal).  Must be quick.  May be NULL. */
+typedef void (*ilrl_stop_save_fn)(void *ctx, int status);
+
 struct ilrl_schedule_job {
     struct ilrl_tiling tiling;
     size_t n_values;                 /* doubles per point */
@@ -80,6 +97,7 @@ struct ilrl_schedule_job {
     ilrl_tile_compute_fn compute;
     ilrl_tile_store_fn store;        /* rank 0 */
     ilrl_stop_requested_fn stop_requested;
+    ilrl_stop_save_fn save;          /* rank 0; may be NULL */
     void *ctx;
     /* Filled in on return (rank 0): seconds each rank spent computing. */
     double *busy_seconds;            /* n_ranks entries, may be NULL */
