@@ -504,6 +504,7 @@ static int set_meta(struct run *run, const struct ilrl_demo *demo, const char *o
 
 static void run_notice(const struct run *run, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
+static size_t count_computed(const struct ilrl_landscape *landscape);
 
 static void run_notice(const struct run *run, const char *format, ...)
 {
@@ -599,9 +600,14 @@ static int journal_append(struct run *run, const struct ilrl_tile *tile, const d
 static void save_on_stop(void *ctx, int status)
 {
     struct run *run = ctx;
-    (void)status;
-    if (run->journal != NULL)
-        ilrl_tile_journal_sync(run->journal);   /* a failure is seen again by finish_rank0 */
+    int synced = run->journal == NULL || ilrl_tile_journal_sync(run->journal) == ILRL_OK;
+    /* Said now: under mpirun the ranks may be killed before the last line
+     * (a stalled worker, or mpirun's own grace of about a second). */
+    if (status == ILRL_EINTERRUPTED && synced && run->journal != NULL)
+        run_notice(run, "stopping: %zu of %zu points are saved (%s%s%s); waiting for the workers",
+                   count_computed(run->landscape), run->landscape->nx * run->landscape->ny,
+                   run->disk_checkpoint != 0 ? run->partial : "",
+                   run->disk_checkpoint != 0 ? " and " : "", run->journal_path);
 }
 
 /* Writes one tile's values (point-major) into the landscape. */
@@ -698,7 +704,8 @@ static void remove_stale_temporaries(const struct run *run)
             long pid = strtol(digits, NULL, 10);
             if ((pid_t)pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
                 continue;
-            snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+            snprintf(path, sizeof path, "%s%s%s", slash == NULL ? "" : dir,
+                     slash == NULL ? "" : "/", entry->d_name);
             if (unlink(path) == 0)
                 run_notice(run, "removed %s, left by a run (pid %ld) that no longer runs", path, pid);
         }
