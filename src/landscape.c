@@ -799,9 +799,10 @@ static int setup_rank0(struct run *run)
     if ((status = ilrl_output_file_check(options->out_path, options->force)) != ILRL_OK)
         return status;
     remove_stale_temporaries(run);
-    if (!options->resume && !options->force && path_exists(run->partial))
+    if (!options->resume && !options->force
+        && (path_exists(run->partial) || path_exists(run->journal_path)))
         return ilrl_error(ILRL_EOUTPUT, "%s holds an unfinished run's checkpoint: continue it with --resume, or use --force to start over",
-                          run->partial);
+                          path_exists(run->partial) ? run->partial : run->journal_path);
 
     if ((status = load_demo(options, &demo)) != ILRL_OK)
         return status;
