@@ -505,6 +505,7 @@ static int set_meta(struct run *run, const struct ilrl_demo *demo, const char *o
 static void run_notice(const struct run *run, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 static size_t count_computed(const struct ilrl_landscape *landscape);
+static int finish_rank0(struct run *run, int status, const double *busy);
 
 static void run_notice(const struct run *run, const char *format, ...)
 {
@@ -982,6 +983,20 @@ static int store_tile(void *ctx, const struct ilrl_tile *tile, const double *val
     return ILRL_OK;
 }
 
+/* The schedule's abandon hook: a worker did not answer the stop.  Rank 0
+ * finishes as it would (journal synced; a small grid's full checkpoint),
+ * says so in its one line, and returns the exit status. */
+static int abandon_workers(void *ctx, int status)
+{
+    struct run *run = ctx;
+    status = finish_rank0(run, status, NULL);
+    fprintf(stderr, "ilrl-landscape: %s (a worker did not answer the stop within %.0f s: ending every rank)\n",
+            ilrl_error_message(), ILRL_SCHEDULE_STOP_GRACE);
+    if (status == ILRL_EINTERRUPTED)
+        return 128 + (ilrl_landscape_interrupt_signal() ? ilrl_landscape_interrupt_signal() : SIGTERM);
+    return ilrl_exit_code(status);
+}
+
 static int compute_run_tile(void *ctx, const struct ilrl_tile *tile, double *values,
                                const struct ilrl_tile_hooks *hooks)
 {
@@ -1105,7 +1120,8 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
     if (status == ILRL_OK) {
         struct ilrl_schedule_job job = {
             .n_values = values_per_point(&run.problem), .compute = compute_run_tile, .store = store_tile,
-            .stop_requested = stop_requested, .save = save_on_stop, .ctx = &run,
+            .stop_requested = stop_requested, .save = save_on_stop,
+            .abandon = abandon_workers, .ctx = &run,
             .busy_seconds = busy,
         };
         ilrl_tiling_init(&job.tiling, options->nx, options->ny, options->tile_nx, options->tile_ny);

@@ -291,6 +291,7 @@ struct master {
     unsigned char *stop_sent;
     int n_bye;
     int aborting;
+    double abort_time;            /* when the stop began (MPI_Wtime) */
     int status;                   /* first error or interruption */
     double *values;               /* receive buffer: one tile */
     double *busy;                 /* per rank, seconds */
@@ -304,6 +305,8 @@ static void master_abort(struct master *master, int status)
      * already holds. */
     if (!master->aborting && master->job->save != NULL)
         master->job->save(master->job->ctx, master->status);
+    if (!master->aborting)
+        master->abort_time = MPI_Wtime();
     master->aborting = 1;
     for (int w = 1; w < master->n_ranks; w++)
         if (!master->stop_sent[w]) {
@@ -404,6 +407,17 @@ static void master_idle_wait(void)
     nanosleep(&pause, NULL);
 }
 
+/* A worker did not answer STOP within the grace (see schedule.h): the
+ * job's last words, then every rank ends. */
+static void master_give_up(struct master *master)
+{
+    int code = master->job->abandon != NULL
+                   ? master->job->abandon(master->job->ctx, master->status)
+                   : 1;
+    MPI_Abort(MPI_COMM_WORLD, code);
+    exit(code);   /* MPI_Abort does not return; if it did, leave anyway */
+}
+
 static int master_run(struct ilrl_schedule_job *job, double *busy)
 {
     struct master master = {.job = job, .n_ranks = ilrl_schedule_size(), .busy = busy};
@@ -456,6 +470,8 @@ static int master_run(struct ilrl_schedule_job *job, double *busy)
             master_assign(&master, w);
         if (master.n_bye == master.n_ranks - 1)
             break;
+        if (master.aborting && MPI_Wtime() - master.abort_time > ILRL_SCHEDULE_STOP_GRACE)
+            master_give_up(&master);
         int waiting = 0;
         MPI_Status probe;
         MPI_Iprobe(MPI_ANY_SOURCE, TAG_HEADER, MPI_COMM_WORLD, &waiting, &probe);
