@@ -409,6 +409,7 @@ struct run {
     struct ilrl_tile_journal *journal;  /* NULL until the first tile */
     char *journal_path;
     uint64_t disk_checkpoint;           /* fingerprint of OUT.partial on disk, 0 = none */
+    int journal_broken;                 /* cannot be written: full checkpoints only */
     double last_sync;
     size_t n_samples;
     double peak_rss_mib;                /* largest over ranks, for the summary */
@@ -569,32 +570,49 @@ static struct ilrl_tile_journal_binding journal_binding(const struct run *run, u
     return binding;
 }
 
+/* The journal cannot be written (a full disk, a directory that takes no
+ * new files): the run goes on with full checkpoints only, as the journal
+ * is an addition to them, and a signal then writes the full checkpoint.
+ * The final file's own write reports the output's problem, if any. */
+static void journal_give_up(struct run *run)
+{
+    run_notice(run, "%s; going on without the journal (a signal writes the full checkpoint)",
+               ilrl_error_message());
+    ilrl_tile_journal_close(run->journal);
+    run->journal = NULL;
+    run->journal_broken = 1;
+}
+
 /* A new, empty journal bound to the checkpoint on disk. */
-static int start_journal(struct run *run)
+static void start_journal(struct run *run)
 {
     struct ilrl_tile_journal_binding binding = journal_binding(run, run->disk_checkpoint);
     ilrl_tile_journal_close(run->journal);
     run->journal = NULL;
-    if (run->disk_checkpoint == 0)
-        unlink(run->partial);   /* a --force run's old checkpoint (see above) */
+    run->journal_broken = 0;
     run->last_sync = ilrl_schedule_wtime();
-    return ilrl_tile_journal_create(run->journal_path, &binding, &run->journal);
+    if (ilrl_tile_journal_create(run->journal_path, &binding, &run->journal) != ILRL_OK)
+        journal_give_up(run);
+    else if (run->disk_checkpoint == 0)
+        unlink(run->partial);   /* a --force run's old checkpoint (see above) */
 }
 
 /* Appends a stored tile; group commit at most once a second. */
-static int journal_append(struct run *run, const struct ilrl_tile *tile, const double *values)
+static void journal_append(struct run *run, const struct ilrl_tile *tile, const double *values)
 {
-    int status = ILRL_OK;
-    if (run->journal == NULL && (status = start_journal(run)) != ILRL_OK)
-        return status;
-    status = ilrl_tile_journal_append(run->journal, tile->index, tile->x0, tile->y0, tile->nx,
-                                      tile->ny, values);
+    if (run->journal_broken)
+        return;
+    if (run->journal == NULL && (start_journal(run), run->journal == NULL))
+        return;
+    int status = ilrl_tile_journal_append(run->journal, tile->index, tile->x0, tile->y0,
+                                          tile->nx, tile->ny, values);
     double now = ilrl_schedule_wtime();
     if (status == ILRL_OK && now - run->last_sync >= JOURNAL_SYNC_SECONDS) {
         status = ilrl_tile_journal_sync(run->journal);
         run->last_sync = now;
     }
-    return status;
+    if (status != ILRL_OK)
+        journal_give_up(run);
 }
 
 /* The schedule's save hook: rank 0 is about to stop and wait for workers. */
@@ -966,16 +984,15 @@ static int write_checkpoint(struct run *run)
         return status;   /* the old checkpoint and its journal still hold everything */
     run->disk_checkpoint = checkpoint_fingerprint(run->landscape->computed, run->landscape->nx,
                                                   run->landscape->ny);
-    return start_journal(run);
+    start_journal(run);
+    return ILRL_OK;
 }
 
 static int store_tile(void *ctx, const struct ilrl_tile *tile, const double *values)
 {
     struct run *run = ctx;
-    int status;
     put_tile(run->landscape, tile->x0, tile->y0, tile->nx, tile->ny, values);
-    if ((status = journal_append(run, tile, values)) != ILRL_OK)
-        return status;
+    journal_append(run, tile, values);
     run->new_tiles++;
     ilrl_progress_update(&run->progress, tile->nx * tile->ny, 1);
     if (ilrl_schedule_wtime() - run->last_checkpoint >= run->options->checkpoint_seconds)
@@ -1070,11 +1087,19 @@ static int finish_rank0(struct run *run, int status, const double *busy)
         if (write_checkpoint(run) == ILRL_OK)
             return ilrl_error(status, "%s; the finished grid is kept in %s (--resume writes it)",
                               message, run->partial);
+        /* No room for the full checkpoint either: the journal (with the
+         * checkpoint it extends) still holds every tile. */
+        if (run->journal != NULL && !run->journal_broken
+            && ilrl_tile_journal_sync(run->journal) == ILRL_OK)
+            return ilrl_error(status, "%s; the finished grid is kept in %s%s%s (--resume writes it)",
+                              message, run->disk_checkpoint != 0 ? run->partial : "",
+                              run->disk_checkpoint != 0 ? " and " : "", run->journal_path);
         return ilrl_error(status, "%s", message);
     }
     snprintf(message, sizeof message, "%s", ilrl_error_message());
     /* Tiles stored after the stop hook's sync: durable too. */
-    int synced = run->journal == NULL || ilrl_tile_journal_sync(run->journal) == ILRL_OK;
+    int synced = !run->journal_broken
+                 && (run->journal == NULL || ilrl_tile_journal_sync(run->journal) == ILRL_OK);
     if (status != ILRL_EINTERRUPTED) {
         if (run->new_tiles > 0)
             write_checkpoint(run);     /* best effort: the error is what we report */
@@ -1084,14 +1109,17 @@ static int finish_rank0(struct run *run, int status, const double *busy)
     double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
     size_t bytes = n_points * ilrl_landscape_point_arrays(run->landscape, arrays) * sizeof(double);
     int signum = ilrl_landscape_interrupt_signal();
-    /* A small grid, or a journal that failed: fold into a full checkpoint. */
-    if (bytes <= SIGNAL_CHECKPOINT_BYTES || !synced) {
-        if ((status = write_checkpoint(run)) != ILRL_OK)
-            return status;
+    /* A small grid, a journal that failed, or nothing on disk at all: a
+     * full checkpoint.  Otherwise the checkpoint on disk, plus the journal
+     * when tiles were stored since. */
+    int full = bytes <= SIGNAL_CHECKPOINT_BYTES || !synced
+               || (run->journal == NULL && run->disk_checkpoint == 0);
+    if (full && (status = write_checkpoint(run)) != ILRL_OK)
+        return status;
+    if (full || run->journal == NULL)
         return ilrl_error(ILRL_EINTERRUPTED,
                           "interrupted by signal %d: checkpoint %s holds %zu of %zu points; continue with --resume",
                           signum, run->partial, count_computed(run->landscape), n_points);
-    }
     if (run->disk_checkpoint == 0)
         return ilrl_error(ILRL_EINTERRUPTED,
                           "interrupted by signal %d: journal %s holds %zu of %zu points; continue with --resume",
