@@ -479,7 +479,11 @@ static int set_meta(struct run *run, const struct ilrl_demo *demo, const char *o
  *  - A periodic checkpoint replaces OUT.partial first, then a new empty
  *    journal bound to it replaces the old one.  A kill in between leaves an
  *    old journal that no longer matches: it is ignored, and its tiles are in
- *    the new checkpoint.
+ *    the new checkpoint.  A signal that arrives while rank 0 writes a full
+ *    checkpoint (seconds for a 3001 x 3001 grid) is noticed only after it:
+ *    if mpirun kills first, the old checkpoint and journal still hold every
+ *    tile stored before the write began, and the write's temporary is
+ *    removed by the next run.
  *  - On a stop (signal or error) rank 0 fdatasyncs the journal before it
  *    waits on any worker (save_on_stop): that is the save, and it costs the
  *    same for every grid.  A full checkpoint follows only for small grids
@@ -676,8 +680,12 @@ static void fold_journal(struct run *run)
         run_notice(run, "--resume: %s was made for other settings or another grid: ignored", path);
         return;
     case ILRL_TILE_JOURNAL_OTHER_CHECKPOINT:
-        run_notice(run, "--resume: %s belongs to another checkpoint than %s: ignored", path,
-                   run->disk_checkpoint != 0 ? run->partial : "none");
+        if (run->disk_checkpoint != 0)
+            run_notice(run, "--resume: %s belongs to another checkpoint than %s: ignored", path,
+                       run->partial);
+        else
+            run_notice(run, "--resume: %s extends a checkpoint that is no longer there: ignored",
+                       path);
         return;
     case ILRL_TILE_JOURNAL_USED:
         break;
