@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,28 +88,16 @@ static int write_all(int fd, const void *data, size_t n)
     return 0;
 }
 
-static char *directory_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t length = slash == NULL || slash == path ? 1 : (size_t)(slash - path);
-    char *dir = malloc(length + 1);
-    if (dir == NULL)
-        return NULL;
-    memcpy(dir, slash == NULL ? "." : path, length);
-    dir[length] = '\0';
-    return dir;
-}
-
 /* fsync of the directory holding path, so a rename in it is durable. */
 static void sync_directory(const char *path)
 {
-    char *dir = directory_of(path);
-    int fd = dir == NULL ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char *copy = strdup(path);
+    int fd = copy == NULL ? -1 : open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         fsync(fd);
         close(fd);
     }
-    free(dir);
+    free(copy);
 }
 
 static struct ilrl_tile_journal *journal_new(const char *path,
