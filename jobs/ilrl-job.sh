@@ -146,7 +146,8 @@ ilrl_run_landscape() {
     # Interrupted: the shell got USR1 (a run killed by it before its first
     # checkpoint simply starts afresh after the requeue), or the ranks got
     # it directly and left a checkpoint.
-    if [ "$_ilrl_signal" = USR1 ] || { [ "$_status" -eq 138 ] && [ -e "$_checkpoint" ]; }; then
+    # (A big grid's signal saves into the tile journal OUT.partial.journal.)
+    if [ "$_ilrl_signal" = USR1 ] || { [ "$_status" -eq 138 ] && { [ -e "$_checkpoint" ] || [ -e "$_checkpoint.journal" ]; }; }; then
         ilrl_requeue && exit 0
         return "$_status"
     fi

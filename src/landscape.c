@@ -8,12 +8,14 @@
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "ilrl/demo.h"
@@ -30,6 +32,7 @@
 #include "ilrl/progress.h"
 #include "ilrl/rollout.h"
 #include "ilrl/schedule.h"
+#include "ilrl/tile_journal.h"
 
 /* Doubles per point in a finished tile: L_IL, L_RL, then with --objective
  * return: return_mean, return_std, score_mean, length_mean. */
@@ -234,6 +237,12 @@ struct run {
     struct ilrl_progress progress;
     double start_time, last_checkpoint;
     size_t new_tiles;                   /* finished since the last checkpoint */
+    /* Tile journal (see "checkpoints" below): OUT.partial.journal. */
+    struct ilrl_tile_journal *journal;  /* NULL until the first tile */
+    char *journal_path;
+    uint64_t disk_checkpoint;           /* fingerprint of OUT.partial on disk, 0 = none */
+    int journal_broken;                 /* cannot be written: full checkpoints only */
+    double last_sync;
     size_t n_samples;
     double peak_rss_mib;                /* largest over ranks, for the summary */
     struct rank_facts *facts;           /* rank 0: every rank's, by rank */
@@ -716,7 +725,269 @@ static int set_meta(struct run *run, const struct ilrl_demo *demo, const char *o
     return status == ILRL_OK ? ILRL_OK : ilrl_error(ILRL_EFAILED, "out of memory");
 }
 
-/* Marks the tiles whose every point the checkpoint already holds. */
+/* ---- checkpoints: the full file and the tile journal ------------------------------
+ * Decisions (the journal's format and fsync policy: include/ilrl/tile_journal.h):
+ *  - OUT.partial is the full checkpoint, rewritten atomically every
+ *    --checkpoint seconds.  OUT.partial.journal records every tile stored
+ *    since, bound to OUT.partial by a fingerprint of its computed mask, and
+ *    to the run by a fingerprint of everything that decides a point's
+ *    values.  A point's values are a pure function of those settings, so two
+ *    checkpoints with equal settings and equal masks hold equal values: the
+ *    mask identifies a checkpoint as far as a journal is concerned.
+ *  - A periodic checkpoint replaces OUT.partial first, then a new empty
+ *    journal bound to it replaces the old one.  A kill in between leaves an
+ *    old journal that no longer matches: it is ignored, and its tiles are in
+ *    the new checkpoint.  A signal that arrives while rank 0 writes a full
+ *    checkpoint (seconds for a 3001 x 3001 grid) is noticed only after it:
+ *    if mpirun kills first, the old checkpoint and journal still hold every
+ *    tile stored before the write began, and the write's temporary is
+ *    removed by the next run.
+ *  - On a stop (signal or error) rank 0 fdatasyncs the journal before it
+ *    waits on any worker (save_on_stop): that is the save, and it costs the
+ *    same for every grid.  A full checkpoint follows only for small grids
+ *    (point arrays of at most SIGNAL_CHECKPOINT_BYTES, about 0.1 s to
+ *    write), so that OUT.partial alone is current for ilrl-compare and
+ *    ilrl-plot; larger grids stay in checkpoint + journal, which --resume
+ *    folds together.
+ *  - --resume reads OUT.partial (if any), replays the matching journal on
+ *    top of it and keeps appending to that journal; a journal of other
+ *    settings, of another checkpoint or cut short in its header is ignored
+ *    with a notice (its tiles are computed again) and replaced.
+ *  - A fresh run (necessarily --force when OUT.partial exists) removes the
+ *    old OUT.partial when it starts its journal, so an old checkpoint never
+ *    hides the new run's journal from --resume.
+ *  - Temporaries PATH.tmp.<pid> of OUT, OUT.partial and the journal whose
+ *    process no longer runs (kill(pid, 0) fails with ESRCH) are removed when
+ *    a run starts.  Only names of exactly that pattern for this OUT, in its
+ *    directory; a pid is checked on rank 0's node, so a run writing the same
+ *    OUT from another node at the same time is not protected (two runs on
+ *    one OUT are not supported anyway). */
+#define SIGNAL_CHECKPOINT_BYTES ((size_t)4 << 20)
+#define JOURNAL_SYNC_SECONDS 1.0
+
+static size_t count_computed(const struct ilrl_landscape *landscape);
+static int finish_rank0(struct run *run, int status, const double *busy);
+
+static uint64_t fnv1a_string(uint64_t hash, const char *text)
+{
+    text = text != NULL ? text : "";
+    return fnv1a(hash, text, strlen(text) + 1);
+}
+
+/* Everything that decides a point's values, and the grid's shape. */
+static uint64_t settings_fingerprint(const struct run *run)
+{
+    const struct ilrl_landscape *l = run->landscape;
+    const struct ilrl_landscape_meta *m = &l->meta;
+    uint64_t hash = UINT64_C(14695981039346656037);
+    const char *strings[] = {m->demo_checksum, m->activation, m->plane, m->rl_weight,
+                             m->objective, m->rollout_policy, m->reward_scheme,
+                             m->dense_kernel};
+    for (size_t k = 0; k < sizeof strings / sizeof strings[0]; k++)
+        hash = fnv1a_string(hash, strings[k]);
+    long longs[4] = {m->init_seed, m->rollouts, m->rollout_steps, (long)m->n_layer_sizes};
+    hash = fnv1a(hash, longs, sizeof longs);
+    hash = fnv1a(hash, m->layer_sizes, m->n_layer_sizes * sizeof *m->layer_sizes);
+    hash = fnv1a(hash, &m->gamma, sizeof m->gamma);
+    uint64_t sizes[3] = {l->nx, l->ny, l->n_params};
+    hash = fnv1a(hash, sizes, sizeof sizes);
+    hash = fnv1a(hash, l->x, l->nx * sizeof *l->x);
+    hash = fnv1a(hash, l->y, l->ny * sizeof *l->y);
+    hash = fnv1a(hash, l->theta0, l->n_params * sizeof(double));
+    hash = fnv1a(hash, l->direction_x, l->n_params * sizeof(double));
+    hash = fnv1a(hash, l->direction_y, l->n_params * sizeof(double));
+    return hash;
+}
+
+/* The identity of a checkpoint holding this mask; never 0 (= none). */
+static uint64_t checkpoint_fingerprint(const unsigned char *computed, size_t nx, size_t ny)
+{
+    uint64_t sizes[2] = {nx, ny};
+    uint64_t hash = fnv1a(UINT64_C(14695981039346656037), sizes, sizeof sizes);
+    hash = fnv1a(hash, computed, nx * ny);
+    return hash != 0 ? hash : 1;
+}
+
+static struct ilrl_tile_journal_binding journal_binding(const struct run *run, uint64_t checkpoint)
+{
+    double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
+    struct ilrl_tile_journal_binding binding = {
+        .settings = settings_fingerprint(run), .checkpoint = checkpoint,
+        .grid_nx = run->landscape->nx, .grid_ny = run->landscape->ny,
+        .n_values = ilrl_landscape_point_arrays(run->landscape, arrays),
+    };
+    return binding;
+}
+
+/* The journal cannot be written (a full disk, a directory that takes no
+ * new files): the run goes on with full checkpoints only, as the journal
+ * is an addition to them, and a signal then writes the full checkpoint.
+ * The final file's own write reports the output's problem, if any. */
+static void journal_give_up(struct run *run)
+{
+    ilrl_notice("%s; going on without the journal (a signal writes the full checkpoint)",
+               ilrl_error_message());
+    ilrl_tile_journal_close(run->journal);
+    run->journal = NULL;
+    run->journal_broken = 1;
+}
+
+/* A new, empty journal bound to the checkpoint on disk. */
+static void start_journal(struct run *run)
+{
+    struct ilrl_tile_journal_binding binding = journal_binding(run, run->disk_checkpoint);
+    ilrl_tile_journal_close(run->journal);
+    run->journal = NULL;
+    run->journal_broken = 0;
+    run->last_sync = ilrl_schedule_wtime();
+    if (ilrl_tile_journal_create(run->journal_path, &binding, &run->journal) != ILRL_OK)
+        journal_give_up(run);
+    else if (run->disk_checkpoint == 0)
+        unlink(run->partial);   /* a --force run's old checkpoint (see above) */
+}
+
+/* Appends a stored tile; group commit at most once a second. */
+static void journal_append(struct run *run, const struct ilrl_tile *tile, const double *values)
+{
+    if (run->journal_broken)
+        return;
+    if (run->journal == NULL && (start_journal(run), run->journal == NULL))
+        return;
+    int status = ilrl_tile_journal_append(run->journal, tile->index, tile->x0, tile->y0,
+                                          tile->nx, tile->ny, values);
+    double now = ilrl_schedule_wtime();
+    if (status == ILRL_OK && now - run->last_sync >= JOURNAL_SYNC_SECONDS) {
+        status = ilrl_tile_journal_sync(run->journal);
+        run->last_sync = now;
+    }
+    if (status != ILRL_OK)
+        journal_give_up(run);
+}
+
+/* The schedule's save hook: rank 0 is about to stop and wait for workers. */
+static void save_on_stop(void *ctx, int status)
+{
+    struct run *run = ctx;
+    int synced = run->journal == NULL || ilrl_tile_journal_sync(run->journal) == ILRL_OK;
+    /* Said now: under mpirun the ranks may be killed before the last line
+     * (a stalled worker, or mpirun's own grace of about a second). */
+    if (status == ILRL_EINTERRUPTED && synced && run->journal != NULL)
+        ilrl_notice("stopping: %zu of %zu points are saved (%s%s%s); waiting for the workers",
+                   count_computed(run->landscape), run->landscape->nx * run->landscape->ny,
+                   run->disk_checkpoint != 0 ? run->partial : "",
+                   run->disk_checkpoint != 0 ? " and " : "", run->journal_path);
+}
+
+/* Writes one tile's values (point-major) into the landscape. */
+static void put_tile(struct ilrl_landscape *landscape, size_t x0, size_t y0, size_t nx,
+                     size_t ny, const double *values)
+{
+    double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
+    size_t stride = ilrl_landscape_point_arrays(landscape, arrays);
+    for (size_t j = 0; j < ny; j++)
+        for (size_t i = 0; i < nx; i++) {
+            size_t p = (y0 + j) * landscape->nx + x0 + i;
+            const double *point = values + (j * nx + i) * stride;
+            for (size_t k = 0; k < stride; k++)
+                arrays[k][p] = point[k];
+            landscape->computed[p] = 1;
+        }
+}
+
+static int journal_visit(void *ctx, const struct ilrl_tile_journal_record *record)
+{
+    struct run *run = ctx;
+    put_tile(run->landscape, (size_t)record->x0, (size_t)record->y0, (size_t)record->nx,
+             (size_t)record->ny, record->values);
+    return ILRL_OK;
+}
+
+/* --resume: the journal's tiles on top of the checkpoint (run->disk_checkpoint
+ * says which one is on disk); continues the journal when it belongs. */
+static void fold_journal(struct run *run)
+{
+    struct ilrl_tile_journal_binding binding = journal_binding(run, run->disk_checkpoint);
+    struct ilrl_tile_journal_replay replay;
+    const char *path = run->journal_path;
+
+    if (ilrl_tile_journal_replay(path, &binding, journal_visit, run, &replay) != ILRL_OK) {
+        ilrl_notice("--resume: %s; its tiles are computed again", ilrl_error_message());
+        return;
+    }
+    switch (replay.state) {
+    case ILRL_TILE_JOURNAL_ABSENT:
+        return;
+    case ILRL_TILE_JOURNAL_UNREADABLE:
+        ilrl_notice("--resume: %s is not a tile journal (or its header was cut short): ignored",
+                   path);
+        return;
+    case ILRL_TILE_JOURNAL_OTHER_SETTINGS:
+        ilrl_notice("--resume: %s was made for other settings or another grid: ignored", path);
+        return;
+    case ILRL_TILE_JOURNAL_OTHER_CHECKPOINT:
+        if (run->disk_checkpoint != 0)
+            ilrl_notice("--resume: %s belongs to another checkpoint than %s: ignored", path,
+                       run->partial);
+        else
+            ilrl_notice("--resume: %s extends a checkpoint that is no longer there: ignored",
+                       path);
+        return;
+    case ILRL_TILE_JOURNAL_USED:
+        break;
+    }
+    if (replay.ignored_bytes > 0)
+        ilrl_notice("--resume: %s: %zu tiles folded in, a torn last record (%" PRIu64 " bytes) ignored",
+                   path, replay.n_records, replay.ignored_bytes);
+    else if (replay.n_records > 0)
+        ilrl_notice("--resume: %s: %zu tiles folded in", path, replay.n_records);
+    if (ilrl_tile_journal_open_append(path, &binding, &replay, &run->journal) != ILRL_OK)
+        ilrl_notice("--resume: %s", ilrl_error_message());
+    run->last_sync = ilrl_schedule_wtime();
+}
+
+/* Removes OUT.tmp.<pid>, OUT.partial.tmp.<pid> and
+ * OUT.partial.journal.tmp.<pid> of runs that no longer run. */
+static void remove_stale_temporaries(const struct run *run)
+{
+    const char *out = run->options->out_path;
+    const char *slash = strrchr(out, '/');
+    const char *base = slash != NULL ? slash + 1 : out;
+    size_t dir_length = slash == NULL ? 1 : slash == out ? 1 : (size_t)(slash - out);
+    char dir[4096], prefixes[3][4096], path[8192];
+    DIR *listing;
+    struct dirent *entry;
+
+    if (dir_length >= sizeof dir || strlen(base) + 32 >= sizeof prefixes[0])
+        return;
+    memcpy(dir, slash == NULL ? "." : out, dir_length);
+    dir[dir_length] = '\0';
+    snprintf(prefixes[0], sizeof prefixes[0], "%s.tmp.", base);
+    snprintf(prefixes[1], sizeof prefixes[1], "%s.partial.tmp.", base);
+    snprintf(prefixes[2], sizeof prefixes[2], "%s.partial.journal.tmp.", base);
+    if ((listing = opendir(dir)) == NULL)
+        return;
+    while ((entry = readdir(listing)) != NULL) {
+        for (int k = 0; k < 3; k++) {
+            size_t n = strlen(prefixes[k]);
+            const char *digits = entry->d_name + n;
+            if (strncmp(entry->d_name, prefixes[k], n) != 0 || digits[0] == '\0' || digits[0] == '0'
+                || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
+                continue;
+            long pid = strtol(digits, NULL, 10);
+            if ((pid_t)pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                continue;
+            snprintf(path, sizeof path, "%s%s%s", slash == NULL ? "" : dir,
+                     slash == NULL ? "" : "/", entry->d_name);
+            if (unlink(path) == 0)
+                ilrl_notice("removed %s, left by a run (pid %ld) that no longer runs", path, pid);
+        }
+    }
+    closedir(listing);
+}
+
+/* Takes over what --resume finds: the checkpoint `saved` (NULL: none on
+ * disk) and the journal's tiles on top of it, then marks the tiles whose
+ * every point is held. */
 static int adopt_checkpoint(struct run *run, struct ilrl_landscape *saved)
 {
     struct ilrl_landscape *landscape = run->landscape;
@@ -726,11 +997,16 @@ static int adopt_checkpoint(struct run *run, struct ilrl_landscape *saved)
     double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS], *saved_arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
     /* The resume check compared the objective: both have the same arrays. */
     size_t n_arrays = ilrl_landscape_point_arrays(landscape, arrays);
-    ilrl_landscape_point_arrays(saved, saved_arrays);
 
-    for (size_t k = 0; k < n_arrays; k++)
-        memcpy(arrays[k], saved_arrays[k], n_points * sizeof(double));
-    memcpy(landscape->computed, saved->computed, n_points);
+    run->disk_checkpoint = 0;
+    if (saved != NULL) {
+        ilrl_landscape_point_arrays(saved, saved_arrays);
+        for (size_t k = 0; k < n_arrays; k++)
+            memcpy(arrays[k], saved_arrays[k], n_points * sizeof(double));
+        memcpy(landscape->computed, saved->computed, n_points);
+        run->disk_checkpoint = checkpoint_fingerprint(saved->computed, saved->nx, saved->ny);
+    }
+    fold_journal(run);
     for (size_t t = 0; t < run->tiling.n_tiles; t++) {
         struct ilrl_tile tile;
         int complete = 1;
@@ -837,8 +1113,10 @@ static int setup_rank0(struct run *run)
     const char *origin = options->demo_path ? options->demo_path : ILRL_BUILTIN_DEMO_NAME;
 
     run->partial = partial_path(options->out_path);
-    if (run->partial == NULL)
+    run->journal_path = run->partial == NULL ? NULL : malloc(strlen(run->partial) + sizeof ".journal");
+    if (run->partial == NULL || run->journal_path == NULL)
         return ilrl_error(ILRL_EFAILED, "out of memory");
+    sprintf(run->journal_path, "%s.journal", run->partial);
     /* Before any work: an output that cannot be written (exists without
      * --force, missing or unwritable directory, a name too long for its
      * temporary, a checkpoint name that cannot be written) is refused now,
@@ -846,9 +1124,11 @@ static int setup_rank0(struct run *run)
     if ((status = ilrl_landscape_check_output(options->out_path, options->force)) != ILRL_OK
         || (status = ilrl_landscape_check_checkpoint(run->partial)) != ILRL_OK)
         return status;
-    if (!options->resume && !options->force && path_exists(run->partial))
+    remove_stale_temporaries(run);
+    if (!options->resume && !options->force
+        && (path_exists(run->partial) || path_exists(run->journal_path)))
         return ilrl_error(ILRL_EOUTPUT, "%s holds an unfinished run's checkpoint: continue it with --resume, or use --force to start over",
-                          run->partial);
+                          path_exists(run->partial) ? run->partial : run->journal_path);
 
     if ((status = load_demo(options, &demo)) != ILRL_OK)
         return status;
@@ -935,7 +1215,12 @@ static int setup_rank0(struct run *run)
     if (options->resume) {
         struct ilrl_landscape *saved = NULL;
         if (!path_exists(run->partial)) {
-            ilrl_notice("--resume: no checkpoint %s, starting afresh", run->partial);
+            int done_tiles = adopt_checkpoint(run, NULL);   /* a journal alone */
+            if (done_tiles == 0)
+                ilrl_notice("--resume: no checkpoint %s, starting afresh", run->partial);
+            else
+                ilrl_notice("resuming %s: %d of %zu tiles already done",
+                            run->journal_path, done_tiles, run->tiling.n_tiles);
         } else if ((status = ilrl_landscape_read(run->partial, &saved)) == ILRL_OK) {
             status = check_resume_settings(run->partial, saved, run->landscape);
             if (status == ILRL_OK) {
@@ -1007,29 +1292,27 @@ static int compute_tile(void *ctx, const struct ilrl_tile *tile, double *values,
     return ILRL_OK;
 }
 
+/* The full checkpoint; once it is in place, a new empty journal bound to
+ * it replaces the old one (see "checkpoints" above). */
 static int write_checkpoint(struct run *run)
 {
     run->landscape->meta.wall_seconds = ilrl_schedule_wtime() - run->start_time;
     int status = ilrl_landscape_write(run->partial, run->landscape, 1);
     run->last_checkpoint = ilrl_schedule_wtime();
     run->new_tiles = 0;
-    return status;
+    if (status != ILRL_OK)
+        return status;   /* the old checkpoint and its journal still hold everything */
+    run->disk_checkpoint = checkpoint_fingerprint(run->landscape->computed, run->landscape->nx,
+                                                  run->landscape->ny);
+    start_journal(run);
+    return ILRL_OK;
 }
 
 static int store_tile(void *ctx, const struct ilrl_tile *tile, const double *values)
 {
     struct run *run = ctx;
-    struct ilrl_landscape *landscape = run->landscape;
-    double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
-    size_t stride = ilrl_landscape_point_arrays(landscape, arrays);
-    for (size_t j = 0; j < tile->ny; j++)
-        for (size_t i = 0; i < tile->nx; i++) {
-            size_t p = (tile->y0 + j) * landscape->nx + tile->x0 + i;
-            const double *point = values + (j * tile->nx + i) * stride;
-            for (size_t k = 0; k < stride; k++)
-                arrays[k][p] = point[k];
-            landscape->computed[p] = 1;
-        }
+    put_tile(run->landscape, tile->x0, tile->y0, tile->nx, tile->ny, values);
+    journal_append(run, tile, values);
     run->new_tiles++;
     ilrl_progress_update(&run->progress, tile->nx * tile->ny, 1);
     if (ilrl_schedule_wtime() - run->last_checkpoint >= run->options->checkpoint_seconds)
@@ -1047,6 +1330,23 @@ static int test_fails_here(void)
         return 0;
     failed = 1;
     return 1;
+}
+
+/* The schedule's abandon hook: a worker did not answer the stop.  Rank 0
+ * finishes as it would (journal synced; a small grid's full checkpoint),
+ * says so in its one line, and returns the exit status. */
+static int abandon_workers(void *ctx, int status)
+{
+    struct run *run = ctx;
+    status = finish_rank0(run, status, NULL);
+    /* The schedule ends every rank with MPI_Abort after this hook: the
+     * program never gets its status back, so rank 0's one line is said
+     * here, under the program's label. */
+    fprintf(stderr, "%s: %s (a worker did not answer the stop within %.0f s: ending every rank)\n",
+            ilrl_notice_label(), ilrl_error_message(), ILRL_SCHEDULE_STOP_GRACE);
+    if (status == ILRL_EINTERRUPTED)
+        return 128 + (ilrl_landscape_interrupt_signal() ? ilrl_landscape_interrupt_signal() : SIGTERM);
+    return ilrl_exit_code(status);
 }
 
 static int compute_run_tile(void *ctx, const struct ilrl_tile *tile, double *values,
@@ -1113,7 +1413,10 @@ static int finish_rank0(struct run *run, int status, const double *busy)
         run->landscape->meta.wall_seconds = seconds;
         status = ilrl_landscape_write(run->options->out_path, run->landscape, run->options->force);
         if (status == ILRL_OK) {
+            ilrl_tile_journal_close(run->journal);
+            run->journal = NULL;
             unlink(run->partial);
+            unlink(run->journal_path);
             if (!run->options->quiet)
                 print_summary(run, busy, seconds);
             return ILRL_OK;
@@ -1123,20 +1426,46 @@ static int finish_rank0(struct run *run, int status, const double *busy)
         if (write_checkpoint(run) == ILRL_OK)
             return ilrl_error(status, "%s; the finished grid is kept in %s (--resume writes it)",
                               message, run->partial);
+        /* No room for the full checkpoint either: the journal (with the
+         * checkpoint it extends) still holds every tile. */
+        if (run->journal != NULL && !run->journal_broken
+            && ilrl_tile_journal_sync(run->journal) == ILRL_OK)
+            return ilrl_error(status, "%s; the finished grid is kept in %s%s%s (--resume writes it)",
+                              message, run->disk_checkpoint != 0 ? run->partial : "",
+                              run->disk_checkpoint != 0 ? " and " : "", run->journal_path);
         return ilrl_error(status, "%s", message);
     }
     snprintf(message, sizeof message, "%s", ilrl_error_message());
+    /* Tiles stored after the stop hook's sync: durable too. */
+    int synced = !run->journal_broken
+                 && (run->journal == NULL || ilrl_tile_journal_sync(run->journal) == ILRL_OK);
     if (status != ILRL_EINTERRUPTED) {
         if (run->new_tiles > 0)
             write_checkpoint(run);     /* best effort: the error is what we report */
         return ilrl_error(status, "%s", message);
     }
-    if ((status = write_checkpoint(run)) != ILRL_OK)
+    size_t n_points = run->landscape->nx * run->landscape->ny;
+    double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
+    size_t bytes = n_points * ilrl_landscape_point_arrays(run->landscape, arrays) * sizeof(double);
+    int signum = ilrl_landscape_interrupt_signal();
+    /* A small grid, a journal that failed, or nothing on disk at all: a
+     * full checkpoint.  Otherwise the checkpoint on disk, plus the journal
+     * when tiles were stored since. */
+    int full = bytes <= SIGNAL_CHECKPOINT_BYTES || !synced
+               || (run->journal == NULL && run->disk_checkpoint == 0);
+    if (full && (status = write_checkpoint(run)) != ILRL_OK)
         return status;
+    if (full || run->journal == NULL)
+        return ilrl_error(ILRL_EINTERRUPTED,
+                          "interrupted by signal %d: checkpoint %s holds %zu of %zu points; continue with --resume",
+                          signum, run->partial, count_computed(run->landscape), n_points);
+    if (run->disk_checkpoint == 0)
+        return ilrl_error(ILRL_EINTERRUPTED,
+                          "interrupted by signal %d: journal %s holds %zu of %zu points; continue with --resume",
+                          signum, run->journal_path, count_computed(run->landscape), n_points);
     return ilrl_error(ILRL_EINTERRUPTED,
-                      "interrupted by signal %d: checkpoint %s holds %zu of %zu points; continue with --resume",
-                      ilrl_landscape_interrupt_signal(), run->partial,
-                      count_computed(run->landscape), run->landscape->nx * run->landscape->ny);
+                      "interrupted by signal %d: checkpoint %s and journal %s hold %zu of %zu points; continue with --resume",
+                      signum, run->partial, run->journal_path, count_computed(run->landscape), n_points);
 }
 
 /* After the final file is written: non-finite values are its truth, but
@@ -1177,7 +1506,9 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
     if (status == ILRL_OK) {
         struct ilrl_schedule_job job = {
             .n_values = values_per_point(&run.problem), .compute = compute_run_tile, .store = store_tile,
-            .stop_requested = stop_requested, .ctx = &run, .busy_seconds = busy,
+            .stop_requested = stop_requested, .save = save_on_stop,
+            .abandon = abandon_workers, .ctx = &run,
+            .busy_seconds = busy,
         };
         ilrl_tiling_init(&job.tiling, options->nx, options->ny, options->tile_nx, options->tile_ny);
         if (rank == 0) {
@@ -1208,6 +1539,8 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
     ilrl_landscape_free(run.landscape);
     free(run.tile_done);
     free(run.partial);
+    ilrl_tile_journal_close(run.journal);
+    free(run.journal_path);
     free(busy);
     return status;
 }

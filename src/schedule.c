@@ -222,6 +222,19 @@ static int worker_poll(void *ctx)
     return worker->stopping;
 }
 
+/* ILRL_TEST_STALL_RANK=r: worker r never comes back from its first tile
+ * (see schedule.h); a signal interrupts one sleep, not the stall. */
+static void test_stall_if_asked(void)
+{
+    const char *stall = getenv("ILRL_TEST_STALL_RANK");
+    if (stall == NULL || atoi(stall) != ilrl_schedule_rank())
+        return;
+    for (;;) {
+        struct timespec pause = {3600, 0};
+        nanosleep(&pause, NULL);
+    }
+}
+
 static int worker_run(struct ilrl_schedule_job *job, double *busy_seconds)
 {
     struct worker worker = {.job = job};
@@ -253,6 +266,7 @@ static int worker_run(struct ilrl_schedule_job *job, double *busy_seconds)
         memmove(worker.queue, worker.queue + 1, (size_t)worker.n_queued * sizeof worker.queue[0]);
 
         double start = MPI_Wtime();
+        test_stall_if_asked();
         int status = job->compute(job->ctx, &tile, values, &hooks);
         *busy_seconds += MPI_Wtime() - start;
         if (status == ILRL_EINTERRUPTED && worker.stopping)
@@ -286,6 +300,7 @@ struct master {
     unsigned char *stop_sent;
     int n_bye;
     int aborting;
+    double abort_time;            /* when the stop began (MPI_Wtime) */
     int status;                   /* first error or interruption */
     double *values;               /* receive buffer: one tile */
     double *busy;                 /* per rank, seconds */
@@ -295,6 +310,12 @@ static void master_abort(struct master *master, int status)
 {
     if (master->status == ILRL_OK)
         master->status = status;
+    /* Save first: a worker that never answers must not cost what rank 0
+     * already holds. */
+    if (!master->aborting && master->job->save != NULL)
+        master->job->save(master->job->ctx, master->status);
+    if (!master->aborting)
+        master->abort_time = MPI_Wtime();
     master->aborting = 1;
     for (int w = 1; w < master->n_ranks; w++)
         if (!master->stop_sent[w]) {
@@ -415,6 +436,17 @@ static void master_idle_wait(void)
     nanosleep(&pause, NULL);
 }
 
+/* A worker did not answer STOP within the grace (see schedule.h): the
+ * job's last words, then every rank ends. */
+static void master_give_up(struct master *master)
+{
+    int code = master->job->abandon != NULL
+                   ? master->job->abandon(master->job->ctx, master->status)
+                   : 1;
+    MPI_Abort(MPI_COMM_WORLD, code);
+    exit(code);   /* MPI_Abort does not return; if it did, leave anyway */
+}
+
 static int master_run(struct ilrl_schedule_job *job, double *busy)
 {
     struct master master = {.job = job, .n_ranks = ilrl_schedule_size(), .busy = busy};
@@ -475,6 +507,8 @@ static int master_run(struct ilrl_schedule_job *job, double *busy)
             master_assign(&master, w);
         if (master.n_bye == master.n_ranks - 1)
             break;
+        if (master.aborting && MPI_Wtime() - master.abort_time > ILRL_SCHEDULE_STOP_GRACE)
+            master_give_up(&master);
         int waiting = 0;
         MPI_Status probe;
         MPI_Iprobe(MPI_ANY_SOURCE, TAG_HEADER, MPI_COMM_WORLD, &waiting, &probe);

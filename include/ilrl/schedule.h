@@ -25,6 +25,24 @@
  *    that arrive meanwhile are kept, so a checkpoint loses nothing finished.
  *    Rank 0 reports a forwarded error as "rank R, tile T (x I0..I1, y
  *    J0..J1): message", and a forwarded stop keeps its value (the signal).
+ *  - Stop path: the moment rank 0 decides to stop (its own signal, a
+ *    worker's INTERRUPT or ERROR, a failed store), it calls the job's save
+ *    hook first -- before it sends a STOP or waits for any worker -- so
+ *    what rank 0 holds is saved even when a worker never answers (a stalled
+ *    worker, a node gone).  Under mpirun, which kills the ranks about a
+ *    second after forwarding a signal, that hook is all the saving there is
+ *    time for; it must therefore cost the same for every grid size (the
+ *    landscape engine fsyncs its tile journal).  Then rank 0 sends STOP and
+ *    waits for the BYEs, storing results that still arrive -- for at most
+ *    ILRL_SCHEDULE_STOP_GRACE seconds (a worker polls between points, so
+ *    it answers within a point's time).  A worker still silent then is
+ *    given up: rank 0 calls the job's abandon hook (its last words and
+ *    exit status) and ends every rank with MPI_Abort, since no collective
+ *    can complete without that worker.  This is the only exit the library
+ *    takes itself.
+ *  - Test hook: with ILRL_TEST_STALL_RANK=r in the environment, worker r
+ *    stalls in its first tile: it sleeps without polling, signals or not,
+ *    as a worker stuck in a hung file system would (tests only).
  * Which rank computes which tile varies from run to run; the values of a tile
  * must not depend on it (the compute callback is a pure function of the tile).
  */
@@ -76,6 +94,19 @@ typedef int (*ilrl_tile_store_fn)(void *ctx, const struct ilrl_tile *tile,
  * May be NULL. */
 typedef int (*ilrl_stop_requested_fn)(void *ctx);
 
+/* Rank 0 only: the workers did not all answer within the grace after a
+ * stop whose reason is `status`.  Says what it must and returns the exit
+ * status every rank should end with; MPI_Abort follows.  May be NULL
+ * (then the exit status is 1). */
+typedef int (*ilrl_stop_abandon_fn)(void *ctx, int status);
+
+#define ILRL_SCHEDULE_STOP_GRACE 5.0   /* seconds */
+
+/* Rank 0 only: called once, at the moment rank 0 decides to stop (signal
+ * or error), before it waits for any worker.  `status` is why
+ * (ILRL_EINTERRUPTED for a signal).  Must be quick.  May be NULL. */
+typedef void (*ilrl_stop_save_fn)(void *ctx, int status);
+
 struct ilrl_schedule_job {
     struct ilrl_tiling tiling;
     size_t n_values;                 /* doubles per point */
@@ -83,6 +114,8 @@ struct ilrl_schedule_job {
     ilrl_tile_compute_fn compute;
     ilrl_tile_store_fn store;        /* rank 0 */
     ilrl_stop_requested_fn stop_requested;
+    ilrl_stop_save_fn save;          /* rank 0; may be NULL */
+    ilrl_stop_abandon_fn abandon;    /* rank 0; may be NULL */
     void *ctx;
     /* Filled in on return (rank 0): seconds each rank spent computing. */
     double *busy_seconds;            /* n_ranks entries, may be NULL */
