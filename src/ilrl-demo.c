@@ -485,7 +485,8 @@ static void print_replay(const struct ilrl_demo *demo, const struct replay *netw
                                ilrl_rollout_episode_return(
                                    &demo->reward[demo->episode_start[e]],
                                    (size_t)demo->episode_length[e], network->gamma),
-                               demo->score[e], demo->episode_length[e]);
+                               demo->score != NULL ? demo->score[e] : 0,
+                               demo->episode_length[e]);
     ilrl_rollout_tally_stats(&tally, &stats);
     printf("grid point (%zu, %zu) at (x, y) = (%.17g, %.17g), %s policy: return_mean %.17g, "
            "return_std %.17g (gamma %g), score_mean %.17g, length_mean %.17g\n",
