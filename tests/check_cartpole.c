@@ -255,6 +255,20 @@ START_TEST(test_poor_falls_fast)
 }
 END_TEST
 
+START_TEST(test_human_key_map)
+{
+    /* An arrow pushes its way; no key (or both) alternates left, right. */
+    for (long frame = 0; frame < 4; frame++) {
+        ck_assert_int_eq(ilrl_cartpole_env.human_action(ILRL_KEY_RIGHT, frame), 1);
+        ck_assert_int_eq(ilrl_cartpole_env.human_action(ILRL_KEY_LEFT, frame), 0);
+        ck_assert_int_eq(ilrl_cartpole_env.human_action(ILRL_KEY_NONE, frame), frame % 2);
+        ck_assert_int_eq(ilrl_cartpole_env.human_action(ILRL_KEY_LEFT | ILRL_KEY_RIGHT, frame),
+                         frame % 2);
+        ck_assert_int_eq(ilrl_cartpole_env.human_action(ILRL_KEY_FLAP, frame), frame % 2);
+    }
+}
+END_TEST
+
 Suite *cartpole_suite(void)
 {
     Suite *suite = suite_create("cartpole");
@@ -264,6 +278,7 @@ Suite *cartpole_suite(void)
     tcase_add_test(physics, test_thresholds_are_strict);
     tcase_add_test(physics, test_reset_from_the_seed);
     tcase_add_test(physics, test_reward_sequences);
+    tcase_add_test(physics, test_human_key_map);
     suite_add_tcase(suite, physics);
     TCase *pilots = tcase_create("pilots");
     tcase_set_timeout(pilots, 60);

@@ -76,7 +76,7 @@ struct ilrl_env_type {
 
     /* The picture: rows of characters (ANSI colours allowed) each ending in
      * "\033[0m\033[K\r\n", for --render and the human pilot; at most 21 rows
-     * of at most 78 columns, so status, picture and help fit 80 x 24. */
+     * of at most 79 columns, so status, picture and help fit 80 x 24. */
     void (*draw)(const void *game, FILE *out);
 
     /* The human pilot: the action for the keys pressed since the last frame
