@@ -37,6 +37,9 @@ bad "--max-steps: '1e3'" --max-steps 1e3
 bad "--seed: 'x'" --seed x
 bad "--seed: '-1'" --seed -1
 bad "--rewards: 'dense'" --rewards dense
+bad "--env: 'mountain-car' is not an environment \\(flappy-bird, cartpole\\)" --env mountain-car
+bad "--rewards: 'sparse' is not default or shaped \\(the reward schemes of cartpole\\)" --env cartpole --rewards sparse
+bad "--rewards: 'default' is not sparse or shaped" --rewards default --env flappy-bird
 bad "--fps: '0'" --fps 0
 bad "--fps: 'fast'" --fps fast
 bad "unknown option '--bogus'" --bogus
