@@ -181,12 +181,12 @@ START_TEST(test_renderer_survives_extreme_states)
         ilrl_env_step(env, (int)(k % (size_t)type->n_actions), NULL, NULL, NULL);
         type->draw(env->game, sink);
     }
-    /* Every picture fits the terminal: at most 21 rows of 78 visible columns
-     * (escape sequences do not count). */
-    rewind(sink);
-    ilrl_env_reset(env, 1);
+    /* A reset game's picture fits the terminal: at most 21 rows of at most
+     * 79 visible columns (escape sequences do not count). */
     fclose(sink);
     sink = tmpfile();
+    ck_assert_ptr_nonnull(sink);
+    ilrl_env_reset(env, 1);
     type->draw(env->game, sink);
     rewind(sink);
     int c, rows = 0, column = 0, widest = 0, escape = 0;

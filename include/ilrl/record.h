@@ -24,7 +24,7 @@ struct ilrl_record_options {
     long max_steps;                     /* >= 1 and <= INT32_MAX: truncation length
                                            (the environment's own time limit, if
                                            shorter, truncates first) */
-    unsigned long seed;                 /* episode e's pipes use
+    unsigned long seed;                 /* episode e's game is reset with
                                            ilrl_pilot_episode_seed(pilot, seed, e):
                                            ilrl_episode_seed(seed, e) for the built-in
                                            pilots, ilrl_rollout_seed(seed, point, e)
@@ -32,7 +32,7 @@ struct ilrl_record_options {
     const struct ilrl_env_type *env;    /* the game; NULL: the pilot's environment
                                            (ilrl_pilot_env), else flappy-bird */
     int scheme;                         /* reward scheme index of env (env.h);
-                                           0 = its default (ILRL_REWARD_SPARSE) */
+                                           0 = its default (flappy-bird: sparse) */
     int render;                         /* draw frames on `render_to` (the human
                                            pilot always draws) */
     FILE *render_to;                    /* terminal for --render / human; NULL = stdout */
