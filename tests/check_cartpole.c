@@ -6,7 +6,8 @@
  * Also: both termination thresholds (strict), the 500-step truncation, the
  * reward sequences of both schemes, reset reproducible from the seed, and
  * the pilots' promises (strong >= 475 mean over 20 episodes, poor falls
- * within 20 steps). */
+ * within 20 steps).  Whole recorded sessions, reset draws included, are
+ * replayed through tests/upstream_cartpole.py by tests/upstream_cartpole.sh. */
 #include "config.h"
 
 #include <math.h>
