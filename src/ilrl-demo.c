@@ -1,5 +1,6 @@
-/* ilrl-demo -- plays Flappy Bird sessions with a pilot and records them as a
- * demonstration file (docs/flappy-bird.md, docs/formats.md,
+/* ilrl-demo -- plays sessions of an environment (Flappy Bird by default,
+ * CartPole with --env cartpole) with a pilot and records them as a
+ * demonstration file (docs/flappy-bird.md, docs/cartpole.md, docs/formats.md,
  * docs/exit-status.md).
  *
  * The program parses options and calls the library: ilrl_pilot_spec_parse
@@ -14,8 +15,11 @@
  * (layer_sizes, activation) and the point's theta(x[I], y[J]) formed with
  * ilrl_plane_point as the engine does.  The file's rollout settings (init_seed,
  * rollouts, rollout_steps, reward_scheme, rollout_policy; absent
- * reward_scheme means sparse) are the defaults of --seed, --episodes,
- * --max-steps and --rewards for it (explicit options still win); a file made
+ * reward_scheme means the environment's default) are the defaults of --seed,
+ * --episodes, --max-steps and --rewards for it (explicit options still win);
+ * its environment is --env when given, else the one whose observation size
+ * and action count are the network's (the landscape file does not name the
+ * environment; its layer sizes do); a file made
  * with --objective losses has none and plays 8 greedy episodes of at most
  * 1000 steps.  I, J outside the grid is a command-line error (2); an
  * unreadable file, or one without a Flappy Bird network or with unusable
@@ -37,8 +41,8 @@
 
 #include "ilrl/demo.h"
 #include "ilrl/demo_io.h"
+#include "ilrl/env.h"
 #include "ilrl/error.h"
-#include "ilrl/flappy.h"
 #include "ilrl/keys_io.h"
 #include "ilrl/landscape_io.h"
 #include "ilrl/ncfile.h"
@@ -62,34 +66,40 @@
 #define DEFAULT_FPS 30.0
 
 struct settings {
+    const struct ilrl_env_type *env;
     const char *pilot;
     size_t n_episodes;
     long max_steps;
     unsigned long seed;
-    enum ilrl_reward_scheme scheme;
+    const char *rewards;     /* --rewards, parsed once the environment is known */
+    int scheme;
     const char *out;
     int force;
     int quiet;
     int render;
     double fps;
     /* Given on the command line (else a network pilot's file decides). */
-    int episodes_set, max_steps_set, seed_set, rewards_set;
+    int episodes_set, max_steps_set, seed_set, rewards_set, env_set;
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
 "Usage: " PROGRAM " [OPTION]...\n"
-"Play Flappy Bird with a pilot and record the session as a demonstration\n"
-"file (NetCDF-4, see docs/formats.md) for ilrl-landscape.\n"
+"Play Flappy Bird (or another environment) with a pilot and record the\n"
+"session as a demonstration file (NetCDF-4, see docs/formats.md) for\n"
+"ilrl-landscape.\n"
 "\n"
+"  -e, --env ENV         flappy-bird (default) or cartpole (CartPole-v1)\n"
 "  -p, --pilot PILOT     poor | strong | noisy:EPS | random | human | keys:FILE\n"
 "                        | network:LANDSCAPE.nc:I,J (default " DEFAULT_PILOT ")\n"
 "  -n, --episodes N      episodes to play, N >= 1 (default %d)\n"
 "      --max-steps N     truncate an episode after N steps (default %d)\n"
-"  -s, --seed N          session seed: pipe gaps and the pilot's own random\n"
-"                        choices (default %d)\n"
-"      --rewards SCHEME  sparse (+1 pipe, -1 crash) or shaped (default sparse)\n"
+"  -s, --seed N          session seed: pipe gaps (start states) and the\n"
+"                        pilot's own random choices (default %d)\n"
+"      --rewards SCHEME  flappy-bird: sparse (+1 pipe, -1 crash, default) or\n"
+"                        shaped; cartpole: default (+1 per step) or shaped\n"
+"                        (0 per step, -1 when the pole falls)\n"
 "  -o, --out FILE        output file (default " DEFAULT_OUT ")\n"
 "  -f, --force           overwrite FILE if it exists\n"
 "  -q, --quiet           print nothing on success\n"
@@ -106,9 +116,12 @@ static void usage(FILE *out)
 "explicitly override the file's.  A file without rollouts (--objective\n"
 "losses) plays 8 greedy episodes of at most 1000 steps.\n"
 "\n"
-"keys:FILE flaps on the session frames listed in FILE, one index >= 0 per\n"
-"line ('#' comments and blank lines skipped).  FILE must be a regular file\n"
+"keys:FILE plays action 1 (flap; cartpole: push right) on the session frames\n"
+"listed in FILE and action 0 (idle; push left) on all others, one index >= 0\n"
+"per line ('#' comments and blank lines skipped).  FILE must be a regular file\n"
 "of at most 16 MiB and 1000000 lines.\n"
+"\n"
+"CartPole-v1 episodes end at 500 steps (its time limit) at the latest.\n"
 "\n"
 "Prints one line per episode (steps, score, terminated or truncated) and a\n"
 "total.  Exit status: 0 success, 2 bad command line, 3 bad landscape file\n"
@@ -166,6 +179,7 @@ enum { OPT_MAX_STEPS = 256, OPT_REWARDS, OPT_RENDER, OPT_FPS };
 static int parse_options(int argc, char **argv, struct settings *settings)
 {
     static const struct option options[] = {
+        { "env", required_argument, NULL, 'e' },
         { "pilot", required_argument, NULL, 'p' },
         { "episodes", required_argument, NULL, 'n' },
         { "max-steps", required_argument, NULL, OPT_MAX_STEPS },
@@ -185,8 +199,14 @@ static int parse_options(int argc, char **argv, struct settings *settings)
 
     opterr = 0; /* our own one-line messages */
     while (status == ILRL_OK
-           && (c = getopt_long(argc, argv, ":p:n:s:o:fqhV", options, NULL)) != -1) {
+           && (c = getopt_long(argc, argv, ":e:p:n:s:o:fqhV", options, NULL)) != -1) {
         switch (c) {
+        case 'e':
+            if (ilrl_env_parse(optarg, &settings->env) != ILRL_OK)
+                status = bad_usage("--env: '%s' is not an environment (%s)", optarg,
+                                   ilrl_env_names());
+            settings->env_set = 1;
+            break;
         case 'p':
             settings->pilot = optarg;
             break;
@@ -209,8 +229,7 @@ static int parse_options(int argc, char **argv, struct settings *settings)
             settings->seed_set = 1;
             break;
         case OPT_REWARDS:
-            if (ilrl_reward_scheme_parse(optarg, &settings->scheme) != ILRL_OK)
-                status = bad_usage("--rewards: '%s' is not sparse or shaped", optarg);
+            settings->rewards = optarg;
             settings->rewards_set = 1;
             break;
         case 'o':
@@ -246,6 +265,13 @@ static int parse_options(int argc, char **argv, struct settings *settings)
     }
     if (status == ILRL_OK && optind < argc)
         status = bad_usage("unexpected argument '%s'", argv[optind]);
+    /* A network pilot's environment is known once its file is read (run()). */
+    if (status == ILRL_OK && settings->rewards != NULL
+        && strncmp(settings->pilot, "network:", 8) != 0
+        && ilrl_env_scheme_parse(settings->env, settings->rewards, &settings->scheme) != ILRL_OK)
+        status = bad_usage("--rewards: '%s' is not %s (the reward schemes of %s)",
+                           settings->rewards, ilrl_env_scheme_list(settings->env),
+                           settings->env->name);
     return status;
 }
 
@@ -257,12 +283,27 @@ struct replay {
     unsigned long run_seed;           /* the file's init_seed (its --seed) */
     size_t n_episodes;                /* the file's rollouts */
     long max_steps;                   /* rollout_steps */
-    enum ilrl_reward_scheme scheme;   /* reward_scheme (absent: sparse) */
+    int scheme;                       /* reward_scheme (absent: the default) */
     enum ilrl_rollout_policy policy;  /* rollout_policy */
     double gamma;                     /* the file's gamma, for the returns */
 };
 
-/* The replay settings from the file's attributes (see the top of this file). */
+/* The file's reward scheme among those of `env`, the environment the
+ * network plays (known once the pilot is built). */
+static int replay_scheme(struct replay *replay, const char *path,
+                         const struct ilrl_landscape_meta *meta,
+                         const struct ilrl_env_type *env)
+{
+    replay->scheme = 0;
+    if (meta->reward_scheme[0] != '\0'
+        && ilrl_env_scheme_parse(env, meta->reward_scheme, &replay->scheme) != ILRL_OK)
+        return ilrl_error(ILRL_EINPUT, "%s: reward_scheme '%s' is not %s (the schemes of %s)",
+                          path, meta->reward_scheme, ilrl_env_scheme_list(env), env->name);
+    return ILRL_OK;
+}
+
+/* The replay settings from the file's attributes (see the top of this file),
+ * but the reward scheme (replay_scheme). */
 static int replay_settings(struct replay *replay, const char *path,
                            const struct ilrl_landscape_meta *meta)
 {
@@ -273,11 +314,6 @@ static int replay_settings(struct replay *replay, const char *path,
     replay->gamma = meta->gamma;
     if (!isfinite(replay->gamma))
         return ilrl_error(ILRL_EINPUT, "%s: gamma is not a finite number", path);
-    replay->scheme = ILRL_REWARD_SPARSE;
-    if (meta->reward_scheme[0] != '\0'
-        && ilrl_reward_scheme_parse(meta->reward_scheme, &replay->scheme) != ILRL_OK)
-        return ilrl_error(ILRL_EINPUT, "%s: reward_scheme '%s' is not sparse or shaped",
-                          path, meta->reward_scheme);
     if (strcmp(meta->objective, "return") != 0) {
         replay->n_episodes = ILRL_NETWORK_PILOT_EPISODES;
         replay->max_steps = ILRL_NETWORK_PILOT_MAX_STEPS;
@@ -300,10 +336,12 @@ static int replay_settings(struct replay *replay, const char *path,
 /* Hands the landscape's network at the replay's point to the network pilot. */
 static int hand_over_network(const struct ilrl_pilot_spec *spec, const char *path,
                              const struct ilrl_landscape *landscape,
-                             const struct replay *replay, struct ilrl_pilot **pilot)
+                             const struct replay *replay, const struct ilrl_env_type *env,
+                             struct ilrl_pilot **pilot)
 {
     const struct ilrl_landscape_meta *meta = &landscape->meta;
     struct ilrl_network_pilot_spec network = {
+        .env = env,
         .n_layer_sizes = meta->n_layer_sizes, .n_params = landscape->n_params,
         .point = replay->point, .policy = replay->policy,
     };
@@ -336,9 +374,10 @@ static int hand_over_network(const struct ilrl_pilot_spec *spec, const char *pat
     return status;
 }
 
-/* network:LANDSCAPE.nc:I,J: reads the file, fills *replay, builds the pilot. */
-static int network_pilot(const struct ilrl_pilot_spec *spec, struct replay *replay,
-                         struct ilrl_pilot **pilot)
+/* network:LANDSCAPE.nc:I,J: reads the file, fills *replay, builds the pilot
+ * (of `env`, or of the environment its layer sizes fit when env is NULL). */
+static int network_pilot(const struct ilrl_pilot_spec *spec, const struct ilrl_env_type *env,
+                         struct replay *replay, struct ilrl_pilot **pilot)
 {
     struct ilrl_landscape *landscape = NULL;
     int status = ilrl_landscape_read(spec->file, &landscape);
@@ -356,8 +395,10 @@ static int network_pilot(const struct ilrl_pilot_spec *spec, struct replay *repl
         replay->point = spec->j * landscape->nx + spec->i;
         replay->x = landscape->x[spec->i];
         replay->y = landscape->y[spec->j];
-        status = hand_over_network(spec, spec->file, landscape, replay, pilot);
+        status = hand_over_network(spec, spec->file, landscape, replay, env, pilot);
     }
+    if (status == ILRL_OK)
+        status = replay_scheme(replay, spec->file, &landscape->meta, ilrl_pilot_env(*pilot));
     ilrl_landscape_free(landscape);
     return status;
 }
@@ -384,11 +425,11 @@ static int build_pilot(const struct settings *settings, struct ilrl_pilot **pilo
     if (status == ILRL_OK && spec.kind == ILRL_PILOT_KEYS)
         status = keys_pilot(&spec, pilot);
     else if (status == ILRL_OK && spec.kind == ILRL_PILOT_NETWORK) {
-        status = network_pilot(&spec, replay, pilot);
+        status = network_pilot(&spec, settings->env_set ? settings->env : NULL, replay, pilot);
         *is_network = status == ILRL_OK;
     }
     else if (status == ILRL_OK)
-        status = ilrl_pilot_new(&spec, settings->seed, pilot);
+        status = ilrl_pilot_new_env(settings->env, &spec, settings->seed, pilot);
     ilrl_pilot_spec_free(&spec);
     if (status == ILRL_EUSAGE) {
         char reason[1024];
@@ -409,7 +450,8 @@ static void print_replay(const struct ilrl_demo *demo, const struct replay *netw
                                ilrl_rollout_episode_return(
                                    &demo->reward[demo->episode_start[e]],
                                    (size_t)demo->episode_length[e], network->gamma),
-                               demo->score[e], demo->episode_length[e]);
+                               demo->score != NULL ? demo->score[e] : 0,
+                               demo->episode_length[e]);
     ilrl_rollout_tally_stats(&tally, &stats);
     printf("grid point (%zu, %zu) at (x, y) = (%.17g, %.17g), %s policy: return_mean %.17g, "
            "return_std %.17g (gamma %g), score_mean %.17g, length_mean %.17g\n",
@@ -418,6 +460,8 @@ static void print_replay(const struct ilrl_demo *demo, const struct replay *netw
            network->gamma, stats.score_mean, stats.length_mean);
 }
 
+/* An environment without a score (CartPole) prints the mean length and
+ * the mean undiscounted return instead. */
 static void print_summary(const struct ilrl_demo *demo, const char *out)
 {
     long total_score = 0;
@@ -425,18 +469,33 @@ static void print_summary(const struct ilrl_demo *demo, const char *out)
     for (size_t e = 0; e < demo->n_episodes; e++) {
         int score = demo->score != NULL ? demo->score[e] : 0;
         total_score += score;
-        printf("episode %zu: %d steps, score %d, %s\n", e + 1, demo->episode_length[e],
-               score, demo->terminated[e] ? "terminated" : "truncated");
+        if (demo->score != NULL)
+            printf("episode %zu: %d steps, score %d, %s\n", e + 1, demo->episode_length[e],
+                   score, demo->terminated[e] ? "terminated" : "truncated");
+        else
+            printf("episode %zu: %d steps, %s\n", e + 1, demo->episode_length[e],
+                   demo->terminated[e] ? "terminated" : "truncated");
     }
-    printf("total: %zu episode%s, %zu steps, mean score %.2f, wrote %s\n",
+    if (demo->score != NULL) {
+        printf("total: %zu episode%s, %zu steps, mean score %.2f, wrote %s\n",
+               demo->n_episodes, demo->n_episodes == 1 ? "" : "s", demo->n_steps,
+               (double)total_score / (double)demo->n_episodes, out);
+        return;
+    }
+    double total_return = 0.0;
+    for (size_t t = 0; t < demo->n_steps; t++)
+        total_return += demo->reward[t];
+    printf("total: %zu episode%s, %zu steps, mean length %.2f, mean return %.2f, wrote %s\n",
            demo->n_episodes, demo->n_episodes == 1 ? "" : "s", demo->n_steps,
-           (double)total_score / (double)demo->n_episodes, out);
+           (double)demo->n_steps / (double)demo->n_episodes,
+           total_return / (double)demo->n_episodes, out);
 }
 
 /* Plays and writes; returns a library status (message recorded). */
 static int run(const struct settings *settings, const char *history)
 {
     struct ilrl_record_options record = {
+        .env = NULL,   /* the pilot's (a keys pilot: set below) */
         .n_episodes = settings->n_episodes,
         .max_steps = settings->max_steps,
         .seed = settings->seed,
@@ -455,6 +514,18 @@ static int run(const struct settings *settings, const char *history)
 
     status = build_pilot(settings, &pilot, &replay, &is_network);
     const struct replay *network = is_network ? &replay : NULL;
+    if (status == ILRL_OK && ilrl_pilot_env(pilot) == NULL)
+        record.env = settings->env;
+    if (status == ILRL_OK && network != NULL && settings->env_set
+        && ilrl_pilot_env(pilot) != settings->env)
+        status = ilrl_error(ILRL_EUSAGE, "--env %s: the network pilot plays %s",
+                            settings->env->name, ilrl_pilot_env(pilot)->name);
+    if (status == ILRL_OK && network != NULL && settings->rewards_set
+        && ilrl_env_scheme_parse(ilrl_pilot_env(pilot), settings->rewards,
+                                 &record.scheme) != ILRL_OK)
+        status = ilrl_error(ILRL_EUSAGE, "--rewards: '%s' is not %s (the reward schemes of %s)",
+                            settings->rewards, ilrl_env_scheme_list(ilrl_pilot_env(pilot)),
+                            ilrl_pilot_env(pilot)->name);
     if (status == ILRL_OK && network != NULL) {
         if (!settings->episodes_set)
             record.n_episodes = network->n_episodes;
@@ -486,11 +557,12 @@ static int run(const struct settings *settings, const char *history)
 int main(int argc, char **argv)
 {
     struct settings settings = {
+        .env = ilrl_env_default(),
         .pilot = DEFAULT_PILOT,
         .n_episodes = DEFAULT_EPISODES,
         .max_steps = DEFAULT_MAX_STEPS,
         .seed = DEFAULT_SEED,
-        .scheme = ILRL_REWARD_SPARSE,
+        .scheme = 0,
         .out = DEFAULT_OUT,
         .fps = DEFAULT_FPS,
     };

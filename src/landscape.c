@@ -26,6 +26,8 @@
 #include "ilrl/landscape.h"
 #include "ilrl/landscape_io.h"
 #include "ilrl/output_file.h"
+#include "ilrl/env.h"
+#include "ilrl/flappy.h"   /* the built-in demo is Flappy Bird's */
 #include "ilrl/pilot.h"
 #include "ilrl/record.h"
 #include "ilrl/plane.h"
@@ -172,7 +174,7 @@ static int problem_prepare(struct problem *problem)
         return ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the loss workspace",
                           ilrl_schedule_rank());
     if (s->objective_return && problem->rollout_work == NULL) {
-        problem->rollout_work = ilrl_rollout_work_alloc(problem->mlp, s->rollout.scheme);
+        problem->rollout_work = ilrl_rollout_work_alloc(problem->mlp, &s->rollout);
         if (problem->rollout_work == NULL)
             return ILRL_EINPUT;   /* message recorded: the network cannot play */
     }
@@ -720,7 +722,8 @@ static int set_meta(struct run *run, const struct ilrl_demo *demo, const char *o
         status |= ilrl_landscape_set_string(&meta->rollout_policy,
                                             ilrl_rollout_policy_name(options->rollout_policy));
         status |= ilrl_landscape_set_string(&meta->reward_scheme,
-                                            ilrl_reward_scheme_name(problem->shape.rollout.scheme));
+                                            ilrl_env_scheme_name(ilrl_env_at((size_t)problem->shape.rollout.env),
+                                                                 problem->shape.rollout.scheme));
     }
     return status == ILRL_OK ? ILRL_OK : ilrl_error(ILRL_EFAILED, "out of memory");
 }
@@ -1035,17 +1038,19 @@ static int adopt_checkpoint(struct run *run, struct ilrl_landscape *saved)
     return (int)done_tiles;
 }
 
-/* --objective return replays the demo's game: only our simulator's demos,
- * with a reward scheme it knows. */
+/* --objective return replays the demo's game: the demo's env attribute
+ * selects the environment of the table (env.h), whose reward schemes must
+ * include the demo's. */
 static int rollout_scheme(const struct ilrl_demo *demo, const char *origin,
-                          enum ilrl_reward_scheme *scheme)
+                          struct ilrl_rollout_options *rollout)
 {
-    if (strcmp(demo->env, "flappy-bird") != 0)
-        return ilrl_error(ILRL_EINPUT, "%s: --objective return needs a Flappy Bird demonstration (env = \"flappy-bird\"), this one has env = \"%s\"",
-                          origin, demo->env);
-    if (ilrl_reward_scheme_parse(demo->reward_scheme, scheme) != ILRL_OK)
-        return ilrl_error(ILRL_EINPUT, "%s: reward_scheme \"%s\" is not sparse or shaped: --objective return cannot replay it",
-                          origin, demo->reward_scheme);
+    const struct ilrl_env_type *env = ilrl_env_find(demo->env, &rollout->env);
+    if (env == NULL)
+        return ilrl_error(ILRL_EINPUT, "%s: --objective return needs a demonstration of one of our environments (env = %s), this one has env = \"%s\"",
+                          origin, ilrl_env_names(), demo->env);
+    if (ilrl_env_scheme_parse(env, demo->reward_scheme, &rollout->scheme) != ILRL_OK)
+        return ilrl_error(ILRL_EINPUT, "%s: reward_scheme \"%s\" is not %s: --objective return cannot replay it on %s",
+                          origin, demo->reward_scheme, ilrl_env_scheme_list(env), env->name);
     return ILRL_OK;
 }
 
@@ -1152,7 +1157,7 @@ static int setup_rank0(struct run *run)
                     .gamma = options->gamma, .policy = options->rollout_policy},
     };
     if (options->objective_return
-        && (status = rollout_scheme(demo, origin, &problem->shape.rollout.scheme)) != ILRL_OK)
+        && (status = rollout_scheme(demo, origin, &problem->shape.rollout)) != ILRL_OK)
         goto done;
     problem->shape.dense_path = decide_dense_path(run->facts, ilrl_schedule_size());
     if ((status = decide_memory(run, demo, origin)) != ILRL_OK)

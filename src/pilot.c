@@ -1,19 +1,10 @@
 /* pilot.c -- owns the pilots (who chooses each frame's action) and the
  * --pilot spec syntax (see include/ilrl/pilot.h).  It opens no file: a
  * keys pilot gets its frames, a network pilot (network_pilot.c) its network,
- * from the program.
- *
- * The strong pilot is a lookahead controller.  A heuristic proposes an
- * action (keep the bird's bottom above the next gap's bottom edge); a
- * depth-first search over the reachable (frame, y, vy) states of the next
- * LOOKAHEAD_FRAMES frames vetoes the proposal when no continuation survives
- * that long.  The future of a state depends only on (frame offset, y, vy) --
- * the pipes move on a fixed schedule and rotation and score never change the
- * physics -- so a state that failed once is marked dead and never searched
- * again: the search visits at most 40 x 512 x 20 states, and usually
- * just the heuristic's own path of 40.  15000 decisions take 0.1 s.  40 frames are 160 px, more than a pipe spacing (144-165 px),
- * and less than the 76 frames a respawned pipe (whose gap a lookahead copy
- * cannot know) needs to reach the bird.
+ * from the program.  It knows no game: poor and strong are the
+ * environment's own controllers (env.h), noisy wraps strong, random draws
+ * among the environment's K actions, human maps keys with the
+ * environment's key map.
  */
 #include "config.h"
 
@@ -31,126 +22,25 @@
 #include "ilrl/seed.h"
 #include "ilrl/terminal.h"
 
-/* Lookahead state space: y in [-128, 384) covers every reachable y (a flap
- * needs y > -48, so the bird never rises above -48 - 45), vy in [-9, 10]. */
-enum {
-    LOOKAHEAD_FRAMES = 40,
-    SEARCH_Y_LOWEST = -128,
-    SEARCH_Y_SPAN = 512,
-    SEARCH_VY_LOWEST = ILRL_FLAPPY_FLAP_VY,
-    SEARCH_VY_SPAN = ILRL_FLAPPY_MAX_VY - ILRL_FLAPPY_FLAP_VY + 1
-};
-
-/* The heuristic flaps when the bird's top is more than this far below the
- * gap's top: its bottom is then within 16 px of the gap's bottom edge. */
-enum { FLAP_BELOW_GAP_TOP = 60 };
-
-/* The poor pilot flaps whenever the bird's top is below this y, so it
- * cruises between y = 5 and 60, always above the lowest gap top (100), and
- * hits the first upper pipe. */
-enum { POOR_CEILING = 50 };
-
-struct lookahead {
-    uint32_t generation;  /* stamp of the current decision */
-    uint32_t *dead;       /* [frame][y][vy]: == generation once proved dead */
-};
-
 /* A pilot of another module (ilrl_pilot_custom) has kind CUSTOM. */
 enum { PILOT_CUSTOM = -1 };
 
 struct ilrl_pilot {
     int kind;                /* enum ilrl_pilot_kind, or PILOT_CUSTOM */
     char *name;              /* canonical spec, owned */
+    const struct ilrl_env_type *env;   /* poor, strong, noisy, random, human:
+                                          the environment it plays; else NULL */
     double epsilon;          /* noisy: probability of a random action */
     gsl_rng *rng;            /* noisy, random: the pilot's own choices */
-    struct lookahead search; /* strong, noisy */
-    long *flap_frames;       /* keys: sorted session frame indices */
+    const struct ilrl_env_controller *controller;  /* poor, strong, noisy */
+    void *controller_self;   /* the controller's state, owned */
+    long *flap_frames;       /* keys: sorted session frame indices (action 1) */
     size_t n_flap_frames;
     size_t next_flap;        /* keys: first entry not yet reached */
     long frame;              /* calls of ilrl_pilot_act so far */
     const struct ilrl_pilot_ops *ops;  /* custom: behaviour */
     void *self;                        /* custom: state, owned */
 };
-
-/* ---- the strong controller ------------------------------------------------ */
-
-/* The gap the bird must fly through next: the pipe with the smallest x whose
- * right edge is still right of the bird's left edge. */
-static int next_gap_top(const struct ilrl_flappy_state *state)
-{
-    int best = -1;
-    for (int i = 0; i < ILRL_FLAPPY_N_PIPES; i++) {
-        if (state->pipe_x[i] + ILRL_FLAPPY_PIPE_WIDTH <= ILRL_FLAPPY_BIRD_X)
-            continue;
-        if (best < 0 || state->pipe_x[i] < state->pipe_x[best])
-            best = i;
-    }
-    return best < 0 ? ILRL_FLAPPY_BIRD_START_Y : state->pipe_gap_top[best];
-}
-
-static int heuristic_action(const struct ilrl_flappy_state *state)
-{
-    return state->bird_y > next_gap_top(state) + FLAP_BELOW_GAP_TOP ? ILRL_FLAPPY_FLAP
-                                                                     : ILRL_FLAPPY_IDLE;
-}
-
-/* The dead-state stamp of (frame, y, vy), or NULL outside the table (such
- * states are searched without memory, which is slower but still exact). */
-static uint32_t *dead_mark(struct lookahead *search, int frame,
-                           const struct ilrl_flappy_state *state)
-{
-    int y = state->bird_y - SEARCH_Y_LOWEST;
-    int vy = state->bird_vy - SEARCH_VY_LOWEST;
-    if (frame < 0 || frame > LOOKAHEAD_FRAMES || y < 0 || y >= SEARCH_Y_SPAN || vy < 0
-        || vy >= SEARCH_VY_SPAN)
-        return NULL;
-    return &search->dead[((size_t)frame * SEARCH_Y_SPAN + (size_t)y) * SEARCH_VY_SPAN
-                         + (size_t)vy];
-}
-
-/* 1 if some action sequence from `state` (at lookahead frame `frame`)
- * survives until frame LOOKAHEAD_FRAMES.  Tries the heuristic's action first,
- * so the common case follows one path and returns. */
-static int survives(struct lookahead *search, const struct ilrl_flappy_state *state, int frame)
-{
-    if (frame >= LOOKAHEAD_FRAMES)
-        return 1;
-    int first = heuristic_action(state);
-    for (int k = 0; k < ILRL_FLAPPY_N_ACTIONS; k++) {
-        struct ilrl_flappy_state next = *state;
-        int action = k == 0 ? first : 1 - first;
-        if (ilrl_flappy_state_step(&next, action, NULL))
-            continue;
-        uint32_t *mark = dead_mark(search, frame + 1, &next);
-        if (mark != NULL && *mark == search->generation)
-            continue;
-        if (survives(search, &next, frame + 1))
-            return 1;
-        if (mark != NULL)
-            *mark = search->generation;
-    }
-    return 0;
-}
-
-/* The heuristic's action unless the lookahead proves it fatal and the other
- * action is not; when both are fatal the heuristic's stands. */
-static int strong_action(struct lookahead *search, const struct ilrl_flappy_state *state)
-{
-    int first = heuristic_action(state);
-    if (++search->generation == 0) {
-        /* 2^32 decisions later the stamps would alias: start clean. */
-        memset(search->dead, 0, sizeof(uint32_t) * (LOOKAHEAD_FRAMES + 1) * SEARCH_Y_SPAN
-                                    * SEARCH_VY_SPAN);
-        search->generation = 1;
-    }
-    for (int k = 0; k < ILRL_FLAPPY_N_ACTIONS; k++) {
-        struct ilrl_flappy_state next = *state;
-        int action = k == 0 ? first : 1 - first;
-        if (!ilrl_flappy_state_step(&next, action, NULL) && survives(search, &next, 1))
-            return action;
-    }
-    return first;
-}
 
 /* ---- the spec syntax --------------------------------------------------------- */
 
@@ -293,7 +183,7 @@ static int pilot_alloc(int kind, const char *name, struct ilrl_pilot **out)
     return ILRL_OK;
 }
 
-/* Allocates what the kind needs: a generator and/or the lookahead table. */
+/* Allocates what the kind needs: a generator and/or the controller. */
 static int equip(struct ilrl_pilot *pilot, double epsilon, unsigned long seed)
 {
     pilot->epsilon = epsilon;
@@ -303,17 +193,27 @@ static int equip(struct ilrl_pilot *pilot, double epsilon, unsigned long seed)
             return ilrl_error(ILRL_EFAILED, "out of memory for the pilot's generator");
         gsl_rng_set(pilot->rng, seed);
     }
-    if (pilot->kind == ILRL_PILOT_NOISY || pilot->kind == ILRL_PILOT_STRONG) {
-        pilot->search.dead = calloc((size_t)(LOOKAHEAD_FRAMES + 1) * SEARCH_Y_SPAN
-                                        * SEARCH_VY_SPAN, sizeof(uint32_t));
-        if (pilot->search.dead == NULL)
-            return ilrl_error(ILRL_EFAILED, "out of memory for the lookahead table");
+    if (pilot->kind == ILRL_PILOT_POOR)
+        pilot->controller = pilot->env->poor;
+    if (pilot->kind == ILRL_PILOT_NOISY || pilot->kind == ILRL_PILOT_STRONG)
+        pilot->controller = pilot->env->strong;
+    if (pilot->controller != NULL && pilot->controller->alloc != NULL) {
+        pilot->controller_self = pilot->controller->alloc();
+        if (pilot->controller_self == NULL)
+            return ilrl_error(ILRL_EFAILED, "out of memory for the %s pilot of %s",
+                              pilot->name, pilot->env->name);
     }
     return ILRL_OK;
 }
 
 int ilrl_pilot_new(const struct ilrl_pilot_spec *spec, unsigned long seed,
                    struct ilrl_pilot **out)
+{
+    return ilrl_pilot_new_env(ilrl_env_default(), spec, seed, out);
+}
+
+int ilrl_pilot_new_env(const struct ilrl_env_type *env, const struct ilrl_pilot_spec *spec,
+                       unsigned long seed, struct ilrl_pilot **out)
 {
     *out = NULL;
     if (spec == NULL || spec->name == NULL)
@@ -322,9 +222,13 @@ int ilrl_pilot_new(const struct ilrl_pilot_spec *spec, unsigned long seed,
         return ilrl_error(ILRL_EUSAGE, "pilot '%s' is built from its file's contents, "
                           "read by the program", spec->name);
     struct ilrl_pilot *pilot = NULL;
+    if (env == NULL)
+        return ilrl_error(ILRL_EUSAGE, "pilot '%s': no environment", spec->name);
     int status = pilot_alloc((int)spec->kind, spec->name, &pilot);
-    if (status == ILRL_OK)
+    if (status == ILRL_OK) {
+        pilot->env = env;
         status = equip(pilot, spec->epsilon, seed);
+    }
     if (status != ILRL_OK) {
         ilrl_pilot_free(pilot);
         return status;
@@ -407,7 +311,8 @@ void ilrl_pilot_free(struct ilrl_pilot *pilot)
     if (pilot->ops != NULL && pilot->ops->free != NULL)
         pilot->ops->free(pilot->self);
     gsl_rng_free(pilot->rng);
-    free(pilot->search.dead);
+    if (pilot->controller != NULL && pilot->controller->free != NULL)
+        pilot->controller->free(pilot->controller_self);
     free(pilot->flap_frames);
     free(pilot->name);
     free(pilot);
@@ -423,58 +328,72 @@ int ilrl_pilot_is_human(const struct ilrl_pilot *pilot)
     return pilot != NULL && pilot->kind == ILRL_PILOT_HUMAN;
 }
 
+const struct ilrl_env_type *ilrl_pilot_env(const struct ilrl_pilot *pilot)
+{
+    if (pilot != NULL && pilot->ops != NULL && pilot->ops->env != NULL)
+        return pilot->ops->env(pilot->self);
+    return pilot != NULL ? pilot->env : NULL;
+}
+
 /* ---- acting ----------------------------------------------------------------- */
 
 static int keys_action(struct ilrl_pilot *pilot)
 {
-    int flap = 0;
+    int listed = 0;
     while (pilot->next_flap < pilot->n_flap_frames
            && pilot->flap_frames[pilot->next_flap] <= pilot->frame) {
-        flap |= pilot->flap_frames[pilot->next_flap] == pilot->frame;
+        listed |= pilot->flap_frames[pilot->next_flap] == pilot->frame;
         pilot->next_flap++;
     }
-    return flap ? ILRL_FLAPPY_FLAP : ILRL_FLAPPY_IDLE;
+    return listed ? 1 : 0;
 }
 
-static int human_action(void)
+static int human_action(struct ilrl_pilot *pilot, const struct ilrl_env *env)
 {
-    switch (ilrl_terminal_poll_keys()) {
-    case ILRL_KEY_QUIT: return -1;
-    case ILRL_KEY_FLAP: return ILRL_FLAPPY_FLAP;
-    default: return ILRL_FLAPPY_IDLE;
-    }
+    unsigned keys = ilrl_terminal_poll_keys();
+    if (keys & ILRL_KEY_QUIT)
+        return -1;
+    return env->type->human_action(keys, pilot->frame);
 }
 
-static int choose_action(struct ilrl_pilot *pilot, const struct ilrl_flappy_state *state)
+static int controller_action(struct ilrl_pilot *pilot, const struct ilrl_env *env)
 {
+    return pilot->controller->act(pilot->controller_self, env->game);
+}
+
+static int choose_action(struct ilrl_pilot *pilot, const struct ilrl_env *env)
+{
+    unsigned long k = (unsigned long)env->type->n_actions;
     switch (pilot->kind) {
     case ILRL_PILOT_POOR:
-        return state->bird_y > POOR_CEILING ? ILRL_FLAPPY_FLAP : ILRL_FLAPPY_IDLE;
     case ILRL_PILOT_STRONG:
-        return strong_action(&pilot->search, state);
+        return controller_action(pilot, env);
     case ILRL_PILOT_NOISY:
         /* One uniform draw every frame, a second only when exploring, so
          * EPS = 0 plays exactly like strong. */
         if (gsl_rng_uniform(pilot->rng) < pilot->epsilon)
-            return (int)gsl_rng_uniform_int(pilot->rng, ILRL_FLAPPY_N_ACTIONS);
-        return strong_action(&pilot->search, state);
+            return (int)gsl_rng_uniform_int(pilot->rng, k);
+        return controller_action(pilot, env);
     case ILRL_PILOT_RANDOM:
-        return (int)gsl_rng_uniform_int(pilot->rng, ILRL_FLAPPY_N_ACTIONS);
+        return (int)gsl_rng_uniform_int(pilot->rng, k);
     case ILRL_PILOT_HUMAN:
-        return human_action();
+        return human_action(pilot, env);
     case ILRL_PILOT_KEYS:
         return keys_action(pilot);
     case PILOT_CUSTOM:
-        return pilot->ops->act(pilot->self, state);
+        return pilot->ops->act(pilot->self, env);
     }
-    return ILRL_FLAPPY_IDLE;
+    return 0;
 }
 
-int ilrl_pilot_act(struct ilrl_pilot *pilot, const struct ilrl_flappy *game)
+int ilrl_pilot_act(struct ilrl_pilot *pilot, const struct ilrl_env *env)
 {
-    if (pilot == NULL || game == NULL)
+    if (pilot == NULL || env == NULL)
         return -1;
-    int action = choose_action(pilot, &game->state);
+    const struct ilrl_env_type *own = ilrl_pilot_env(pilot);
+    if (own != NULL && own != env->type)
+        return -1;
+    int action = choose_action(pilot, env);
     pilot->frame++;
     return action;
 }

@@ -1,8 +1,8 @@
-/* rollout.c -- owns policy rollouts: the return a network earns in the
- * Flappy Bird simulator at one grid point (see include/ilrl/rollout.h,
+/* rollout.c -- owns policy rollouts: the return a network earns in an
+ * environment's simulator (env.h) at one grid point (see include/ilrl/rollout.h,
  * docs/return-surface.md).
  *
- * Seeds.  Episode k of grid point p in a run seeded S plays the pipes of
+ * Seeds.  Episode k of grid point p in a run seeded S resets its game (pipes, start state) with
  *
  *     ilrl_rollout_seed(S, p, k) = low 32 bits of
  *         mix(mix(mix(S + PHI) + (p + 1) PHI) + (k + 1) PHI)      (mod 2^64)
@@ -16,7 +16,7 @@
  * (on a 101 x 101 x 8 plane about one pair of episodes is expected to share
  * a 32-bit seed, which is harmless).  When sampling, the actions come from a
  * second mt19937 seeded with the low 32 bits of mix(seed ^ SAMPLER_SALT):
- * a stream unrelated to the pipes' own.  Values are pinned in
+ * a stream unrelated to the game's own.  Values are pinned in
  * tests/check_rollout.c; changing the formula changes every return surface.
  *
  * Statistics.  The discounted return of an episode is sum_t gamma^t r_t with
@@ -42,12 +42,13 @@
 #define SAMPLER_SALT UINT64_C(0xA0761D6478BD642F)
 
 struct ilrl_rollout_work {
-    struct ilrl_flappy *game;          /* the game ilrl_rollout_point plays */
+    struct ilrl_env *env;              /* the game ilrl_rollout_point plays */
     gsl_rng *sampler;                  /* sampled actions; reseeded per episode */
     struct ilrl_mlp_work *mlp_work;    /* forward_one scratch */
-    double obs[ILRL_FLAPPY_N_FEATURES];
-    double logits[ILRL_FLAPPY_N_ACTIONS];
-    double log_probs[ILRL_FLAPPY_N_ACTIONS];
+    size_t n_actions;                  /* K of the environment */
+    double *obs;                       /* D */
+    double *logits;                    /* K */
+    double *log_probs;                 /* K */
 };
 
 unsigned long ilrl_rollout_seed(unsigned long run_seed, size_t point, size_t episode)
@@ -84,26 +85,41 @@ const char *ilrl_rollout_policy_name(enum ilrl_rollout_policy policy)
 /* ---- workspace ----------------------------------------------------------- */
 
 struct ilrl_rollout_work *ilrl_rollout_work_alloc(const struct ilrl_mlp *mlp,
-                                                  enum ilrl_reward_scheme scheme)
+                                                  const struct ilrl_rollout_options *options)
 {
-    if (mlp == NULL) {
-        ilrl_error(ILRL_EFAILED, "rollouts: no network");
+    if (mlp == NULL || options == NULL) {
+        ilrl_error(ILRL_EFAILED, "rollouts: no network or no options");
+        return NULL;
+    }
+    const struct ilrl_env_type *type = ilrl_env_at((size_t)options->env);
+    if (options->env < 0 || type == NULL) {
+        ilrl_error(ILRL_EFAILED, "rollouts: no environment %d in the table", options->env);
         return NULL;
     }
     size_t n_in = mlp->sizes[0], n_out = mlp->sizes[mlp->n_layers];
-    if (n_in != ILRL_FLAPPY_N_FEATURES || n_out != ILRL_FLAPPY_N_ACTIONS) {
-        ilrl_error(ILRL_EINPUT, "rollouts need a Flappy Bird network of %d inputs and "
+    if (n_in != type->n_features || n_out != (size_t)type->n_actions) {
+        ilrl_error(ILRL_EINPUT, "rollouts need a %s network of %zu inputs and "
                    "%d outputs, but the network maps %zu inputs to %zu outputs",
-                   ILRL_FLAPPY_N_FEATURES, ILRL_FLAPPY_N_ACTIONS, n_in, n_out);
+                   type->title, type->n_features, type->n_actions, n_in, n_out);
+        return NULL;
+    }
+    if (options->scheme < 0 || options->scheme >= type->n_schemes) {
+        ilrl_error(ILRL_EFAILED, "rollouts: reward scheme %d is not one of %s's",
+                   options->scheme, type->name);
         return NULL;
     }
     struct ilrl_rollout_work *work = calloc(1, sizeof *work);
     if (work == NULL)
         goto out_of_memory;
-    work->game = ilrl_flappy_alloc(scheme);
+    work->n_actions = (size_t)type->n_actions;
+    work->env = ilrl_env_alloc(type, options->scheme);
     work->sampler = gsl_rng_alloc(gsl_rng_mt19937);
     work->mlp_work = ilrl_mlp_work_alloc(mlp, 1);
-    if (work->game == NULL || work->sampler == NULL || work->mlp_work == NULL)
+    work->obs = malloc(type->n_features * sizeof *work->obs);
+    work->logits = malloc(work->n_actions * sizeof *work->logits);
+    work->log_probs = malloc(work->n_actions * sizeof *work->log_probs);
+    if (work->env == NULL || work->sampler == NULL || work->mlp_work == NULL
+        || work->obs == NULL || work->logits == NULL || work->log_probs == NULL)
         goto out_of_memory;
     return work;
 
@@ -117,9 +133,12 @@ void ilrl_rollout_work_free(struct ilrl_rollout_work *work)
 {
     if (work == NULL)
         return;
-    ilrl_flappy_free(work->game);
+    ilrl_env_free(work->env);
     gsl_rng_free(work->sampler);
     ilrl_mlp_work_free(work->mlp_work);
+    free(work->obs);
+    free(work->logits);
+    free(work->log_probs);
     free(work);
 }
 
@@ -127,11 +146,11 @@ void ilrl_rollout_work_free(struct ilrl_rollout_work *work)
 
 void ilrl_rollout_episode_start(struct ilrl_rollout_work *work, unsigned long seed)
 {
-    ilrl_flappy_reset(work->game, seed);
+    ilrl_env_reset(work->env, seed);
     gsl_rng_set(work->sampler, sampler_seed(seed));
 }
 
-/* Greedy: the first maximal logit (strict >), so ties and NaN go to idle. */
+/* Greedy: the first maximal logit (strict >), so ties and NaN go to action 0. */
 static int argmax(const double *logits, size_t k)
 {
     size_t best = 0;
@@ -157,14 +176,14 @@ static int sample(const double *logits, size_t k, double *log_probs, gsl_rng *sa
 
 int ilrl_rollout_act(const struct ilrl_mlp *mlp, const double *theta,
                      enum ilrl_rollout_policy policy,
-                     const struct ilrl_flappy_state *state,
+                     const struct ilrl_env *env,
                      struct ilrl_rollout_work *work)
 {
-    ilrl_flappy_observe(state, work->obs);
+    ilrl_env_observe(env, work->obs);
     ilrl_mlp_forward_one(mlp, theta, work->obs, work->logits, work->mlp_work);
     if (policy == ILRL_ROLLOUT_SAMPLE)
-        return sample(work->logits, ILRL_FLAPPY_N_ACTIONS, work->log_probs, work->sampler);
-    return argmax(work->logits, ILRL_FLAPPY_N_ACTIONS);
+        return sample(work->logits, work->n_actions, work->log_probs, work->sampler);
+    return argmax(work->logits, work->n_actions);
 }
 
 /* The one discounting step: return += discount * reward; discount *= gamma. */
@@ -223,21 +242,23 @@ int ilrl_rollout_point(const struct ilrl_mlp *mlp, const double *theta,
         return ilrl_error(ILRL_EUSAGE, "rollouts: need at least one episode of at least "
                           "one step (got %zu episodes of %ld steps)",
                           options->n_episodes, options->max_steps);
-    work->game->scheme = options->scheme;
+    if (options->scheme < 0 || options->scheme >= work->env->type->n_schemes)
+        return ilrl_error(ILRL_EUSAGE, "rollouts: reward scheme %d is not one of %s's",
+                          options->scheme, work->env->type->name);
+    work->env->scheme = options->scheme;
     for (size_t k = 0; k < options->n_episodes; k++) {
         if (k > 0 && poll != NULL && poll(poll_ctx))
             return ILRL_EINTERRUPTED;
         ilrl_rollout_episode_start(work, ilrl_rollout_seed(run_seed, point, k));
         double episode_return = 0.0, discount = 1.0, reward;
-        int crashed = 0;
-        while (!crashed && work->game->state.steps < options->max_steps) {
-            int action = ilrl_rollout_act(mlp, theta, options->policy,
-                                          &work->game->state, work);
-            crashed = ilrl_flappy_step(work->game, action, &reward);
+        int over = 0;
+        while (!over && work->env->steps < options->max_steps) {
+            int action = ilrl_rollout_act(mlp, theta, options->policy, work->env, work);
+            over = ilrl_env_step(work->env, action, &reward, NULL, NULL);
             discount_add(&episode_return, &discount, reward, options->gamma);
         }
-        ilrl_rollout_tally_add(&tally, episode_return, work->game->state.score,
-                               work->game->state.steps);
+        ilrl_rollout_tally_add(&tally, episode_return, ilrl_env_score(work->env),
+                               work->env->steps);
     }
     ilrl_rollout_tally_stats(&tally, stats);
     return ILRL_OK;

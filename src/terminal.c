@@ -18,11 +18,6 @@
 #include "ilrl/error.h"
 #include "ilrl/terminal.h"
 
-/* Pixels per character cell: terminal cells are about twice as tall as
- * wide, so 8 x 24 px keeps the picture only mildly squashed. */
-enum { CELL_WIDTH = 8, CELL_HEIGHT = 24 };
-enum { COLUMNS = ILRL_FLAPPY_SCREEN_WIDTH / CELL_WIDTH, ROWS = 21 };
-
 static const char show_cursor[] = "\033[0m\033[?25h\r\n";
 static const char hide_cursor_and_clear[] = "\033[?25l\033[2J\033[H";
 
@@ -154,90 +149,46 @@ void ilrl_terminal_close(void)
     screen_file = NULL;
 }
 
-/* The keys of one buffer: q / Ctrl-D quit, space / ESC [ A / ESC O A flap. */
-static enum ilrl_key scan_keys(const unsigned char *bytes, ssize_t n)
+/* The keys of one buffer: q / Ctrl-D quit, space / ESC [ A / ESC O A flap,
+ * ESC [ D and ESC [ C (or ESC O D / C) the left and right arrows. */
+static unsigned scan_keys(const unsigned char *bytes, ssize_t n)
 {
-    enum ilrl_key key = ILRL_KEY_NONE;
+    unsigned keys = ILRL_KEY_NONE;
     for (ssize_t i = 0; i < n; i++) {
         if (bytes[i] == 'q' || bytes[i] == 'Q' || bytes[i] == 4)
-            return ILRL_KEY_QUIT;
+            keys |= ILRL_KEY_QUIT;
         if (bytes[i] == ' ')
-            key = ILRL_KEY_FLAP;
-        if (bytes[i] == 033 && i + 2 < n && (bytes[i + 1] == '[' || bytes[i + 1] == 'O')
-            && bytes[i + 2] == 'A') {
-            key = ILRL_KEY_FLAP;
+            keys |= ILRL_KEY_FLAP;
+        if (bytes[i] == 033 && i + 2 < n && (bytes[i + 1] == '[' || bytes[i + 1] == 'O')) {
+            unsigned char final = bytes[i + 2];
+            keys |= final == 'A' ? ILRL_KEY_FLAP : final == 'D' ? ILRL_KEY_LEFT
+                    : final == 'C' ? ILRL_KEY_RIGHT : ILRL_KEY_NONE;
             i += 2;
         }
     }
-    return key;
+    return keys;
 }
 
-enum ilrl_key ilrl_terminal_poll_keys(void)
+unsigned ilrl_terminal_poll_keys(void)
 {
     unsigned char bytes[64];
-    enum ilrl_key key = ILRL_KEY_NONE;
+    unsigned keys = ILRL_KEY_NONE;
     ssize_t n;
     if (!terminal_open || keyboard_fd < 0)
         return ILRL_KEY_NONE;
-    while ((n = read(keyboard_fd, bytes, sizeof bytes)) > 0) {
-        enum ilrl_key found = scan_keys(bytes, n);
-        if (found > key)
-            key = found;
-    }
-    return key;
+    while ((n = read(keyboard_fd, bytes, sizeof bytes)) > 0)
+        keys |= scan_keys(bytes, n);
+    return keys;
 }
 
-/* What one cell shows, sampled at the cell's centre pixel. */
-enum cell { CELL_SKY, CELL_PIPE, CELL_BIRD, CELL_GROUND };
-
-static enum cell cell_at(const struct ilrl_flappy_state *state, int row, int column)
-{
-    int px = column * CELL_WIDTH + CELL_WIDTH / 2;
-    int py = row * CELL_HEIGHT + CELL_HEIGHT / 2;
-    if (py >= ILRL_FLAPPY_GROUND_Y)
-        return CELL_GROUND;
-    if (px >= ILRL_FLAPPY_BIRD_X && px < ILRL_FLAPPY_BIRD_X + ILRL_FLAPPY_BIRD_WIDTH
-        && py >= state->bird_y && py < state->bird_y + ILRL_FLAPPY_BIRD_HEIGHT)
-        return CELL_BIRD;
-    for (int i = 0; i < ILRL_FLAPPY_N_PIPES; i++) {
-        int x = state->pipe_x[i];
-        int gap_top = state->pipe_gap_top[i];
-        if (px >= x && px < x + ILRL_FLAPPY_PIPE_WIDTH
-            && (py < gap_top || py >= gap_top + ILRL_FLAPPY_PIPE_GAP))
-            return CELL_PIPE;
-    }
-    return CELL_SKY;
-}
-
-/* ANSI colours: sky blue, pipes green, bird yellow, ground
- * yellow on red.  Pipes, bird and ground also have their own characters
- * (#, @, =) so a terminal without colours still shows the game; the bird
- * above the screen shows as ^ marks. */
-static const char *const cell_style[] = {
-    [CELL_SKY] = "\033[0;44m ", [CELL_PIPE] = "\033[0;32;42m#",
-    [CELL_BIRD] = "\033[0;30;43m@", [CELL_GROUND] = "\033[0;33;41m="};
-
-static void draw_row(FILE *out, const struct ilrl_flappy_state *state, int row)
-{
-    for (int column = 0; column < COLUMNS; column++) {
-        int px = column * CELL_WIDTH + CELL_WIDTH / 2;
-        int bird_above = row == 0 && state->bird_y + ILRL_FLAPPY_BIRD_HEIGHT <= 0
-                         && px >= ILRL_FLAPPY_BIRD_X
-                         && px < ILRL_FLAPPY_BIRD_X + ILRL_FLAPPY_BIRD_WIDTH;
-        fputs(bird_above ? "\033[0;33;44m^" : cell_style[cell_at(state, row, column)], out);
-    }
-    fputs("\033[0m\033[K\r\n", out);
-}
-
-void ilrl_terminal_draw(const struct ilrl_flappy_state *state, const char *status)
+void ilrl_terminal_draw(const struct ilrl_env *env, const char *status)
 {
     if (!terminal_open || screen_file == NULL)
         return;
     fprintf(screen_file, "\033[H\033[0m%s\033[K\r\n", status != NULL ? status : "");
-    for (int row = 0; row < ROWS; row++)
-        draw_row(screen_file, state, row);
+    env->type->draw(env->game, screen_file);
     if (keyboard_fd >= 0)
-        fputs("space/up: flap   q: quit\033[K", screen_file);
+        fprintf(screen_file, "%s\033[K", env->type->keys_help);
     fflush(screen_file);
 }
 

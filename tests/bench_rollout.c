@@ -27,7 +27,7 @@ int main(int argc, char **argv)
     double seconds = argc > 2 ? strtod(argv[2], NULL) : 2.0;
     size_t *sizes, n_sizes;
     struct ilrl_rollout_options options = {
-        .n_episodes = 8, .max_steps = 1000, .scheme = ILRL_REWARD_SPARSE, .gamma = 0.99,
+        .n_episodes = 8, .max_steps = 1000, .scheme = 0 /* flappy-bird sparse */, .gamma = 0.99,
         .policy = ILRL_ROLLOUT_GREEDY};
     if (argc > 3 || !(seconds > 0) || ilrl_mlp_parse_layers(layers, &sizes, &n_sizes)) {
         fprintf(stderr, "usage: bench_rollout [LAYERS [SECONDS]] %s\n", ilrl_error_message());
@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     }
     struct ilrl_mlp *mlp = ilrl_mlp_alloc(sizes, n_sizes, ILRL_ACTIVATION_TANH);
     free(sizes);
-    struct ilrl_rollout_work *work = mlp ? ilrl_rollout_work_alloc(mlp, options.scheme) : NULL;
+    struct ilrl_rollout_work *work = mlp ? ilrl_rollout_work_alloc(mlp, &options) : NULL;
     double *theta = mlp ? malloc(mlp->n_params * sizeof *theta) : NULL;
     if (work == NULL || theta == NULL || ilrl_mlp_init(mlp, 1, theta)) {
         fprintf(stderr, "bench_rollout: %s\n", ilrl_error_message());

@@ -12,6 +12,7 @@
 
 #include "ilrl/demo.h"
 #include "ilrl/error.h"
+#include "ilrl/flappy.h"
 #include "ilrl/mlp.h"
 #include "ilrl/network_pilot.h"
 #include "ilrl/record.h"
@@ -48,7 +49,7 @@ static double *copy_theta(double scale)
 
 /* ilrl_rollout_point's statistics vs a recording's, summarised with the
  * rollout module's own arithmetic: must be equal bit for bit. */
-static void check_replay(enum ilrl_rollout_policy policy, enum ilrl_reward_scheme scheme,
+static void check_replay(enum ilrl_rollout_policy policy, int scheme,
                          double scale)
 {
     enum { EPISODES = 5, MAX_STEPS = 700 };
@@ -57,11 +58,11 @@ static void check_replay(enum ilrl_rollout_policy policy, enum ilrl_reward_schem
     const double gamma = 0.97;
     double *theta = copy_theta(scale);
     struct ilrl_mlp *mlp = ilrl_mlp_alloc(COPY_SIZES, 3, ILRL_ACTIVATION_RELU);
-    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(mlp, scheme);
-    ck_assert_ptr_nonnull(work);
     struct ilrl_rollout_options rollout = {
         .n_episodes = EPISODES, .max_steps = MAX_STEPS, .scheme = scheme, .gamma = gamma,
         .policy = policy};
+    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(mlp, &rollout);
+    ck_assert_ptr_nonnull(work);
     struct ilrl_rollout_stats expected;
     ck_assert_int_eq(ilrl_rollout_point(mlp, theta, &rollout, run_seed, point, work,
                                         &expected, NULL, NULL), ILRL_OK);
@@ -139,9 +140,10 @@ static void expect_refused(const size_t *sizes, size_t n_sizes, size_t n_params,
 START_TEST(test_refuses_non_flappy_networks)
 {
     static const size_t tiny[] = {2, 1, 2}, wide_out[] = {12, 3}, zero[] = {12, 0, 2};
-    expect_refused(tiny, 3, 11, "not a Flappy Bird network");
-    expect_refused(wide_out, 2, 39, "not a Flappy Bird network");
-    expect_refused(COPY_SIZES, 1, 32, "not a Flappy Bird network");
+    expect_refused(tiny, 3, 11, "layer_sizes (2 inputs, 2 outputs) fit no environment of "
+                   "flappy-bird, cartpole");
+    expect_refused(wide_out, 2, 39, "(12 inputs, 3 outputs) fit no environment");
+    expect_refused(COPY_SIZES, 1, 32, "layer_sizes has fewer than two entries");
     expect_refused(zero, 3, 2, "");
     /* 12-2-2 has 2 * 13 + 2 * 3 = 32 parameters. */
     expect_refused(COPY_SIZES, 3, 31, "layer_sizes make 32 parameters but the param "

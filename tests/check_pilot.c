@@ -12,7 +12,9 @@
 #include <check.h>
 
 #include "ilrl/demo.h"
+#include "ilrl/env.h"
 #include "ilrl/error.h"
+#include "ilrl/flappy.h"
 #include "ilrl/pilot.h"
 #include "ilrl/record.h"
 #include "ilrl/seed.h"
@@ -168,8 +170,8 @@ START_TEST(test_keys_order_and_end)
     long copy[3];
     memcpy(copy, frames, sizeof copy);
     struct ilrl_pilot *pilot = NULL;
-    struct ilrl_flappy *game = ilrl_flappy_alloc(ILRL_REWARD_SPARSE);
-    ilrl_flappy_reset(game, 1);
+    struct ilrl_env *game = ilrl_env_alloc(&ilrl_flappy_env, ILRL_REWARD_SPARSE);
+    ilrl_env_reset(game, 1);
     ck_assert_int_eq(ilrl_pilot_keys("keys:x", copy, 3, &pilot), ILRL_OK);
     /* The pilot copied the frames: changing ours changes nothing. */
     copy[0] = copy[1] = copy[2] = 0;
@@ -186,7 +188,7 @@ START_TEST(test_keys_order_and_end)
     ck_assert_int_eq(ilrl_pilot_keys("keys:neg", negative, 2, &pilot), ILRL_EUSAGE);
     ck_assert_ptr_null(pilot);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "-1"));
-    ilrl_flappy_free(game);
+    ilrl_env_free(game);
 }
 END_TEST
 
@@ -261,10 +263,10 @@ struct counting {
     unsigned long last_seed;
 };
 
-static int counting_act(void *self, const struct ilrl_flappy_state *state)
+static int counting_act(void *self, const struct ilrl_env *env)
 {
     struct counting *c = self;
-    (void)state;
+    (void)env;
     return c->acts++ % 2 == 0;
 }
 
@@ -288,19 +290,20 @@ static void counting_free(void *self)
 }
 
 static const struct ilrl_pilot_ops counting_ops = {
-    counting_act, counting_seed, counting_start, counting_free};
+    .act = counting_act, .episode_seed = counting_seed, .episode_start = counting_start,
+    .free = counting_free};
 
 START_TEST(test_custom_pilot)
 {
     int freed = 0;
     struct counting state = {0, 0, &freed, 0};
     struct ilrl_pilot *pilot = NULL;
-    struct ilrl_flappy *game = ilrl_flappy_alloc(ILRL_REWARD_SPARSE);
-    ilrl_flappy_reset(game, 1);
+    struct ilrl_env *game = ilrl_env_alloc(&ilrl_flappy_env, ILRL_REWARD_SPARSE);
+    ilrl_env_reset(game, 1);
     ck_assert_int_eq(ilrl_pilot_custom("mine", &counting_ops, &state, &pilot), ILRL_OK);
     ck_assert_str_eq(ilrl_pilot_name(pilot), "mine");
     ck_assert_ptr_eq(ilrl_pilot_custom_self(pilot, &counting_ops), &state);
-    static const struct ilrl_pilot_ops other = {counting_act, NULL, NULL, NULL};
+    static const struct ilrl_pilot_ops other = {.act = counting_act};
     ck_assert_ptr_null(ilrl_pilot_custom_self(pilot, &other));
     ck_assert_int_eq(ilrl_pilot_act(pilot, game), 1);
     ck_assert_int_eq(ilrl_pilot_act(pilot, game), 0);
@@ -321,7 +324,7 @@ START_TEST(test_custom_pilot)
     ck_assert_int_eq(ilrl_pilot_parse("human", 1, &pilot), ILRL_OK);
     ck_assert_int_eq(ilrl_pilot_is_human(pilot), 1);
     ilrl_pilot_free(pilot);
-    ilrl_flappy_free(game);
+    ilrl_env_free(game);
 }
 END_TEST
 

@@ -17,6 +17,7 @@
 #include "ilrl/error.h"
 #include "ilrl/pilot.h"
 #include "ilrl/record.h"
+#include "ilrl/flappy.h"
 #include "ilrl/rollout.h"
 #include "ilrl/seed.h"
 
@@ -141,11 +142,11 @@ struct hooks {
     int n_started;
 };
 
-static int hooks_act(void *self, const struct ilrl_flappy_state *state)
+static int hooks_act(void *self, const struct ilrl_env *env)
 {
     struct hooks *h = self;
     h->acts++;
-    return state->bird_y > 50;   /* the poor pilot's rule */
+    return ((const struct ilrl_flappy *)env->game)->state.bird_y > 50;  /* poor's rule */
 }
 
 static unsigned long hooks_seed(const void *self, unsigned long seed, size_t e)
@@ -162,7 +163,8 @@ static void hooks_start(void *self, unsigned long pipe_seed)
     h->n_started++;
 }
 
-static const struct ilrl_pilot_ops hooks_ops = {hooks_act, hooks_seed, hooks_start, NULL};
+static const struct ilrl_pilot_ops hooks_ops = {
+    .act = hooks_act, .episode_seed = hooks_seed, .episode_start = hooks_start};
 
 START_TEST(test_record_uses_pilot_seeds)
 {

@@ -11,6 +11,7 @@
 #include <check.h>
 #include <gsl/gsl_rng.h>
 
+#include "ilrl/env.h"
 #include "ilrl/error.h"
 #include "ilrl/flappy.h"
 #include "ilrl/mlp.h"
@@ -122,7 +123,7 @@ static struct ilrl_rollout_stats run(const struct net *net,
                                      unsigned long run_seed, size_t point)
 {
     struct ilrl_rollout_stats stats;
-    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net->mlp, options->scheme);
+    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net->mlp, options);
     ck_assert_ptr_nonnull(work);
     ck_assert_int_eq(ilrl_rollout_point(net->mlp, net->theta, options, run_seed, point, work,
                                         &stats, NULL, NULL), ILRL_OK);
@@ -203,7 +204,7 @@ START_TEST(test_same_point_same_seeds_identical)
         struct ilrl_rollout_options options =
             options_of(6, 500, ILRL_REWARD_SHAPED, policies[q]);
         struct ilrl_rollout_stats first, second, other_point;
-        struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net.mlp, options.scheme);
+        struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net.mlp, &options);
         ck_assert_ptr_nonnull(work);
         /* Twice with the same workspace (its state must not leak), once
          * after another point, and once with a fresh workspace. */
@@ -421,21 +422,21 @@ START_TEST(test_sampling_uses_its_own_reproducible_generator)
     assert_same_stats(&a, &b);
     ck_assert_double_ne(a.length_mean, IDLE_LENGTH);
 
-    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net.mlp, ILRL_REWARD_SPARSE);
-    struct ilrl_flappy *game = ilrl_flappy_alloc(ILRL_REWARD_SPARSE);
+    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net.mlp, &options);
+    struct ilrl_env *game = ilrl_env_alloc(&ilrl_flappy_env, ILRL_REWARD_SPARSE);
     gsl_rng *pipes_stream = gsl_rng_alloc(gsl_rng_mt19937);
     int first[N_FRAMES], again[N_FRAMES], other[N_FRAMES], naive[N_FRAMES];
     unsigned long seed = ilrl_rollout_seed(1, 0, 0);
-    ilrl_flappy_reset(game, 1);
+    ilrl_env_reset(game, 1);
     ilrl_rollout_episode_start(work, seed);
     for (int t = 0; t < N_FRAMES; t++)
-        first[t] = ilrl_rollout_act(net.mlp, net.theta, ILRL_ROLLOUT_SAMPLE, &game->state, work);
+        first[t] = ilrl_rollout_act(net.mlp, net.theta, ILRL_ROLLOUT_SAMPLE, game, work);
     ilrl_rollout_episode_start(work, seed);
     for (int t = 0; t < N_FRAMES; t++)
-        again[t] = ilrl_rollout_act(net.mlp, net.theta, ILRL_ROLLOUT_SAMPLE, &game->state, work);
+        again[t] = ilrl_rollout_act(net.mlp, net.theta, ILRL_ROLLOUT_SAMPLE, game, work);
     ilrl_rollout_episode_start(work, ilrl_rollout_seed(1, 0, 1));
     for (int t = 0; t < N_FRAMES; t++)
-        other[t] = ilrl_rollout_act(net.mlp, net.theta, ILRL_ROLLOUT_SAMPLE, &game->state, work);
+        other[t] = ilrl_rollout_act(net.mlp, net.theta, ILRL_ROLLOUT_SAMPLE, game, work);
     gsl_rng_set(pipes_stream, seed);
     int flaps = 0;
     for (int t = 0; t < N_FRAMES; t++) {
@@ -448,7 +449,7 @@ START_TEST(test_sampling_uses_its_own_reproducible_generator)
     ck_assert_int_gt(flaps, 16);   /* a fair coin: 32 +- 4 expected */
     ck_assert_int_lt(flaps, 48);
     gsl_rng_free(pipes_stream);
-    ilrl_flappy_free(game);
+    ilrl_env_free(game);
     ilrl_rollout_work_free(work);
     net_free(&net);
 }
@@ -462,12 +463,13 @@ START_TEST(test_refuses_non_flappy_networks)
     static const size_t wrong_output[] = {12, 8, 3};
     struct ilrl_mlp *a = ilrl_mlp_alloc(wrong_input, 3, ILRL_ACTIVATION_TANH);
     struct ilrl_mlp *b = ilrl_mlp_alloc(wrong_output, 3, ILRL_ACTIVATION_TANH);
+    const struct ilrl_rollout_options flappy = {.env = 0, .scheme = ILRL_REWARD_SPARSE};
     ilrl_error_clear();
-    ck_assert_ptr_null(ilrl_rollout_work_alloc(a, ILRL_REWARD_SPARSE));
+    ck_assert_ptr_null(ilrl_rollout_work_alloc(a, &flappy));
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "12 inputs and 2 outputs"));
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "maps 5 inputs to 2 outputs"));
     ilrl_error_clear();
-    ck_assert_ptr_null(ilrl_rollout_work_alloc(b, ILRL_REWARD_SPARSE));
+    ck_assert_ptr_null(ilrl_rollout_work_alloc(b, &flappy));
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "maps 12 inputs to 3 outputs"));
     ilrl_mlp_free(a);
     ilrl_mlp_free(b);
@@ -485,7 +487,7 @@ START_TEST(test_poll_stops_between_episodes)
     struct net net = constant_net(-1e3);
     struct ilrl_rollout_options options =
         options_of(5, 1000, ILRL_REWARD_SPARSE, ILRL_ROLLOUT_GREEDY);
-    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net.mlp, options.scheme);
+    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net.mlp, &options);
     struct ilrl_rollout_stats stats;
     int calls = 0;
     ck_assert_int_ne(ilrl_rollout_point(net.mlp, net.theta, &options, 1, 0, work, &stats,
@@ -505,7 +507,7 @@ START_TEST(test_rollout_loop_does_not_allocate)
     ck_assert_int_eq(ilrl_mlp_init(net.mlp, 1, net.theta), ILRL_OK);
     struct ilrl_rollout_options options =
         options_of(8, 300, ILRL_REWARD_SHAPED, ILRL_ROLLOUT_SAMPLE);
-    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net.mlp, options.scheme);
+    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net.mlp, &options);
     struct ilrl_rollout_stats stats;
     int status = ILRL_OK;
     /* No Check assertion inside the counted region: they record their
@@ -523,7 +525,7 @@ START_TEST(test_rollout_loop_does_not_allocate)
         ck_assert_int_eq(after - before, 0);
         /* The counter does count: the workspace allocates. */
         ilrl_rollout_work_free(work);
-        work = ilrl_rollout_work_alloc(net.mlp, options.scheme);
+        work = ilrl_rollout_work_alloc(net.mlp, &options);
         ck_assert_int_gt(n_allocations, after);
     }
     ilrl_rollout_work_free(work);

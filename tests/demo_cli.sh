@@ -37,6 +37,9 @@ bad "--max-steps: '1e3'" --max-steps 1e3
 bad "--seed: 'x'" --seed x
 bad "--seed: '-1'" --seed -1
 bad "--rewards: 'dense'" --rewards dense
+bad "--env: 'mountain-car' is not an environment \\(flappy-bird, cartpole\\)" --env mountain-car
+bad "--rewards: 'sparse' is not default or shaped \\(the reward schemes of cartpole\\)" --env cartpole --rewards sparse
+bad "--rewards: 'default' is not sparse or shaped" --rewards default --env flappy-bird
 bad "--fps: '0'" --fps 0
 bad "--fps: 'fast'" --fps fast
 bad "unknown option '--bogus'" --bogus
@@ -116,7 +119,29 @@ if command -v ncdump >/dev/null 2>&1; then
         ncdump -p 9,17 -v "$var" "$WORK/keys.nc" | sed -n "/^ $var =/,\$p" >"$WORK/b"
         cmp -s "$WORK/a" "$WORK/b" || fail "the keys replay differs in $var"
     done
+    # CartPole: the listed frames push right, all others push left.
+    run_expect 0 "$DEMO" --env cartpole --pilot noisy:0.4 --episodes 3 --seed 4 --quiet \
+        --out "$WORK/cart.nc"
+    ncdump -v action "$WORK/cart.nc" | sed -n '/^ action =/,/;/p' \
+        | tr -d ' ;' | sed 's/^action=//' | tr ',' '\n' | grep -v '^$' \
+        | awk '$1 == 1 { print NR - 1 }' >"$WORK/rights.txt"
+    run_expect 0 "$DEMO" --env cartpole --pilot "keys:$WORK/rights.txt" --episodes 3 --seed 4 \
+        --quiet --out "$WORK/cart-keys.nc"
+    for var in obs action reward episode_length terminated; do
+        ncdump -p 9,17 -v "$var" "$WORK/cart.nc" | sed -n "/^ $var =/,\$p" >"$WORK/a"
+        ncdump -p 9,17 -v "$var" "$WORK/cart-keys.nc" | sed -n "/^ $var =/,\$p" >"$WORK/b"
+        cmp -s "$WORK/a" "$WORK/b" || fail "the cartpole keys replay differs in $var"
+    done
+    ncdump -h "$WORK/cart-keys.nc" | grep -q ':env = "cartpole"' || fail "keys replay: env is not cartpole"
+    ncdump -h "$WORK/cart-keys.nc" | grep -q 'int score' && fail "a cartpole session has a score variable"
 fi
+
+# ---- CartPole summary lines: length and return, no score ------------------------
+run_expect 0 "$DEMO" --env cartpole --pilot poor --episodes 2 --rewards shaped --out "$WORK/cpoor.nc"
+grep -q '^episode 1: 9 steps, terminated$' "$OUT_FILE" || fail "cartpole episode line"
+grep -q '^total: 2 episodes, 18 steps, mean length 9.00, mean return -1.00, wrote ' "$OUT_FILE" \
+    || fail "cartpole total line"
+rm -f "$WORK/cpoor.nc"
 
 # ---- output problems: exit 4, one line, nothing touched --------------------------
 printf 'precious' >"$WORK/exists.nc"

@@ -4,7 +4,10 @@
 #      what was played (>= 1 step, some flaps) and the terminal is back in
 #      cooked mode (icanon, echo) once the program has exited;
 #   2. the same, then Ctrl-C: the program dies of SIGINT (130), writes no
-#      file, and the terminal is still restored.
+#      file, and the terminal is still restored;
+#   3. CartPole (--env cartpole): an arrow starts, right and left arrows push
+#      (recorded as actions 1 and 0), the ASCII cart and pole are on screen,
+#      q keeps what was played.
 . "$top_srcdir/tests/lib.sh"
 
 command -v tmux >/dev/null 2>&1 || { echo "SKIP: tmux not installed"; exit 77; }
@@ -23,7 +26,7 @@ trap 'status=$?; tmux_ kill-server >/dev/null 2>&1; if [ $status -eq 0 ]; then r
 start_game() {
     {
         echo "trap 'echo interrupted' INT"
-        echo "'$BIN/ilrl-demo' --pilot human --episodes 3 --max-steps 3000 --seed 5 --out '$WORK/$1.nc' --quiet 2>'$WORK/$1.err'"
+        echo "'$BIN/ilrl-demo' --pilot human --episodes 3 --max-steps 3000 --seed 5 ${GAME_ARGS:-} --out '$WORK/$1.nc' --quiet 2>'$WORK/$1.err'"
         echo "echo \$? >'$WORK/$1.status'"
         echo "stty -a >'$WORK/$1.stty'"
         echo "touch '$WORK/$1.done'"
@@ -101,4 +104,31 @@ status=$(cat "$WORK/interrupt.status")
 [ "$status" -eq 130 ] || fail "ilrl-demo exited $status after Ctrl-C, expected 130"
 [ -e "$WORK/interrupt.nc" ] && fail "a file was written despite Ctrl-C"
 assert_cooked interrupt
+
+# 3. CartPole: right arrows (push right) while the pole is up, then q.  At
+# 10 fps the pole stands a few seconds; the frames pushed right are those
+# where a Right arrived.
+GAME_ARGS="--env cartpole --fps 10"
+start_game cart
+wait_for_screen cart "press an arrow"
+tmux_ send-keys -t cart Right
+wait_for_screen cart "frame"
+wait_for_screen cart "\[###\]"
+wait_for_screen cart "left/right arrows: push"
+for n in 1 2 3; do
+    tmux_ send-keys -t cart Right
+    sleep 0.12
+done
+tmux_ send-keys -t cart q
+wait_for_exit cart
+status=$(cat "$WORK/cart.status")
+[ "$status" -eq 0 ] || { cat "$WORK/cart.err" >&2; fail "cartpole: ilrl-demo exited $status after q"; }
+OUT="$WORK/cart.nc"
+ncdump -h "$OUT" >"$OUT_FILE" || fail "ncdump cannot read $OUT"
+grep -q 'env = "cartpole"' "$OUT_FILE" || fail "cartpole: env attribute"
+grep -q 'feature = 4 ;' "$OUT_FILE" || fail "cartpole: not 4 features"
+ncdump -v action "$OUT" >"$OUT_FILE"
+steps=$(sed -n '/^ action =/,/;/p' "$OUT_FILE" | tr -c '0-9\n' ' ' | tr ' ' '\n' | grep -c '^[01]$')
+[ "$steps" -ge 3 ] || fail "cartpole: only $steps steps recorded"
+assert_cooked cart
 exit 0

@@ -29,6 +29,7 @@
 
 #include "ilrl/demo.h"
 #include "ilrl/demo_io.h"
+#include "ilrl/env.h"
 #include "ilrl/error.h"
 #include "ilrl/landscape_io.h"
 #include "ilrl/mlp.h"
@@ -114,13 +115,13 @@ static int make_landscape(const char *path, const char *policy_name, const char 
         .n_episodes = ROLLOUTS, .max_steps = ROLLOUT_STEPS, .gamma = GAMMA};
     int with_return = strcmp(objective, "return") == 0;
     if (ilrl_rollout_policy_parse(policy_name, &options.policy)
-        || ilrl_reward_scheme_parse(scheme_name, &options.scheme))
+        || ilrl_env_scheme_parse(ilrl_env_default(), scheme_name, &options.scheme))
         return fail("landscape");
     struct ilrl_mlp *mlp = ilrl_mlp_alloc(sizes, 3, ILRL_ACTIVATION_RELU);
     if (mlp == NULL)
         return fail("network");
     struct ilrl_landscape *landscape = ilrl_landscape_alloc(NX, NY, mlp->n_params, with_return);
-    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(mlp, options.scheme);
+    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(mlp, &options);
     double *theta = malloc(mlp->n_params * sizeof *theta);
     size_t index_x, index_y;
     int status = landscape && work && theta ? ILRL_OK : ILRL_EFAILED;

@@ -149,4 +149,10 @@ extern const char ilrl_flappy_action_names[];
 int ilrl_reward_scheme_parse(const char *name, enum ilrl_reward_scheme *scheme);
 const char *ilrl_reward_scheme_name(enum ilrl_reward_scheme scheme);
 
+/* The game behind the environment interface (env.h; src/flappy_env.c): its
+ * schemes are "sparse" (0) and "shaped" (1), no time limit, a score (pipes
+ * passed), and the poor and strong pilots of docs/flappy-bird.md. */
+struct ilrl_env_type;
+extern const struct ilrl_env_type ilrl_flappy_env;
+
 #endif /* ILRL_FLAPPY_H */

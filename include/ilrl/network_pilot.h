@@ -6,7 +6,7 @@
  * sizes, activation, the point's theta(x[I], y[J]) = theta0 + x[I] d_x +
  * y[J] d_y formed by ilrl_plane_point as the engine does -- and the point's
  * rollout settings.  The pilot chooses actions with ilrl_rollout_act and
- * seeds episode e's pipes with ilrl_rollout_seed(seed, point, e), restarting
+ * seeds episode e's game with ilrl_rollout_seed(seed, point, e), restarting
  * its sampler from that value (ilrl_rollout_episode_start): the code of
  * ilrl_rollout_point, not a copy.  So recording (record.h) with options
  * seed = the file's init_seed, n_episodes = rollouts, max_steps =
@@ -17,8 +17,9 @@
  *
  * Memory: the constructor copies the sizes and theta; the pilot it returns is
  * freed with ilrl_pilot_free().  Errors: ILRL_EINPUT (message without a file
- * name; the caller names the source) when the network does not play Flappy
- * Bird (12 inputs, 2 outputs), its sizes are unusable, or theta's length is
+ * name; the caller names the source) when the network does not play its
+ * environment (D inputs, K outputs; with env NULL: when no environment, or
+ * more than one, has the network's sizes), its sizes are unusable, or theta's length is
  * not the network's parameter count; ILRL_EFAILED out of memory.
  */
 #ifndef ILRL_NETWORK_PILOT_H
@@ -34,6 +35,8 @@
 enum { ILRL_NETWORK_PILOT_EPISODES = 8, ILRL_NETWORK_PILOT_MAX_STEPS = 1000 };
 
 struct ilrl_network_pilot_spec {
+    const struct ilrl_env_type *env;  /* the environment; NULL: the one table
+                                         entry whose D and K match layer_sizes */
     const size_t *layer_sizes;        /* n_layer_sizes entries, inputs first */
     size_t n_layer_sizes;
     enum ilrl_activation activation;

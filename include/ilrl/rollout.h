@@ -1,9 +1,11 @@
 /* rollout.h -- the return a policy earns in the simulator (docs/return-surface.md).
  *
  * A grid point's policy theta plays n_episodes episodes of at most max_steps
- * frames of Flappy Bird with the demo's reward scheme, choosing argmax pi
+ * frames (the environment's own time limit, if shorter, ends them first) of
+ * the demo's environment (env.h: Flappy Bird, CartPole) with the demo's
+ * reward scheme, choosing argmax pi
  * (greedy) or sampling from pi.  Episode k of grid point p (= j * nx + i) of
- * a run seeded S uses ilrl_rollout_seed(S, p, k) for its pipes (and, when
+ * a run seeded S uses ilrl_rollout_seed(S, p, k) for its game's reset (and, when
  * sampling, a second generator derived from the same value), so a point's
  * result depends on nothing but (theta, S, p) -- not on the rank that
  * computes it -- and `ilrl-demo --pilot network:FILE:I,J` replays it.
@@ -14,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "ilrl/flappy.h"
+#include "ilrl/env.h"
 #include "ilrl/mlp.h"
 
 enum ilrl_rollout_policy { ILRL_ROLLOUT_GREEDY = 0, ILRL_ROLLOUT_SAMPLE = 1 };
@@ -22,7 +24,10 @@ enum ilrl_rollout_policy { ILRL_ROLLOUT_GREEDY = 0, ILRL_ROLLOUT_SAMPLE = 1 };
 struct ilrl_rollout_options {
     size_t n_episodes;                /* >= 1 (--rollouts, default 8) */
     long max_steps;                   /* >= 1 (--rollout-steps, default 1000) */
-    enum ilrl_reward_scheme scheme;   /* the demo's reward scheme */
+    int env;                          /* index in the environment table (env.h);
+                                         0 = flappy-bird */
+    int scheme;                       /* the demo's reward scheme: an index of
+                                         the environment's scheme_names */
     double gamma;                     /* discount for the returns */
     enum ilrl_rollout_policy policy;
 };
@@ -30,7 +35,7 @@ struct ilrl_rollout_options {
 struct ilrl_rollout_stats {
     double return_mean;   /* discounted return per episode, mean over episodes */
     double return_std;    /* population std over episodes */
-    double score_mean;    /* pipes passed */
+    double score_mean;    /* the environment's score (pipes passed; 0 without one) */
     double length_mean;   /* frames played */
     long total_steps;     /* frames played over all episodes (cost) */
 };
@@ -44,12 +49,13 @@ unsigned long ilrl_rollout_seed(unsigned long run_seed, size_t point, size_t epi
 int ilrl_rollout_policy_parse(const char *name, enum ilrl_rollout_policy *policy);
 const char *ilrl_rollout_policy_name(enum ilrl_rollout_policy policy);
 
-/* Workspace: a game, a sampling generator, forward-pass scratch.  The
- * network must map 12 features to 2 actions.  NULL (error recorded) if not,
- * or on out of memory. */
+/* Workspace: a game of options->env with options->scheme, a sampling
+ * generator, forward-pass scratch.  The network must map the environment's
+ * D features to its K actions.  NULL (error recorded: ILRL_EINPUT for a
+ * network that cannot play it) if not, or on out of memory. */
 struct ilrl_rollout_work;
 struct ilrl_rollout_work *ilrl_rollout_work_alloc(const struct ilrl_mlp *mlp,
-                                                  enum ilrl_reward_scheme scheme);
+                                                  const struct ilrl_rollout_options *options);
 void ilrl_rollout_work_free(struct ilrl_rollout_work *work);
 
 /* Plays the episodes of one grid point and fills *stats.  No allocation.
@@ -70,19 +76,19 @@ int ilrl_rollout_point(const struct ilrl_mlp *mlp, const double *theta,
  * -- these, not copies of them. */
 
 /* Prepares `work` for an episode seeded `seed` (= ilrl_rollout_seed(...)):
- * the work's game starts with that seed's pipes and the sampling generator is
+ * the work's game is reset with that seed and the sampling generator is
  * set from a value derived from the seed (formula in rollout.c), so the
- * actions sampled never share a stream with the pipes.  A caller playing a
+ * actions sampled never share a stream with the game.  A caller playing a
  * game of its own uses only the sampler; the work's game is then unused. */
 void ilrl_rollout_episode_start(struct ilrl_rollout_work *work, unsigned long seed);
 
-/* The policy's action (0 idle, 1 flap) in `state`: logits of the observation
+/* The policy's action in [0, K) in `env`'s current game: logits of the observation
  * through ilrl_mlp_forward_one; greedy = argmax with ties to the lowest
- * action (also when logits are NaN: idle), sample = one uniform draw from the
+ * action (also when logits are NaN: action 0), sample = one uniform draw from the
  * work's sampler against the cumulative softmax.  No allocation. */
 int ilrl_rollout_act(const struct ilrl_mlp *mlp, const double *theta,
                      enum ilrl_rollout_policy policy,
-                     const struct ilrl_flappy_state *state,
+                     const struct ilrl_env *env,
                      struct ilrl_rollout_work *work);
 
 /* Episode statistics accumulated one episode at a time, exactly as

@@ -1,5 +1,6 @@
-/* terminal.h -- the player's terminal: ANSI frames of the game, raw keyboard
- * input and a fixed frame rate, for `--render` and the human pilot.
+/* terminal.h -- the player's terminal: ANSI frames of the game (drawn by
+ * the environment, env.h), raw keyboard input and a fixed frame rate, for
+ * `--render` and the human pilot.
  *
  * There is one terminal per process, so its state is global: while it is
  * open the keyboard is in raw mode (no line buffering, no echo; Ctrl-C still
@@ -14,9 +15,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "ilrl/flappy.h"
-
-enum ilrl_key { ILRL_KEY_NONE = 0, ILRL_KEY_FLAP = 1, ILRL_KEY_QUIT = 2 };
+#include "ilrl/env.h"
 
 /* Starts drawing on `screen` (clears it, hides the cursor).  With
  * keyboard_fd >= 0 also puts that terminal into raw mode; it must be a
@@ -27,16 +26,16 @@ int ilrl_terminal_open(FILE *screen, int keyboard_fd);
 /* Restores the keyboard mode and the cursor; safe to call when not open. */
 void ilrl_terminal_close(void);
 
-/* Reads every key pressed since the last call without waiting: QUIT if q
- * (or Ctrl-D) was among them, else FLAP if space or the up arrow was, else
- * NONE.  NONE when no keyboard is open. */
-enum ilrl_key ilrl_terminal_poll_keys(void);
+/* Reads every key pressed since the last call without waiting and returns
+ * them as a set of enum ilrl_key bits (env.h): QUIT for q, Q or Ctrl-D,
+ * FLAP for space or the up arrow, LEFT and RIGHT for the arrows.  0 when
+ * no keyboard is open. */
+unsigned ilrl_terminal_poll_keys(void);
 
 /* Draws one frame: a status line (`status`, e.g. score and episode), the
- * sky with pipes and the bird, the ground, and a help line when a keyboard
- * is open.  8 x 24 px per character cell, so the 288 x 504 px above the
- * bottom fit 36 columns by 21 rows of an 80 x 24 terminal. */
-void ilrl_terminal_draw(const struct ilrl_flappy_state *state, const char *status);
+ * environment's picture (its draw function), and the environment's help
+ * line when a keyboard is open. */
+void ilrl_terminal_draw(const struct ilrl_env *env, const char *status);
 
 /* A fixed frame rate: start, then wait before each frame.  Waiting sleeps
  * until the next absolute deadline, so slow frames do not accumulate drift. */
