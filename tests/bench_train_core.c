@@ -10,11 +10,13 @@
  * EPOCHS epochs (default 20) of shuffled minibatches of BATCH (default
  * 256) with Adam (lr 1e-3) from the --seed 1 network, and prints per phase
  * (shuffle / gradient / Adam) the seconds, and the samples/s of the whole
- * step.  OpenBLAS is held to 1 thread. */
+ * step by the wall clock and per CPU second (the fair number on a shared
+ * machine).  OpenBLAS is held to 1 thread. */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -26,6 +28,15 @@
 #ifdef HAVE_OPENBLAS_SET_NUM_THREADS
 void openblas_set_num_threads(int n_threads);
 #endif
+
+/* Seconds of CPU used by this process: on a shared machine the wall clock
+ * also counts other processes' turns. */
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 int main(int argc, char **argv)
 {
@@ -59,6 +70,7 @@ int main(int argc, char **argv)
 
     double t_shuffle = 0.0, t_grad = 0.0, t_adam = 0.0, first = 0.0, last = 0.0;
     size_t n_samples = 0, n_steps = 0;
+    double cpu0 = cpu_now(), wall0 = test_now();
     for (size_t epoch = 0; epoch < epochs; epoch++) {
         double t0 = test_now();
         ilrl_bc_shuffle(1, epoch, n, order);
@@ -78,13 +90,16 @@ int main(int argc, char **argv)
             n_steps++;
         }
     }
+    double cpu = cpu_now() - cpu0, wall = test_now() - wall0;
     double total = t_shuffle + t_grad + t_adam;
     printf("bc step, 12,64,64,2 tanh, batch %zu, chunk %d, %zu samples x %zu epochs "
            "(%zu steps)\n", batch, ILRL_BC_CHUNK, n, epochs, n_steps);
     printf("seconds: shuffle %.3f  forward+backward %.3f  adam %.3f  (%.1f us/step "
            "of which adam %.1f)\n", t_shuffle, t_grad, t_adam,
            1e6 * total / (double)n_steps, 1e6 * t_adam / (double)n_steps);
-    printf("samples/s (forward + backward + Adam): %.4g\n", (double)n_samples / total);
+    printf("samples/s (forward + backward + Adam): %.4g by the wall clock, %.4g "
+           "per CPU second (%.0f%% of a core)\n", (double)n_samples / total,
+           (double)n_samples / cpu, 100.0 * cpu / wall);
     printf("loss: first minibatch %.4f, last %.4f\n", first, last);
     ilrl_adam_free(adam);
     ilrl_bc_work_free(work);
