@@ -29,6 +29,9 @@ struct ilrl_pg_work {
     double *coefficient;           /* BLOCK: c_t */
     double *d_logits;              /* BLOCK x K */
     double *part_grad;             /* P: one episode's sum, for ilrl_pg_objective */
+    /* Rows gathered by an index list, BLOCK each (x: BLOCK x D). */
+    double *x, *advantage, *old_log_prob;
+    int *action;
 };
 
 void ilrl_pg_advantages(size_t n_episodes, const size_t *length,
@@ -77,8 +80,14 @@ struct ilrl_pg_work *ilrl_pg_work_alloc(const struct ilrl_mlp *mlp)
     work->coefficient = malloc(B * sizeof *work->coefficient);
     work->d_logits = malloc(B * work->n_actions * sizeof *work->d_logits);
     work->part_grad = malloc(mlp->n_params * sizeof *work->part_grad);
+    work->x = malloc(B * mlp->sizes[0] * sizeof *work->x);
+    work->advantage = malloc(B * sizeof *work->advantage);
+    work->old_log_prob = malloc(B * sizeof *work->old_log_prob);
+    work->action = malloc(B * sizeof *work->action);
     if (work->network == NULL || work->log_prob == NULL || work->coefficient == NULL
-        || work->d_logits == NULL || work->part_grad == NULL)
+        || work->d_logits == NULL || work->part_grad == NULL || work->x == NULL
+        || work->advantage == NULL || work->old_log_prob == NULL
+        || work->action == NULL)
         goto out_of_memory;
     return work;
 
@@ -97,6 +106,10 @@ void ilrl_pg_work_free(struct ilrl_pg_work *work)
     free(work->coefficient);
     free(work->d_logits);
     free(work->part_grad);
+    free(work->x);
+    free(work->advantage);
+    free(work->old_log_prob);
+    free(work->action);
     free(work);
 }
 
@@ -115,29 +128,61 @@ static double ppo_term(double log_prob, double old_log_prob, double advantage,
     return surrogate < surrogate_clipped ? surrogate : surrogate_clipped;
 }
 
+/* The block of n steps at positions start .. of the part: pointers into
+ * the batch when contiguous, else the rows gathered into the workspace. */
+struct block {
+    const double *x;
+    const int *action;
+    const double *advantage;
+    const double *old_log_prob;   /* NULL for REINFORCE */
+};
+
+static struct block gather(const struct ilrl_pg_steps *steps, const size_t *index,
+                           size_t start, size_t n, int want_old,
+                           struct ilrl_pg_work *work)
+{
+    const size_t D = steps->n_features;
+    if (index == NULL)
+        return (struct block){steps->obs + start * D, steps->action + start,
+                              steps->advantage + start,
+                              want_old ? steps->old_log_prob + start : NULL};
+    for (size_t i = 0; i < n; i++) {
+        size_t t = index[start + i];
+        memcpy(work->x + i * D, steps->obs + t * D, D * sizeof *work->x);
+        work->action[i] = steps->action[t];
+        work->advantage[i] = steps->advantage[t];
+        if (want_old)
+            work->old_log_prob[i] = steps->old_log_prob[t];
+    }
+    return (struct block){work->x, work->action, work->advantage,
+                          want_old ? work->old_log_prob : NULL};
+}
+
 void ilrl_pg_part(const struct ilrl_mlp *mlp, const double *theta,
                   struct ilrl_pg_objective_spec spec,
-                  const struct ilrl_pg_steps *steps, size_t begin, size_t end,
-                  struct ilrl_pg_work *work, double *value_sum, double *grad_sum,
-                  size_t *n_clipped)
+                  const struct ilrl_pg_steps *steps, const size_t *index,
+                  size_t begin, size_t end, struct ilrl_pg_work *work,
+                  double *value_sum, double *grad_sum, size_t *n_clipped)
 {
-    const size_t D = steps->n_features, K = work->n_actions;
+    const size_t K = work->n_actions;
+    const int ppo = spec.algo == ILRL_PG_PPO;
     double term_sum = 0.0;        /* sum of the maximised terms */
     size_t clipped_count = 0;
 
     memset(grad_sum, 0, work->n_params * sizeof *grad_sum);
     for (size_t start = begin; start < end; start += ILRL_PG_BLOCK) {
         size_t n = end - start < ILRL_PG_BLOCK ? end - start : ILRL_PG_BLOCK;
-        const double *x = steps->obs + start * D;
-        const int *action = steps->action + start;
-        const double *advantage = steps->advantage + start;
+        struct block rows = gather(steps, index, start, n, ppo, work);
+        const double *x = rows.x;
+        const int *action = rows.action;
+        const double *advantage = rows.advantage;
         const double *logits = ilrl_mlp_forward(mlp, theta, x, n, work->network);
         double il_sum = 0.0, rl_sum = 0.0;
         ilrl_loss_accumulate(logits, n, K, action, advantage, work->log_prob,
                              &il_sum, &rl_sum);
 
-        if (spec.algo == ILRL_PG_PPO) {
-            const double *old = steps->old_log_prob + start;
+        if (ppo) {
+            const double *old = rows.old_log_prob;
             for (size_t i = 0; i < n; i++) {
                 int clipped;
                 term_sum += ppo_term(work->log_prob[i], old[i], advantage[i],
@@ -177,7 +222,7 @@ void ilrl_pg_objective(const struct ilrl_mlp *mlp, const double *theta,
     memset(grad, 0, P * sizeof *grad);
     for (size_t e = 0; e < n_episodes; e++) {
         double part_value;
-        ilrl_pg_part(mlp, theta, spec, steps, begin, begin + length[e], work,
+        ilrl_pg_part(mlp, theta, spec, steps, NULL, begin, begin + length[e], work,
                      &part_value, work->part_grad, NULL);
         ilrl_bc_add_part(P, part_value, work->part_grad, &sum, grad);
         begin += length[e];

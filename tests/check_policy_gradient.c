@@ -2,7 +2,8 @@
  * fixed, steps inside and outside the clip range) and the retention term
  * against central finite differences; PPO's zero-gradient region; PPO at
  * the sampling policy = REINFORCE; per-episode parts reduced in order are
- * bit-identical; returns-to-go advantages by hand. */
+ * bit-identical; parts over index lists (PPO minibatches); returns-to-go
+ * advantages by hand. */
 #include "config.h"
 
 #include <math.h>
@@ -216,7 +217,7 @@ START_TEST(test_ppo_gradient_finite_differences)
 
     size_t clipped, expected_clipped = 0;
     double sum, *scratch = malloc(b.mlp->n_params * sizeof(double));
-    ilrl_pg_part(b.mlp, b.theta, spec, &b.steps, 0, b.n, b.work, &sum, scratch, &clipped);
+    ilrl_pg_part(b.mlp, b.theta, spec, &b.steps, NULL, 0, b.n, b.work, &sum, scratch, &clipped);
     double by_hand = 0.0;
     for (size_t t = 0; t < b.n; t++) {
         double r = ratios[t % 7], A = b.advantage[t];
@@ -257,7 +258,7 @@ START_TEST(test_ppo_clipped_region_has_zero_gradient)
     for (size_t k = 0; k < b.mlp->n_params; k++)
         ck_assert_msg(g[k] == 0.0, "grad[%zu] = %g in the clipped region", k, g[k]);
     ck_assert_double_eq_tol(value, -by_hand / (double)b.n, 1e-14);
-    ilrl_pg_part(b.mlp, b.theta, spec, &b.steps, 0, b.n, b.work, &sum, g, &clipped);
+    ilrl_pg_part(b.mlp, b.theta, spec, &b.steps, NULL, 0, b.n, b.work, &sum, g, &clipped);
     ck_assert_uint_eq(clipped, b.n);
     free(g);
     free_batch(&b);
@@ -348,7 +349,7 @@ START_TEST(test_episode_parts_reduced_in_order_are_bit_identical)
     double *parts = malloc(3 * P * sizeof(double)), part_value[3];
     size_t begin[3] = {0, 40, 330};
     for (size_t e = 3; e-- > 0;)
-        ilrl_pg_part(b.mlp, b.theta, spec, &b.steps, begin[e], begin[e] + lengths[e],
+        ilrl_pg_part(b.mlp, b.theta, spec, &b.steps, NULL, begin[e], begin[e] + lengths[e],
                      other, &part_value[e], parts + e * P, NULL);
     double value_parts, *g_parts = malloc(P * sizeof(double));
     ilrl_bc_sum_parts(P, 3, part_value, parts, b.n, &value_parts, g_parts);
@@ -358,6 +359,75 @@ START_TEST(test_episode_parts_reduced_in_order_are_bit_identical)
     free(parts);
     free(g_parts);
     free(g);
+    free_batch(&b);
+}
+END_TEST
+
+START_TEST(test_indexed_minibatch_parts)
+{
+    /* PPO's shuffled minibatches: a part over an index list equals the part
+     * over the same steps copied contiguously (bit for bit), an identity
+     * list equals NULL, and chunks of a whole shuffled epoch reduced in
+     * order give the full objective. */
+    struct batch b = make_batch(small_sizes, 4, long_lengths, 3, 25);
+    const double ratios[] = {0.5, 0.95, 1.0, 1.1, 1.5};
+    set_ratios(&b, ratios, 5);
+    size_t P = b.mlp->n_params, n = b.n;
+    struct ilrl_pg_objective_spec spec = {ILRL_PG_PPO, 0.2};
+    size_t *order = malloc(n * sizeof(size_t)), *identity = malloc(n * sizeof(size_t));
+    ck_assert_int_eq(ilrl_bc_shuffle(9, 2, n, order), ILRL_OK);
+    for (size_t t = 0; t < n; t++)
+        identity[t] = t;
+    double *g1 = malloc(P * sizeof(double)), *g2 = malloc(P * sizeof(double));
+    double v1, v2;
+    size_t c1, c2;
+
+    ilrl_pg_part(b.mlp, b.theta, spec, &b.steps, identity, 0, n, b.work, &v1, g1, &c1);
+    ilrl_pg_part(b.mlp, b.theta, spec, &b.steps, NULL, 0, n, b.work, &v2, g2, &c2);
+    ck_assert(v1 == v2 && c1 == c2);
+    ck_assert_int_eq(memcmp(g1, g2, P * sizeof(double)), 0);
+
+    /* Steps order[40 .. 300) (more than one block), copied. */
+    size_t m = 260;
+    double *obs = malloc(m * 4 * sizeof(double)), *adv = malloc(m * sizeof(double));
+    double *old = malloc(m * sizeof(double));
+    int *act = malloc(m * sizeof(int));
+    for (size_t i = 0; i < m; i++) {
+        size_t t = order[40 + i];
+        memcpy(obs + 4 * i, b.obs + 4 * t, 4 * sizeof(double));
+        adv[i] = b.advantage[t];
+        old[i] = b.old_log_prob[t];
+        act[i] = b.action[t];
+    }
+    struct ilrl_pg_steps copy = {m, 4, obs, act, adv, old};
+    ilrl_pg_part(b.mlp, b.theta, spec, &b.steps, order, 40, 300, b.work, &v1, g1, &c1);
+    ilrl_pg_part(b.mlp, b.theta, spec, &copy, NULL, 0, m, b.work, &v2, g2, &c2);
+    ck_assert(v1 == v2 && c1 == c2);
+    ck_assert_int_eq(memcmp(g1, g2, P * sizeof(double)), 0);
+
+    /* The whole shuffled epoch in chunks of 64, reduced in order. */
+    size_t n_parts = (n + 63) / 64;
+    double *parts = malloc(n_parts * P * sizeof(double)), *values = malloc(n_parts * sizeof(double));
+    for (size_t p = 0; p < n_parts; p++)
+        ilrl_pg_part(b.mlp, b.theta, spec, &b.steps, order, 64 * p,
+                     64 * (p + 1) < n ? 64 * (p + 1) : n, b.work, &values[p],
+                     parts + p * P, NULL);
+    ilrl_bc_sum_parts(P, n_parts, values, parts, n, &v1, g1);
+    ilrl_pg_objective(b.mlp, b.theta, spec, &b.steps, 3, b.length, b.work, &v2, g2);
+    ck_assert_double_eq_tol(v1, v2, 1e-14);
+    for (size_t k = 0; k < P; k++)
+        ck_assert_double_eq_tol(g1[k], g2[k], 1e-14);
+
+    free(parts);
+    free(values);
+    free(obs);
+    free(adv);
+    free(old);
+    free(act);
+    free(order);
+    free(identity);
+    free(g1);
+    free(g2);
     free_batch(&b);
 }
 END_TEST
@@ -374,6 +444,7 @@ Suite *policy_gradient_suite(void)
     tcase_add_test(tc, test_ppo_at_sampling_policy_is_reinforce);
     tcase_add_test(tc, test_retention_term_finite_differences);
     tcase_add_test(tc, test_episode_parts_reduced_in_order_are_bit_identical);
+    tcase_add_test(tc, test_indexed_minibatch_parts);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -73,16 +73,20 @@ struct ilrl_pg_work;
 struct ilrl_pg_work *ilrl_pg_work_alloc(const struct ilrl_mlp *mlp);
 void ilrl_pg_work_free(struct ilrl_pg_work *work);
 
-/* Steps [begin, end) of the batch (begin < end <= N): *value_sum = the sum
- * of their terms, -A_t l_t (REINFORCE) or -min(r_t A_t, clip(r_t) A_t)
- * (PPO), and grad_sum[n_params] (overwritten) its gradient.  In blocks of
- * ILRL_PG_BLOCK rows from begin.  *n_clipped (may be NULL) gets the number
- * of steps whose PPO gradient was cut to 0.  No allocation. */
+/* Steps t = index[begin .. end) of the batch (index NULL: t = begin ..
+ * end-1, begin < end <= N; an index list serves PPO's shuffled minibatches,
+ * cut into parts like bc.h's chunks): *value_sum = the sum of their terms,
+ * -A_t l_t (REINFORCE) or -min(r_t A_t, clip(r_t) A_t) (PPO), and
+ * grad_sum[n_params] (overwritten) its gradient.  In blocks of
+ * ILRL_PG_BLOCK rows from begin; the bits depend on the listed steps only
+ * (an index list 0, 1, ... gives the same bits as NULL).  *n_clipped (may
+ * be NULL) gets the number of steps whose PPO gradient was cut to 0.  No
+ * allocation. */
 void ilrl_pg_part(const struct ilrl_mlp *mlp, const double *theta,
                   struct ilrl_pg_objective_spec spec,
-                  const struct ilrl_pg_steps *steps, size_t begin, size_t end,
-                  struct ilrl_pg_work *work, double *value_sum, double *grad_sum,
-                  size_t *n_clipped);
+                  const struct ilrl_pg_steps *steps, const size_t *index,
+                  size_t begin, size_t end, struct ilrl_pg_work *work,
+                  double *value_sum, double *grad_sum, size_t *n_clipped);
 
 /* The whole batch on one process: one part per episode (lengths as in
  * ilrl_pg_advantages), reduced in episode order like ilrl_bc_sum_parts, so
