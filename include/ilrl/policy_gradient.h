@@ -89,9 +89,15 @@ void ilrl_pg_part(const struct ilrl_mlp *mlp, const double *theta,
                   double *value_sum, double *grad_sum, size_t *n_clipped);
 
 /* The whole batch on one process: one part per episode (lengths as in
- * ilrl_pg_advantages), reduced in episode order like ilrl_bc_sum_parts, so
- * bit-identical to parts computed anywhere and reduced with it.  *value =
- * L, grad[n_params] (overwritten) = dL/dtheta; value may be NULL. */
+ * ilrl_pg_advantages, summing to steps->n_steps), reduced in episode order
+ * like ilrl_bc_sum_parts, so bit-identical to parts computed anywhere and
+ * reduced with it.  *value = L, grad[n_params] (overwritten) = dL/dtheta;
+ * value may be NULL.
+ *
+ * PPO's "old" log-probabilities should come from ilrl_pg_log_prob at the
+ * sampling theta (the same network, loss.c's log-softmax): then r_t = 1
+ * up to rounding in the first epoch, and the first PPO gradient is
+ * REINFORCE's to 1e-14 (tests/check_policy_gradient.c). */
 void ilrl_pg_objective(const struct ilrl_mlp *mlp, const double *theta,
                        struct ilrl_pg_objective_spec spec,
                        const struct ilrl_pg_steps *steps, size_t n_episodes,
