@@ -91,7 +91,7 @@ END_TEST
  * that makes the PyTorch comparison exact. */
 START_TEST(test_documented_formula_bit_for_bit)
 {
-    enum { P = 7 };
+    enum { P = 13 };   /* three vectors of 4 and a scalar tail */
     struct ilrl_adam *adam = ilrl_adam_alloc(P, 3e-4);
     double theta[P], mine[P], m[P] = {0}, v[P] = {0};
     for (int k = 0; k < P; k++)
