@@ -20,12 +20,15 @@
  * j = gsl_rng_uniform_int(rng, i + 1), swap order[i] and order[j].  The
  * epoch's minibatches are consecutive slices of B of the shuffled list, the
  * last one shorter when B does not divide n (as PyTorch's DataLoader with
- * shuffle=True, drop_last=False).
+ * shuffle=True, drop_last=False).  The permutation is of positions 0 .. n-1
+ * in the training set; with the held-out episodes at the end of the demo
+ * (--val-episodes) they are the demo's own sample indices.
  *
  * Chunk size.  ILRL_BC_CHUNK = 64: four chunks make a 256-sample minibatch,
- * so up to four ranks share one; on 12,64,64,2 a chunk of 64 costs about as
- * much per sample as one of 256 (measured by tests/bench_train_core).
- * Changing it changes the last bits of every gradient.
+ * so up to four ranks share one.  On 12,64,64,2, batch 256, chunks of 64
+ * and of 256 ran at the same speed within noise (3.8-4.2e5 samples per CPU
+ * second each, three alternating runs of tests/bench_train_core on a busy
+ * 2-vCPU AVX2 VM).  Changing it changes the last bits of every gradient.
  *
  * Numerical modules only: no MPI, no NetCDF.  Arrays are borrowed.
  */
