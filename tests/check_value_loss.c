@@ -237,6 +237,12 @@ START_TEST(test_closed_forms)
             ilrl_value_plan_free(plan);
             ilrl_demo_free(demo);
         }
+    /* The regulariser's closed form is L_IL of loss.c on the same outputs. */
+    struct ilrl_loss_work *loss_work = ilrl_loss_work_alloc(mlp, 6);
+    double il;
+    ilrl_loss_eval(mlp, THETA, &data, loss_work, &il, NULL, NULL, NULL);
+    ck_assert_double_eq_tol(il, regulariser, 1e-15);
+    ilrl_loss_work_free(loss_work);
     ilrl_value_work_free(NULL);
     ilrl_mlp_free(mlp);
 }
@@ -406,8 +412,12 @@ static struct ilrl_loss_data demo_data(const struct ilrl_demo *demo, double *zer
     return data;
 }
 
-/* 700 steps (three blocks of 256 rows and a partial one), episodes of up to
- * 40 steps, K = 3, tanh and relu, with and without final_obs, both targets. */
+/* 700 steps (two blocks of 256 rows and a partial one), episodes of up to
+ * 40 steps, K = 3, tanh and relu, with and without final_obs, both targets.
+ * Measured: L_TD against the per-sample path within 2.1e-16 relative (the
+ * bound is 1e-12); (L_CQL - L_TD) / alpha equal to ilrl_loss_eval's L_IL to
+ * the bit; the regulariser's definition (libm exp/log, another summation
+ * order) within 1.8e-15 of L_IL ~ 1.1. */
 START_TEST(test_second_code_path_and_il)
 {
     const size_t N = 700, D = 3;
@@ -481,7 +491,9 @@ END_TEST
  * the measurements behind the step and the tolerance):
  *   fd = (L(-2h) - 8 L(-h) + 8 L(h) - L(2h)) / 12h,  h = 1e-3 (1 + |theta_k|),
  * tanh network only (relu's kinks make a stencil meaningless), an entry
- * passing when |g - fd| <= 1e-6 max(|g|, |fd|, 1e-3). */
+ * passing when |g - fd| <= 1e-6 max(|g|, |fd|, 1e-3).  Measured worst:
+ * 1.5e-10 (without final_obs) and 5.7e-10 (with); the full derivative of
+ * the "same" loss differs from its semi-gradient by up to 2.0. */
 static double fd_worst(const struct ilrl_mlp *mlp, const double *theta_at,
                        const struct ilrl_loss_data *data,
                        const struct ilrl_value_plan *frozen, double alpha,
