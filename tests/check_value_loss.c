@@ -273,6 +273,12 @@ START_TEST(test_loss_from_given_rows)
         ck_assert_double_eq(y[t], expected_y[t]);
     const int all[6] = {1, 1, 1, 1, 1, 1};
     ck_assert_double_eq(ilrl_value_td_loss(plan, q_taken, y), hand_td(expected_y, all));
+    /* Block by block (2 + 3 + 1 steps): the same sum. */
+    double sum = 0.0;
+    ilrl_value_td_accumulate(plan, 0, 2, q_taken, y, &sum);
+    ilrl_value_td_accumulate(plan, 2, 3, q_taken + 2, y + 2, &sum);
+    ilrl_value_td_accumulate(plan, 5, 1, q_taken + 5, y + 5, &sum);
+    ck_assert_double_eq(sum / 6.0, hand_td(expected_y, all));
 
     /* A terminated step never reads q_max, even an infinite one. */
     q_max[3] = INFINITY;    /* row 3 is s' of step 2, which terminated */
@@ -412,6 +418,30 @@ static struct ilrl_loss_data demo_data(const struct ilrl_demo *demo, double *zer
     return data;
 }
 
+/* The streaming contract of the frozen target, as a plane evaluator
+ * follows it: outputs in blocks of uneven sizes (97 rows, crossing every
+ * episode and 256-row boundary differently), a pick per row, one running sum;
+ * no per-step storage. */
+static double streamed_frozen_td(const struct ilrl_mlp *mlp, const double *theta,
+                                 const struct ilrl_loss_data *data,
+                                 const struct ilrl_value_plan *plan)
+{
+    const size_t block = 97, N = data->n_steps, D = data->n_features;
+    const size_t K = mlp->sizes[mlp->n_layers];
+    struct ilrl_mlp_work *work = ilrl_mlp_work_alloc(mlp, block);
+    double q_taken[97], sum = 0.0;
+    for (size_t start = 0; start < N; start += block) {
+        size_t n = N - start < block ? N - start : block;
+        const double *outputs = ilrl_mlp_forward(mlp, theta, data->obs + start * D, n,
+                                                 work);
+        ilrl_value_rows(outputs, n, K, data->action + start, q_taken, NULL);
+        ilrl_value_td_accumulate(plan, start, n, q_taken, plan->frozen_target + start,
+                                 &sum);
+    }
+    ilrl_mlp_work_free(work);
+    return sum / (double)plan->n_targets;
+}
+
 /* 700 steps (two blocks of 256 rows and a partial one), episodes of up to
  * 40 steps, K = 3, tanh and relu, with and without final_obs, both targets.
  * Measured: L_TD against the per-sample path within 2.1e-16 relative (the
@@ -462,6 +492,10 @@ START_TEST(test_second_code_path_and_il)
             expected = td_by_definition(mlp, theta, theta0, demo, 0.99, &left_out);
             ck_assert_msg(fabs(td - expected) <= 1e-12 * expected,
                           "frozen: %.17g vs %.17g", td, expected);
+            /* Not bitwise: dgemm on 97 rows need not round like on 256. */
+            double streamed = streamed_frozen_td(mlp, theta, &data, plan);
+            ck_assert_msg(fabs(td - streamed) <= 1e-14 * td, "streamed: %.17g vs %.17g",
+                          streamed, td);
             /* The frozen plan agrees with "same" at theta0 itself, bit for bit
              * (same rows, same sum). */
             double td_frozen_at_0, td_same_at_0;

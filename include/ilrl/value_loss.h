@@ -32,9 +32,14 @@
  *   3. per point: "same": ilrl_value_targets(plan, q_max, y); then
  *      td = ilrl_value_td_loss(plan, q_taken, y or plan->frozen_target),
  *      cql = td + alpha * il (the point's L_IL, which it already has).
+ *   For "frozen" nothing needs storing: per block, ilrl_value_rows into a
+ *   block's q_taken and ilrl_value_td_accumulate(plan, start, n, q_taken,
+ *   plan->frozen_target + start, &sum); td = sum / plan->n_targets, the
+ *   same bits as step 3.
  * The extra cost per point is a max and a pick per row, one pass over N,
  * and for "same" the forward pass of F rows (F <= episodes).  Storage:
- * q_taken (N) and, for "same", q_max (N + F) and y (N) per point in flight.
+ * for "same", q_taken (N), q_max (N + F) and y (N) per point in flight;
+ * for "frozen", none.
  * ilrl_value_loss_eval() below is this contract plus its own forward pass,
  * and the only place gradients are formed.
  *
@@ -122,6 +127,16 @@ void ilrl_value_targets(const struct ilrl_value_plan *plan, const double *q_max,
  * in step order. */
 double ilrl_value_td_loss(const struct ilrl_value_plan *plan, const double *q_taken,
                           const double *y);
+
+/* The same sum one block at a time, for a caller that streams blocks and
+ * keeps no per-step storage (the frozen target): ADDS the terms of steps
+ * start .. start + n - 1 to *sum in step order, q_taken[i] and y[i] being
+ * step start + i's (the caller offsets its pointers; has_target is read from
+ * the plan).  Blocks fed in step order into one *sum starting at 0 give
+ * ilrl_value_td_loss's sum bit for bit, whatever the block sizes. */
+void ilrl_value_td_accumulate(const struct ilrl_value_plan *plan, size_t start,
+                              size_t n, const double *q_taken, const double *y,
+                              double *sum);
 
 /* L_TD and L_CQL (regulariser weight alpha) at theta, and if grad_td /
  * grad_cql are not NULL (each n_params) their semi-gradients: the target is
