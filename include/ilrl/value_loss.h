@@ -23,8 +23,8 @@
  * the row of s'_t.
  *
  * Contract for a caller that already has the outputs (the plane evaluator):
- *   1. once: plan = ilrl_value_plan_alloc(demo, gamma); for "frozen",
- *      ilrl_value_plan_freeze(plan, mlp, theta0, data, work);
+ *   1. once: ilrl_value_plan_alloc(demo, gamma, origin, &plan); for
+ *      "frozen", ilrl_value_plan_freeze(plan, mlp, theta0, data, work);
  *   2. per point, per block of sample rows it has forwarded anyway:
  *      ilrl_value_rows(logits, n, K, action + start, q_taken + start,
  *      q_max + start) -- q_max only for "same"; and for "same" the F final
