@@ -105,10 +105,28 @@ void ilrl_demo_free(struct ilrl_demo *demo)
     free(demo->episode_length);
     free(demo->terminated);
     free(demo->score);
+    free(demo->final_obs);
     demo_string_fields(demo, fields);
     for (size_t i = 0; i < DEMO_N_STRINGS; i++)
         free(*fields[i]);
     free(demo);
+}
+
+int ilrl_demo_add_final_obs(struct ilrl_demo *demo)
+{
+    if (demo->final_obs != NULL)
+        return ILRL_OK;
+    if (demo->n_features > SIZE_MAX / sizeof(double) / demo->n_episodes)
+        return ilrl_error(ILRL_EFAILED, "final_obs of %zu episodes x %zu features "
+                          "is too large for this machine", demo->n_episodes,
+                          demo->n_features);
+    demo->final_obs = calloc(demo->n_episodes * demo->n_features,
+                             sizeof *demo->final_obs);
+    if (demo->final_obs == NULL)
+        return ilrl_error(ILRL_EFAILED, "out of memory allocating final_obs of "
+                          "%zu episodes x %zu features", demo->n_episodes,
+                          demo->n_features);
+    return ILRL_OK;
 }
 
 int ilrl_demo_set_string(char **field, const char *value)
@@ -209,5 +227,14 @@ int ilrl_demo_validate(const struct ilrl_demo *demo, const char *origin)
                                   origin, t, f, value);
         }
     }
+
+    for (size_t e = 0; demo->final_obs != NULL && e < demo->n_episodes; e++)
+        for (size_t f = 0; f < demo->n_features; f++) {
+            double value = demo->final_obs[e * demo->n_features + f];
+            if (!isfinite(value))
+                return ilrl_error(ILRL_EINPUT,
+                                  "%s: final_obs[%zu,%zu] = %g is not finite",
+                                  origin, e, f, value);
+        }
     return ILRL_OK;
 }

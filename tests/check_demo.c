@@ -217,6 +217,54 @@ START_TEST(test_larger_k_accepts_all_actions)
 }
 END_TEST
 
+/* ---- final_obs: optional, absent by default, finite when present ---------- */
+
+START_TEST(test_final_obs_absent_by_default)
+{
+    struct ilrl_demo *demo = small_demo();
+    ck_assert_ptr_null(demo->final_obs);
+    ck_assert_int_eq(ilrl_demo_validate(demo, "d.nc"), ILRL_OK);
+    ilrl_demo_free(demo);
+}
+END_TEST
+
+START_TEST(test_final_obs_added_zeroed_and_kept)
+{
+    struct ilrl_demo *demo = small_demo();
+    ck_assert_int_eq(ilrl_demo_add_final_obs(demo), ILRL_OK);
+    ck_assert_ptr_nonnull(demo->final_obs);
+    for (size_t i = 0; i < 2 * 3; i++)
+        ck_assert(demo->final_obs[i] == 0.0);
+    ck_assert_int_eq(ilrl_demo_validate(demo, "d.nc"), ILRL_OK);
+    /* A second call keeps the caller's values (and the same array). */
+    double *first = demo->final_obs;
+    demo->final_obs[5] = 0.25;
+    ck_assert_int_eq(ilrl_demo_add_final_obs(demo), ILRL_OK);
+    ck_assert_ptr_eq(demo->final_obs, first);
+    ck_assert(demo->final_obs[5] == 0.25);
+    ilrl_demo_free(demo);   /* frees final_obs too (the sanitizer build checks) */
+}
+END_TEST
+
+START_TEST(test_final_obs_must_be_finite)
+{
+    struct ilrl_demo *demo = small_demo();
+    ck_assert_int_eq(ilrl_demo_add_final_obs(demo), ILRL_OK);
+    demo->final_obs[1 * 3 + 2] = NAN;
+    assert_invalid(demo, "final_obs[1,2]", "not finite");
+    ck_assert_str_eq(ilrl_error_message(), "d.nc: final_obs[1,2] = nan is not finite");
+    demo->final_obs[1 * 3 + 2] = 0.0;
+    demo->final_obs[0] = INFINITY;
+    assert_invalid(demo, "final_obs[0,0]", "not finite");
+    demo->final_obs[0] = 1e300;
+    ck_assert_int_eq(ilrl_demo_validate(demo, "d.nc"), ILRL_OK);
+    /* The other rules still come first and still apply. */
+    demo->action[2] = 7;
+    assert_invalid(demo, "action[2] = 7", NULL);
+    ilrl_demo_free(demo);
+}
+END_TEST
+
 Suite *demo_suite(void)
 {
     Suite *suite = suite_create("demo");
@@ -233,6 +281,9 @@ Suite *demo_suite(void)
     tcase_add_test(tc, test_terminated_is_a_flag);
     tcase_add_test(tc, test_sizes_and_k);
     tcase_add_test(tc, test_larger_k_accepts_all_actions);
+    tcase_add_test(tc, test_final_obs_absent_by_default);
+    tcase_add_test(tc, test_final_obs_added_zeroed_and_kept);
+    tcase_add_test(tc, test_final_obs_must_be_finite);
     suite_add_tcase(suite, tc);
     return suite;
 }

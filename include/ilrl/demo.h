@@ -5,6 +5,12 @@
  * steps [episode_start[e], episode_start[e] + episode_length[e]).  The struct
  * owns every array and string; ilrl_demo_free() releases them.  NetCDF is not
  * seen here: reading and writing live in demo_io.h.
+ *
+ * final_obs (optional, docs/value-objectives.md) is the observation after
+ * each episode's last action: what a value-based objective bootstraps from
+ * when the episode was truncated.  It is NULL unless someone calls
+ * ilrl_demo_add_final_obs(): ilrl_demo_alloc() leaves it out, because a
+ * zero-filled final observation would be a wrong one, not a missing one.
  */
 #ifndef ILRL_DEMO_H
 #define ILRL_DEMO_H
@@ -24,6 +30,8 @@ struct ilrl_demo {
     int *episode_length;       /* E, each >= 1, summing to N */
     unsigned char *terminated; /* E, 1 = crash/terminal, 0 = truncated */
     int *score;                /* E, pipes passed; NULL when the file has none */
+    double *final_obs;         /* E x D, row-major, finite: the observation after
+                                * episode e's last action; NULL when absent */
     /* Metadata (global attributes); never NULL after alloc, "" when unknown. */
     char *env;                 /* "flappy-bird" for our simulator */
     char *pilot;               /* e.g. "poor", "noisy:0.01" */
@@ -42,7 +50,12 @@ struct ilrl_demo {
 struct ilrl_demo *ilrl_demo_alloc(size_t n_steps, size_t n_features,
                                   size_t n_episodes, int n_actions);
 
-/* Frees everything; accepts NULL. */
+/* Gives the demo a zero-filled final_obs (E x D) for the caller to fill;
+ * an existing one is kept as it is.  ILRL_OK or ILRL_EFAILED (out of
+ * memory, demo unchanged). */
+int ilrl_demo_add_final_obs(struct ilrl_demo *demo);
+
+/* Frees everything, final_obs included; accepts NULL. */
 void ilrl_demo_free(struct ilrl_demo *demo);
 
 /* Replaces one metadata string (field points into demo) by a copy of value.
@@ -51,7 +64,7 @@ int ilrl_demo_set_string(char **field, const char *value);
 
 /* Checks every rule of docs/formats.md on the arrays: episode_start contiguous and
  * covering all steps, lengths >= 1, actions in [0, K), finite obs and rewards,
- * terminated in {0, 1}.  `origin` (a file name, or "built-in demo") starts
+ * terminated in {0, 1}, and finite final_obs when present.  `origin` (a file name, or "built-in demo") starts
  * the message.  Returns ILRL_OK or ILRL_EINPUT with the variable and index
  * named, e.g. "demo.nc: action[17] = 3 is outside [0, 2)". */
 int ilrl_demo_validate(const struct ilrl_demo *demo, const char *origin);
