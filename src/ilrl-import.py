@@ -126,6 +126,12 @@ def run(argv):
             for note in dataset.notes:
                 print(f"{PROGRAM}: note: {note}", file=sys.stderr)
         env = options.env if options.env is not None else dataset.env_id
+        if options.env == "flappy-bird" and not options.reward_scheme \
+                and not options.quiet:
+            print(f"{PROGRAM}: note: --env {options.env} without --reward-scheme: "
+                  f"ilrl-landscape --objective return needs the reward scheme "
+                  f"the data were recorded with (sparse or shaped)",
+                  file=sys.stderr)
         command = " ".join([PROGRAM] + list(argv))
         demo.write_demo(
             options.out, dataset.obs, dataset.action, dataset.reward,
@@ -156,7 +162,7 @@ def main(argv):
     try:
         return run(argv)
     except KeyboardInterrupt:
-        fail(130 - 128 + 128, "interrupted")
+        fail(130, "interrupted")
     except (OSError, RuntimeError, ValueError, TypeError, KeyError) as error:
         # h5py/netCDF4 failures not foreseen above: one line, exit 1
         fail(EXIT_FAILED, f"{type(error).__name__}: {error}")

@@ -104,7 +104,7 @@ def _discrete_actions(origin, name, values, start=0):
         fractional = np.flatnonzero(~np.isfinite(values) | (values != np.round(values)))
         if fractional.size:
             i = int(fractional[0])
-            raise ImportInputError(f"{origin}: {name}[{i}] = {values[i]!r} is not "
+            raise ImportInputError(f"{origin}: {name}[{i}] = {float(values[i])!r} is not "
                                    f"an integer: continuous actions are not "
                                    f"supported, only discrete ones")
         if values.size and np.abs(values).max() >= 2 ** 53:
