@@ -105,9 +105,11 @@ def import_package():
         import ilrl.demo
         import ilrl.importers
     except ImportError as error:
-        fail(EXIT_FAILED, f"needs the ilrl package, numpy, h5py and netCDF4 for "
-                          f"{sys.executable} ({error}); on Debian: apt-get install "
-                          f"python3-numpy python3-h5py python3-netcdf4")
+        fail(EXIT_FAILED, f"needs the ilrl package (installed in "
+                          f"{ILRL_PYTHONDIR}; or set PYTHONPATH) and numpy, h5py, "
+                          f"netCDF4 for {sys.executable} ({error}); on Debian: "
+                          f"apt-get install python3-numpy python3-h5py "
+                          f"python3-netcdf4")
     return ilrl.demo, ilrl.importers
 
 
