@@ -18,7 +18,6 @@ so that PYTHONPATH (the build tree's src/ in tests) comes first.
 """
 
 import argparse
-import os
 import sys
 
 PROGRAM = "ilrl-import"

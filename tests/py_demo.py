@@ -335,6 +335,21 @@ def run_flags_and_output():
     bad["action"] = bad["action"].copy()
     bad["action"][0] = 7
     write_raw("foreign.nc", bad)
+    with netCDF4.Dataset("layout.nc", "w") as nc:
+        for dim, size in (("step", 4), ("feature", 2), ("episode", 1)):
+            nc.createDimension(dim, size)
+        nc.createVariable("obs", "f8", ("feature", "step"))
+        nc.n_actions = np.int32(2)
+    try:
+        demo.open_demo("layout.nc")
+        check(False, "open_demo accepted obs (feature, step)")
+    except demo.DemoError as error:
+        check(str(error) == "layout.nc: variable 'obs' has dimensions (feature, "
+                            "step), expected (step, feature)", f"open_demo: {error}")
+    status, stderr = c_reader("layout.nc", "layout")
+    check(stderr == "ilrl-landscape: layout.nc: variable 'obs' has dimensions "
+                    "(feature, step), expected (step, feature)\n",
+          f"C reader on obs (feature, step): {stderr!r}")
     try:
         demo.open_demo("foreign.nc")
         check(False, "open_demo accepted an action out of range")

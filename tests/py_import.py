@@ -217,6 +217,14 @@ def test_minari():
     expect(3, ["minari-pixels", "-o", "x.nc"],
            "minari-pixels/data/main_data.hdf5: episode_0: observations have shape "
            "(6, 4, 4)")
+    # Minari before 0.4: the metadata are attributes of main_data.hdf5
+    make_minari("minari-old")
+    os.unlink("minari-old/data/metadata.json")
+    with h5py.File("minari-old/data/main_data.hdf5", "a") as h5:
+        h5.attrs["action_space"] = space_box([1])
+        h5.attrs["observation_space"] = space_box([D])
+    expect(3, ["minari-old", "-o", "x.nc"], "minari-old/data/main_data.hdf5: "
+                                            "action_space is Box")
     os.makedirs("not-minari")
     expect(3, ["not-minari", "-o", "x.nc"],
            "not-minari: not a Minari dataset directory")

@@ -629,6 +629,39 @@ def _package_version():
 
 # ---- reading ------------------------------------------------------------------
 
+_LAYOUT = (("obs", ("step", "feature")), ("action", ("step",)),
+           ("reward", ("step",)), ("episode_start", ("episode",)),
+           ("episode_length", ("episode",)), ("terminated", ("episode",)),
+           ("score", ("episode",)))
+
+
+def _check_layout(dataset, dimensions, path):
+    """What demo_io.c checks before the values: dimensions (the file's:
+    xarray lists only those that variables use), n_actions, variables and
+    their dimensions (types are READER_RULES')."""
+    for name in ("step", "feature", "episode"):
+        if name not in dimensions:
+            raise DemoError(f"{path}: dimension '{name}' is missing (a "
+                            f"demonstration needs step, feature and episode)")
+    n_actions = dataset.attrs.get("n_actions")
+    if n_actions is None:
+        raise DemoError(f"{path}: global attribute n_actions is missing (the "
+                        f"number of actions K)")
+    n_actions = np.asarray(n_actions)
+    if n_actions.size != 1 or not _is_integer(n_actions.dtype):
+        raise DemoError(f"{path}: global attribute n_actions must be one integer "
+                        f"(the number of actions K)")
+    for name, dims in _LAYOUT:
+        if name not in dataset.variables:
+            if name == "score":
+                continue
+            raise DemoError(f"{path}: variable '{name}' is missing")
+        got = dataset[name].dims
+        if tuple(got) != dims:
+            raise DemoError(f"{path}: variable '{name}' has dimensions "
+                            f"({', '.join(got)}), expected ({', '.join(dims)})")
+
+
 def open_demo(path, validate=True):
     """Reads a demonstration file into an xarray.Dataset (loaded, file closed).
 
@@ -652,20 +685,17 @@ def open_demo(path, validate=True):
     if kind is not None and kind != FILE_KIND:
         raise DemoError(f'{path}: ilrl_file_kind = "{kind}", expected "{FILE_KIND}"')
     if validate:
-        for name in ("obs", "action", "reward", "episode_start", "episode_length",
-                     "terminated"):
-            if name not in dataset.variables:
-                raise DemoError(f"{path}: variable '{name}' is missing")
-        n_actions = dataset.attrs.get("n_actions")
-        if n_actions is None:
-            raise DemoError(f"{path}: global attribute n_actions is missing "
-                            f"(the number of actions K)")
+        import netCDF4
+        with netCDF4.Dataset(path) as nc:
+            dimensions = set(nc.dimensions)
+        _check_layout(dataset, dimensions, path)
+        n_actions = np.asarray(dataset.attrs["n_actions"])
         d = _Arrays(dataset["obs"].values, dataset["action"].values,
                     dataset["reward"].values, dataset["episode_start"].values,
                     dataset["episode_length"].values,
                     dataset["terminated"].values,
                     dataset["score"].values if "score" in dataset else None,
-                    int(np.asarray(n_actions).reshape(-1)[0]), None, None, None)
+                    int(n_actions.reshape(-1)[0]), None, None, None)
         for _name, _where, rule in READER_RULES:
             message = rule(d, path)
             if message is not None:

@@ -2,7 +2,8 @@
 
 load(path, format=None) reads one of
   minari  a Minari dataset directory: data/metadata.json (spaces serialised
-          by Minari as JSON strings, data_format "hdf5") and
+          by Minari as JSON strings, data_format "hdf5"; before Minari 0.4
+          the same keys were attributes of main_data.hdf5) and
           data/main_data.hdf5 with one group episode_{i} per episode holding
           observations (T+1, D), actions (T,), rewards (T,), terminations
           (T,), truncations (T,);
@@ -221,6 +222,23 @@ def _minari_observation_space(origin, space):
                                    f"supported")
 
 
+def _root_attributes(main):
+    import h5py
+
+    try:
+        with h5py.File(main, "r") as h5:
+            attributes = {}
+            for key, value in h5.attrs.items():
+                if isinstance(value, bytes):
+                    value = value.decode("utf-8", "replace")
+                elif isinstance(value, np.generic):
+                    value = value.item()
+                attributes[key] = value
+            return attributes
+    except OSError as error:
+        raise ImportInputError(f"{main}: not a readable HDF5 file ({error})") from None
+
+
 def _episode_index(name):
     match = re.fullmatch(r"episode_(\d+)", name)
     return int(match.group(1)) if match else None
@@ -232,6 +250,9 @@ def load_minari(path):
     metadata_path, main = _minari_paths(path)
     metadata = _read_metadata(metadata_path) if metadata_path else {}
     meta_origin = metadata_path or main
+    if not metadata:
+        # Minari before 0.4 kept the metadata as attributes of the file
+        metadata = _root_attributes(main)
     data_format = metadata.get("data_format", "hdf5")
     if data_format != "hdf5":
         raise ImportInputError(f"{meta_origin}: data_format is {data_format!r}; "
