@@ -122,7 +122,14 @@ def run(argv):
         # refuse an existing output before reading a possibly large input
         demo.check_output(options.out, options.force,
                           hint="use --force to overwrite")
-        dataset = importers.load(options.input, options.format)
+        try:
+            dataset = importers.load(options.input, options.format)
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+            if isinstance(error, IlrlError):
+                raise
+            # h5py/numpy failing inside a damaged file
+            fail(EXIT_INPUT, f"{options.input}: unreadable "
+                             f"({type(error).__name__}: {error})")
         if not options.quiet:
             for note in dataset.notes:
                 print(f"{PROGRAM}: note: {note}", file=sys.stderr)
@@ -164,9 +171,9 @@ def main(argv):
         return run(argv)
     except KeyboardInterrupt:
         fail(130, "interrupted")
-    except (OSError, RuntimeError, ValueError, TypeError, KeyError) as error:
-        # h5py/netCDF4 failures not foreseen above: one line, exit 1
-        fail(EXIT_FAILED, f"{type(error).__name__}: {error}")
+    except Exception as error:  # pylint: disable=broad-except
+        # failures not foreseen above: still one line, exit 1, no traceback
+        fail(EXIT_FAILED, f"internal error: {type(error).__name__}: {error}")
 
 
 if __name__ == "__main__":

@@ -309,6 +309,11 @@ def test_d4rl():
             else:
                 h5.create_dataset(key, data=value)
     expect(3, ["group.hdf5", "-o", "x.nc"], "group.hdf5: 'observations' is a group")
+    whole = open("d4rl.hdf5", "rb").read()
+    for name, size in (("cut-head.hdf5", 100), ("cut-half.hdf5", len(whole) // 2)):
+        with open(name, "wb") as stream:
+            stream.write(whole[:size])
+        expect(3, [name, "-o", "x.nc"], f"{name}: ")
     # the C reader's rules, through write_demo: origin is the input file
     bad = flat_arrays()
     bad["actions"] = bad["actions"].copy()
