@@ -320,7 +320,11 @@ def run_flags_and_output():
             ("short action", dict(action=np.zeros(11, int)),
              "action has 11 values, expected 12 (one per step (row of obs))"),
             ("3-D obs", dict(obs=np.zeros((12, 3, 1))),
-             "obs has shape (12, 3, 1), expected (step, feature)")):
+             "obs has shape (12, 3, 1), expected (step, feature)"),
+            ("fractional K", dict(n_actions=2.5), "n_actions = 2.5 is not an integer"),
+            ("starts and truncated flags", dict(truncated=np.zeros(12, bool)),
+             "give episode_start (with terminated per episode) or per-step "
+             "terminated/truncated flags, not both")):
         kwargs = good()
         kwargs.update(change)
         try:

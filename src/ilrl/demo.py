@@ -414,11 +414,11 @@ def demo_arrays(obs, action, reward, *, episode_start=None, episode_length=None,
         else:
             n_actions = 2
     try:
-        n_actions = int(n_actions)
-        if n_actions != float(n_actions):
-            raise ValueError
+        given, n_actions = n_actions, int(n_actions)
+        if isinstance(given, (str, bytes)) or n_actions != given:
+            raise ValueError  # 2.5 or "2": not an integer
     except (TypeError, ValueError, OverflowError):
-        raise DemoError(f"{origin}: n_actions = {n_actions!r} is not an "
+        raise DemoError(f"{origin}: n_actions = {given!r} is not an "
                         f"integer") from None
     return _Arrays(obs, action, reward, start, length, term, score, n_actions,
                    action_names, feature_names, final_obs)
