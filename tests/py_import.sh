@@ -8,7 +8,7 @@ PYTHON=${PYTHON:-python3}
     echo "SKIP: python3 numpy/netCDF4/h5py not installed" >&2; exit 77; }
 : "${MPIRUN_PROGRAM:=mpirun}"
 cd "$WORK" || fail "no scratch dir"
-PYTHONPATH="$top_srcdir/src${PYTHONPATH:+:$PYTHONPATH}" \
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$top_srcdir/src${PYTHONPATH:+:$PYTHONPATH}" \
     timeout -k 5 900 "$PYTHON" "$top_srcdir/tests/py_import.py" \
     "$BIN/ilrl-import" "$BIN/ilrl-landscape" "$BIN/ilrl-demo" \
     "$MPIRUN_PROGRAM -q --oversubscribe" \
