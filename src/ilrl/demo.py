@@ -28,6 +28,11 @@ Decisions:
     episode) with terminated, or as per-step terminated/truncated flags
     (Gymnasium's convention: flag t is set after action t); then an episode
     ends after every step whose flag is set, and after the last step.
+  - n_actions (K) defaults to the number of action_names, else the
+    largest action + 1 (at least 2): give it when the data never take the
+    last action.
+  - Messages start with `origin` (default: the output path), so that a
+    converter can name its input file instead.
   - final_obs (episode, feature) is an optional variable the C reader does
     not know (it ignores unknown variables): the observation after each
     episode's last action, NaN where unknown.  Truncated episodes need it
