@@ -430,6 +430,27 @@ def test_command_line():
     check(len(read_nc("npz.nc")["episode_start"]) == 2, "--force did not overwrite")
     expect(4, ["flat.npz", "-o", "no-such-dir/out.nc"],
            "no-such-dir/out.nc: no-such-dir is not a directory")
+    # a full disk (a file-size limit here): exit 4, old file untouched
+    import resource
+
+    def limit_file_size():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    rng = np.random.default_rng(5)
+    big = 20000
+    np.savez("big.npz", observations=rng.normal(size=(big, 3)),
+             actions=np.arange(big) % 2, rewards=np.ones(big),
+             terminals=np.arange(big) % 1000 == 999, timeouts=np.zeros(big, bool))
+    for name, force in (("npz.nc", ["--force"]), ("new.nc", [])):
+        result = subprocess.run([IMPORT, "big.npz", "-o", name, "-q"] + force,
+                                capture_output=True, text=True, timeout=300,
+                                preexec_fn=limit_file_size)
+        check(result.returncode == 4 and result.stderr.startswith(
+            f"ilrl-import: {name}: no room for the file (") and
+            result.stderr.count("\n") == 1,
+            f"file-size limit, {name}: exit {result.returncode} {result.stderr!r}")
+    check(len(read_nc("npz.nc")["episode_start"]) == 2, "npz.nc changed by a failed write")
+    check(not os.path.exists("new.nc"), "new.nc exists after a failed write")
     os.makedirs("adir")
     expect(4, ["flat.npz", "-o", "adir"], "adir is a directory, not a file name")
     leftovers = [f for f in os.listdir(".") if ".tmp." in f]

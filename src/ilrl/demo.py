@@ -38,7 +38,8 @@ Decisions:
     episode's last action, NaN where unknown.  Truncated episodes need it
     to bootstrap a value; terminated ones may carry it too.
   - The file is written as NetCDF-4 without fill values (like the C
-    writer) to PATH.tmp.<pid> in PATH's directory, closed, fsynced, then
+    writer) to PATH.tmp.<pid> in PATH's directory, with an upper bound of
+    its size reserved first (_reserve says why), closed, fsynced, then
     hard-linked into place (which refuses a file that appeared meanwhile)
     or, with force, renamed over it; the directory is fsynced.  On failure
     the temporary file is removed: PATH keeps its old content or gets the
@@ -583,6 +584,7 @@ def write_demo(path, obs, action, reward, *, episode_start=None,
     directory = os.path.dirname(path) or "."
     temp = os.path.join(directory, f"{os.path.basename(path)}.tmp.{os.getpid()}")
     try:
+        _reserve(path, temp, _size_estimate(d, attributes))
         try:
             _write_netcdf(temp, d, attributes)
             _fsync_path(temp)
@@ -598,6 +600,39 @@ def write_demo(path, obs, action, reward, *, episode_start=None,
             except OSError:
                 pass
     return path
+
+
+def _size_estimate(d, attributes):
+    """An upper bound of the file's size: the arrays plus room for HDF5's
+    metadata (demo_io.c's size_estimate, plus final_obs)."""
+    text = sum(len(value) for _name, value in attributes if isinstance(value, str))
+    final = d.n_episodes * d.n_features * 8 if d.final_obs is not None else 0
+    return (65536 + d.n_steps * (d.n_features * 8 + 12) + d.n_episodes * 24
+            + final + text)
+
+
+def _reserve(path, temp, size):
+    """Creates the temporary and claims `size` bytes for it, as
+    output_file.c does: HDF5 does not survive a failed write (a close that
+    cannot flush, then a crash in its exit handler), so a full disk, a
+    quota or a file-size limit must show up here, before it writes."""
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+                     | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    except OSError as error:
+        raise OutputError(f"{path}: cannot create temporary file {temp}: "
+                          f"{error.strerror}") from None
+    failure = None
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
+            failure = error
+    finally:
+        os.close(fd)
+    if failure is not None:
+        raise OutputError(f"{path}: no room for the file ({size / 1e6:.1f} MB) "
+                          f"in its directory: {failure.strerror}")
 
 
 def _publish(temp, path, force):
