@@ -5,7 +5,7 @@ set -e
 PACKAGES="build-essential autoconf automake libtool autoconf-archive pkg-config
  openmpi-bin libopenmpi-dev libgsl-dev libopenblas-dev libnetcdf-dev netcdf-bin
  check libsubunit-dev python3 python3-numpy python3-matplotlib python3-netcdf4
- python3-xarray tmux valgrind procps time
+ python3-xarray python3-h5py tmux valgrind procps time
  slurm-wlm slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge libpmix2"
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
