@@ -1,5 +1,5 @@
 /* flappy.c -- owns the Flappy Bird game: physics, pipes, scoring, crash
- * test, observation and rewards (see include/ilrl/flappy.h, SPEC §2).
+ * test, observation and rewards (see include/ilrl/flappy.h, docs/flappy-bird.md).
  *
  * Everything is integer (pixels; pipe x in tenths of a pixel, whose
  * decisions flappy.h derives from upstream's float ones), so a seed and an
@@ -163,7 +163,7 @@ static int crashes(const struct ilrl_flappy_state *state)
     return 0;
 }
 
-/* Steps (1)-(7) of SPEC §2 on `state`.  A respawning pipe draws its new gap
+/* Steps (1)-(7) of docs/flappy-bird.md on `state`.  A respawning pipe draws its new gap
  * from `rng`, or keeps its gap when rng is NULL (lookahead). */
 static int advance(struct ilrl_flappy_state *state, int action, int *passed_pipe,
                    const gsl_rng *rng)

@@ -72,7 +72,7 @@ static int stop_requested(void *ctx)
 struct problem_shape {
     uint64_t n_steps, n_features, n_sizes, n_params, nx, ny;
     int32_t activation;
-    int32_t objective_return;    /* 1: rollouts at every point (SPEC §11) */
+    int32_t objective_return;    /* 1: rollouts at every point (docs/return-surface.md) */
     int32_t dense_path;          /* enum ilrl_dense_path: rank 0's decision */
     uint64_t run_seed;           /* rollout seeds derive from it */
     struct ilrl_rollout_options rollout;
@@ -1260,7 +1260,7 @@ static void row_losses(struct problem *problem, size_t x0, size_t n, size_t j,
     }
 }
 
-/* Rollouts of one point (SPEC §11); values[2..5] receive the statistics. */
+/* Rollouts of one point (docs/return-surface.md); values[2..5] receive the statistics. */
 static int point_return(struct problem *problem, size_t i, size_t j, double *values,
                         const struct ilrl_tile_hooks *hooks)
 {

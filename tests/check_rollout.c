@@ -1,4 +1,4 @@
-/* check_rollout.c -- policy rollouts (rollout.h, SPEC §11): seeds,
+/* check_rollout.c -- policy rollouts (rollout.h, docs/return-surface.md): seeds,
  * reproducibility, hand-built networks whose episodes are known from the
  * physics, a network that copies a pilot rule, sampling vs greedy, refusal
  * of non-Flappy networks, and no allocation in the rollout loop. */
@@ -68,7 +68,7 @@ static int counting_works(void)
 
 static const double GAMMA = 0.99;
 
-/* The SPEC's default network, 12-64-64-2 tanh. */
+/* The default network, 12-64-64-2 tanh. */
 static const size_t DEFAULT_SIZES[] = {12, 64, 64, 2};
 
 struct net {

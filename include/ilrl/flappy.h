@@ -1,4 +1,4 @@
-/* flappy.h -- the Flappy Bird simulator (SPEC §2).
+/* flappy.h -- the Flappy Bird simulator (docs/flappy-bird.md).
  *
  * A deterministic, all-integer re-implementation of flappy-bird-gymnasium
  * v0.4.0: same step order, physics, half-open box collisions, scoring,
@@ -24,7 +24,7 @@
 #define ILRL_FLAPPY_N_ACTIONS 2
 #define ILRL_FLAPPY_N_PIPES 3
 
-/* Geometry and physics of SPEC §2, in pixels and pixels per frame. */
+/* Geometry and physics of docs/flappy-bird.md, in pixels and pixels per frame. */
 #define ILRL_FLAPPY_SCREEN_WIDTH 288
 #define ILRL_FLAPPY_SCREEN_HEIGHT 512
 #define ILRL_FLAPPY_GROUND_Y 404      /* 0.79 * 512 */

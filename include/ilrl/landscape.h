@@ -1,6 +1,7 @@
 /* landscape.h -- one landscape run: demo -> network -> plane -> tiles ->
- * landscape file (SPEC §6-§9).  Collective: every MPI rank calls
- * ilrl_landscape_run with the same options and gets the same status back.
+ * landscape file (docs/planes.md, docs/distribution.md, docs/formats.md,
+ * docs/exit-status.md).  Collective: every MPI rank calls ilrl_landscape_run
+ * with the same options and gets the same status back.
  *
  * Rank 0 loads and validates the demo (or records the built-in poor session),
  * builds the network, theta0 and the plane, and broadcasts what the other
@@ -80,7 +81,7 @@ struct ilrl_landscape_options {
     int resume, force;
     int quiet;                    /* no notices: the program also passes NULL
                                      to ilrl_notice_setup */
-    /* --objective return (SPEC §11): rollouts at every point. */
+    /* --objective return (docs/return-surface.md): rollouts at every point. */
     int objective_return;
     size_t rollouts;              /* episodes per point, >= 1 (default 8) */
     long rollout_steps;           /* >= 1 (default 1000) */

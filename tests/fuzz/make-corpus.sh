@@ -3,7 +3,7 @@
 # demonstration reader (default DIR: tests/fuzz/corpus beside this script)
 # with ncgen (netcdf-bin): small valid files in the NetCDF-4 and classic
 # formats and a few invalid ones, each a few kB.  The files are committed;
-# rerun this only when the demo schema (SPEC §3) changes.
+# rerun this only when the demo schema (docs/formats.md) changes.
 set -e
 dir=${1:-$(dirname "$0")/corpus}
 mkdir -p "$dir"
