@@ -1,7 +1,8 @@
 /* ilrl-landscape -- IL and RL loss landscapes of one policy network over one
  * plane of its weights, computed by all MPI ranks (docs/planes.md,
- * docs/distribution.md, docs/formats.md).  This file parses options, says where notices go (ilrl_notice_setup), installs the
- * signal handlers and calls ilrl_landscape_run; rank 0 speaks for all. */
+ * docs/distribution.md, docs/formats.md).  This file parses options, says
+ * where notices go (ilrl_notice_setup), installs the signal handlers and
+ * calls ilrl_landscape_run; rank 0 speaks for all. */
 #include "config.h"
 
 #include <errno.h>
