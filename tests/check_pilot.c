@@ -18,32 +18,7 @@
 #include "ilrl/pilot.h"
 #include "ilrl/record.h"
 #include "ilrl/seed.h"
-
-static struct ilrl_record_options options_for(size_t n_episodes, long max_steps,
-                                              unsigned long seed)
-{
-    struct ilrl_record_options options;
-    memset(&options, 0, sizeof options);
-    options.n_episodes = n_episodes;
-    options.max_steps = max_steps;
-    options.seed = seed;
-    options.scheme = ILRL_REWARD_SPARSE;
-    options.fps = 30;
-    return options;
-}
-
-/* Plays `spec` (pilot seed `seed`) and returns the validated demonstration. */
-static struct ilrl_demo *record(const char *spec, const struct ilrl_record_options *options)
-{
-    struct ilrl_pilot *pilot = NULL;
-    struct ilrl_demo *demo = NULL;
-    ck_assert_int_eq(ilrl_pilot_parse(spec, options->seed, &pilot), ILRL_OK);
-    int status = ilrl_record_session(pilot, options, &demo);
-    ck_assert_msg(status == ILRL_OK, "%s: %s", spec, ilrl_error_message());
-    ck_assert_int_eq(ilrl_demo_validate(demo, "test"), ILRL_OK);
-    ilrl_pilot_free(pilot);
-    return demo;
-}
+#include "record_util.h"
 
 static double mean_score(const struct ilrl_demo *demo)
 {
@@ -55,8 +30,8 @@ static double mean_score(const struct ilrl_demo *demo)
 
 START_TEST(test_poor_crashes_into_first_pipe)
 {
-    struct ilrl_record_options options = options_for(4, 3000, 11);
-    struct ilrl_demo *demo = record("poor", &options);
+    struct ilrl_record_options options = test_record_options(4, 3000, 11);
+    struct ilrl_demo *demo = test_record("poor", &options);
     ck_assert_uint_eq(demo->n_episodes, 4);
     for (size_t e = 0; e < demo->n_episodes; e++) {
         /* Pipe 0 (x = 288 - 4 t) first overlaps the bird's x range at frame
@@ -75,8 +50,8 @@ START_TEST(test_poor_crashes_into_first_pipe)
 END_TEST
 START_TEST(test_strong_passes_fifty_pipes)
 {
-    struct ilrl_record_options options = options_for(5, 3000, 1);
-    struct ilrl_demo *demo = record("strong", &options);
+    struct ilrl_record_options options = test_record_options(5, 3000, 1);
+    struct ilrl_demo *demo = test_record("strong", &options);
     double mean = mean_score(demo);
     fprintf(stderr, "strong: mean score %.1f over 5 episodes of 3000 steps (", mean);
     for (size_t e = 0; e < demo->n_episodes; e++)
@@ -88,9 +63,9 @@ START_TEST(test_strong_passes_fifty_pipes)
 END_TEST
 START_TEST(test_noisy_zero_is_strong)
 {
-    struct ilrl_record_options options = options_for(2, 1500, 4);
-    struct ilrl_demo *strong = record("strong", &options);
-    struct ilrl_demo *noisy = record("noisy:0", &options);
+    struct ilrl_record_options options = test_record_options(2, 1500, 4);
+    struct ilrl_demo *strong = test_record("strong", &options);
+    struct ilrl_demo *noisy = test_record("noisy:0", &options);
     ck_assert_uint_eq(strong->n_steps, noisy->n_steps);
     ck_assert_mem_eq(strong->action, noisy->action, strong->n_steps * sizeof(int));
     ck_assert_mem_eq(strong->obs, noisy->obs, strong->n_steps * 12 * sizeof(double));
@@ -101,8 +76,8 @@ START_TEST(test_noisy_zero_is_strong)
 END_TEST
 START_TEST(test_noisy_one_is_random_and_noise_hurts)
 {
-    struct ilrl_record_options options = options_for(3, 3000, 2);
-    struct ilrl_demo *noisy = record("noisy:1", &options);
+    struct ilrl_record_options options = test_record_options(3, 3000, 2);
+    struct ilrl_demo *noisy = test_record("noisy:1", &options);
     /* Uniform random play dies long before the first pipe's respawn. */
     for (size_t e = 0; e < noisy->n_episodes; e++)
         ck_assert_int_eq(noisy->terminated[e], 1);
@@ -112,8 +87,8 @@ START_TEST(test_noisy_one_is_random_and_noise_hurts)
 END_TEST
 START_TEST(test_random_plays)
 {
-    struct ilrl_record_options options = options_for(3, 3000, 9);
-    struct ilrl_demo *demo = record("random", &options);
+    struct ilrl_record_options options = test_record_options(3, 3000, 9);
+    struct ilrl_demo *demo = test_record("random", &options);
     int flaps = 0;
     for (size_t t = 0; t < demo->n_steps; t++)
         flaps += demo->action[t];
@@ -139,8 +114,8 @@ static long *flap_frames(const struct ilrl_demo *demo, size_t *n)
 
 START_TEST(test_keys_replay_equals_session)
 {
-    struct ilrl_record_options options = options_for(3, 400, 6);
-    struct ilrl_demo *played = record("noisy:0.05", &options);
+    struct ilrl_record_options options = test_record_options(3, 400, 6);
+    struct ilrl_demo *played = test_record("noisy:0.05", &options);
     size_t n = 0;
     long *frames = flap_frames(played, &n);
     ck_assert_uint_gt(n, 10);

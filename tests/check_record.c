@@ -20,38 +20,13 @@
 #include "ilrl/flappy.h"
 #include "ilrl/rollout.h"
 #include "ilrl/seed.h"
-
-static struct ilrl_record_options options_for(size_t n_episodes, long max_steps,
-                                              unsigned long seed)
-{
-    struct ilrl_record_options options;
-    memset(&options, 0, sizeof options);
-    options.n_episodes = n_episodes;
-    options.max_steps = max_steps;
-    options.seed = seed;
-    options.scheme = ILRL_REWARD_SPARSE;
-    options.fps = 30;
-    return options;
-}
-
-/* Plays `spec` (pilot seed `seed`) and returns the validated demonstration. */
-static struct ilrl_demo *record(const char *spec, const struct ilrl_record_options *options)
-{
-    struct ilrl_pilot *pilot = NULL;
-    struct ilrl_demo *demo = NULL;
-    ck_assert_int_eq(ilrl_pilot_parse(spec, options->seed, &pilot), ILRL_OK);
-    int status = ilrl_record_session(pilot, options, &demo);
-    ck_assert_msg(status == ILRL_OK, "%s: %s", spec, ilrl_error_message());
-    ck_assert_int_eq(ilrl_demo_validate(demo, "test"), ILRL_OK);
-    ilrl_pilot_free(pilot);
-    return demo;
-}
+#include "record_util.h"
 
 START_TEST(test_record_metadata)
 {
-    struct ilrl_record_options options = options_for(2, 100, 42);
+    struct ilrl_record_options options = test_record_options(2, 100, 42);
     options.scheme = ILRL_REWARD_SHAPED;
-    struct ilrl_demo *demo = record("strong", &options);
+    struct ilrl_demo *demo = test_record("strong", &options);
     ck_assert_str_eq(demo->env, "flappy-bird");
     ck_assert_str_eq(demo->pilot, "strong");
     ck_assert_str_eq(demo->reward_scheme, "shaped");
@@ -98,10 +73,10 @@ static void count_episode(void *ctx, size_t e, long length, int score, int termi
 START_TEST(test_on_episode_callback)
 {
     int calls = 0;
-    struct ilrl_record_options options = options_for(3, 3000, 1);
+    struct ilrl_record_options options = test_record_options(3, 3000, 1);
     options.on_episode = count_episode;
     options.on_episode_ctx = &calls;
-    struct ilrl_demo *demo = record("poor", &options);
+    struct ilrl_demo *demo = test_record("poor", &options);
     ck_assert_int_eq(calls, 3);
     ilrl_demo_free(demo);
 }
@@ -173,7 +148,7 @@ START_TEST(test_record_uses_pilot_seeds)
     struct ilrl_pilot *pilot = NULL;
     struct ilrl_demo *demo = NULL;
     ck_assert_int_eq(ilrl_pilot_custom("hooks", &hooks_ops, &state, &pilot), ILRL_OK);
-    struct ilrl_record_options options = options_for(3, 30, 5);
+    struct ilrl_record_options options = test_record_options(3, 30, 5);
     ck_assert_int_eq(ilrl_record_session(pilot, &options, &demo), ILRL_OK);
     ck_assert_int_eq(state.n_started, 3);
     ck_assert_int_eq(state.acts, 90);
@@ -206,13 +181,13 @@ static int record_status(const char *spec, const struct ilrl_record_options *opt
 
 START_TEST(test_record_refuses_bad_options)
 {
-    struct ilrl_record_options options = options_for(0, 100, 1);
+    struct ilrl_record_options options = test_record_options(0, 100, 1);
     ck_assert_int_eq(record_status("poor", &options), ILRL_EUSAGE);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "episode"));
-    options = options_for(1, 0, 1);
+    options = test_record_options(1, 0, 1);
     ck_assert_int_eq(record_status("poor", &options), ILRL_EUSAGE);
     ck_assert_ptr_nonnull(strstr(ilrl_error_message(), "max steps"));
-    options = options_for(1, 10, 1);
+    options = test_record_options(1, 10, 1);
     options.render = 1;
     options.fps = 0;
     ck_assert_int_eq(record_status("poor", &options), ILRL_EUSAGE);
@@ -228,7 +203,7 @@ START_TEST(test_human_needs_a_terminal)
     ck_assert_int_ge(null_fd, 0);
     dup2(null_fd, STDIN_FILENO);
     FILE *screen = tmpfile();
-    struct ilrl_record_options options = options_for(1, 10, 1);
+    struct ilrl_record_options options = test_record_options(1, 10, 1);
     options.render_to = screen;
     int status = record_status("human", &options);
     dup2(saved, STDIN_FILENO);
@@ -244,11 +219,11 @@ START_TEST(test_render_draws_frames)
     char text[4096];
     FILE *screen = tmpfile();
     ck_assert_ptr_nonnull(screen);
-    struct ilrl_record_options options = options_for(1, 3000, 1);
+    struct ilrl_record_options options = test_record_options(1, 3000, 1);
     options.render = 1;
     options.render_to = screen;
     options.fps = 1000;
-    struct ilrl_demo *demo = record("poor", &options);
+    struct ilrl_demo *demo = test_record("poor", &options);
     ck_assert_int_eq(demo->episode_length[0], 50);
     long size = ftell(screen);
     rewind(screen);
