@@ -6,6 +6,7 @@
 #include <check.h>
 
 #include "ilrl/error.h"
+#include "ilrl/flappy.h"
 #include "ilrl/pilot.h"
 #include "record_util.h"
 
