@@ -296,11 +296,22 @@ static int parse_options(int argc, char **argv, struct ilrl_landscape_options *o
 }
 
 /* SIGTERM, SIGINT, SIGUSR1: the run checkpoints and stops (the library
- * polls the request between points); a second signal leaves at once. */
+ * polls the request between points).  A second signal leaves at once only
+ * when this is the only rank.  With several ranks, a rank that left on its
+ * own would leave the others waiting in a collective for ever wherever the
+ * launcher does not kill them (srun without --kill-on-bad-exit; seen on two
+ * nodes over TCP, where srun had forwarded the batch shell's USR1 to every
+ * rank twice); the stop path itself is bounded (schedule.h: a silent worker
+ * is given up after a grace and every rank ends). */
+static volatile sig_atomic_t single_rank = 1;
+
 static void on_stop_signal(int signum)
 {
-    if (ilrl_landscape_interrupt_signal() != 0)
-        _exit(128 + signum);
+    if (ilrl_landscape_interrupt_signal() != 0) {
+        if (single_rank)
+            _exit(128 + signum);
+        return;
+    }
     ilrl_landscape_request_stop(signum);
 }
 
@@ -338,6 +349,7 @@ int main(int argc, char **argv)
     /* Notices and progress: rank 0 speaks, unless --quiet. */
     ilrl_notice_setup(rank == 0 && !options.quiet ? stderr : NULL, PROGRAM, rank);
     if (status == ILRL_OK) {
+        single_rank = ilrl_schedule_size() == 1;
         install_signal_handlers();
         status = ilrl_landscape_run(&options);
     }

@@ -18,10 +18,10 @@ fail() { echo "FAIL: $*" >&2; if [ -s "$ERR_FILE" ]; then echo "--- stderr:" >&2
 
 run_expect() {
     expected=$1; shift
-    timeout -k 5 "${ILRL_CASE_TIMEOUT:-120}" "$@" >"$OUT_FILE" 2>"$ERR_FILE"
+    timeout -k 5 "${ILRL_CASE_TIMEOUT:-240}" "$@" >"$OUT_FILE" 2>"$ERR_FILE"
     got=$?
     # 124: the timeout's TERM ended it; 137: it ignored TERM and was killed.
-    { [ "$got" -eq 124 ] || [ "$got" -eq 137 ]; } && fail "timed out after ${ILRL_CASE_TIMEOUT:-120} s (hang?): $*"
+    { [ "$got" -eq 124 ] || [ "$got" -eq 137 ]; } && fail "timed out after ${ILRL_CASE_TIMEOUT:-240} s (hang?): $*"
     [ "$got" -eq "$expected" ] || fail "exit $got, expected $expected: $*"
 }
 
