@@ -25,14 +25,15 @@
 # oob_tcp_if_include = 10.77.0.0/24) so that no other interface can carry
 # the traffic.  Daemons and namespaces are removed by PID on every exit path
 # (tests/slurm/check-lib.sh); a watchdog ends the test after
-# ILRL_CLUSTER_TEST_TIMEOUT seconds (default 600).
+# ILRL_CLUSTER_TEST_TIMEOUT seconds (default 480); the pre-emption job has
+# 300 s after its signal.
 #
 # Environment: top_srcdir, top_builddir (set by make),
 #   ILRL_SLURM_REQUEUE_NX  starting grid side of the pre-emption run (default
-#                          451; grown until `mpirun -n 1` takes >= 8 s)
+#                          1014; grown until `mpirun -n 1` takes >= 8 s)
 #   ILRL_SLURM_KEEP=1      keep the scratch directory even on success
 set -u
-TEST=cluster NODES=2 TEST_TIMEOUT=${ILRL_CLUSTER_TEST_TIMEOUT:-600}
+TEST=cluster NODES=2 TEST_TIMEOUT=${ILRL_CLUSTER_TEST_TIMEOUT:-480}
 for tool in ip nsenter unshare; do
     command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed (tests/install-deps.sh)"; exit 77; }
 done
@@ -111,7 +112,8 @@ for launcher in srun mpirun; do
 done
 
 # ---- 3. pre-timeout signal on the two-node job ---------------------------------------
-preemption_test 8 mpirun_1 -N 2 --ntasks-per-node=2
+: "${ILRL_SLURM_REQUEUE_NX:=1014}"   # 4 ranks on the 2 cores: a larger grid than check-slurm
+PREEMPTION_WAIT=300 preemption_test 8 mpirun_1 -N 2 --ntasks-per-node=2
 nodes=$(job_field "$job" NodeList)
 [ "$nodes" = "ilrl-node[1-2]" ] || fail "pre-emption job $job ran on '$nodes', not ilrl-node[1-2]"
 pass "2-node job ($nodes), USR1 to the batch shell: checkpoint, requeue (Restarts=$restarts), resume; equals mpirun -n 1"

@@ -65,7 +65,8 @@ trap finish EXIT
 trap 'echo "FAIL: interrupted" >&2; exit 1' INT TERM
 # Watchdog: TERM to this shell and to its children (the shell runs its trap
 # only once the foreground command, e.g. `sbatch -W`, has ended).
-sh -c 'sleep "$1" || exit 0
+sh -c 'trap "exit 0" TERM   # stopped by finish(): end quietly
+       sleep "$1" || exit 0
        echo "FAIL: $3 watchdog: over $1 s" >&2
        kill -TERM "$2"
        for s in /proc/[0-9]*/status; do
@@ -129,7 +130,8 @@ wait_job() {
 # byte-identical to an uninterrupted run by the function REFERENCE (called
 # with ilrl-landscape's options).  The run must outlast its first checkpoint
 # by several seconds: the grid grows (from ILRL_SLURM_REQUEUE_NX, 451) until
-# the reference takes >= MIN_SECONDS.
+# the reference takes >= MIN_SECONDS.  After the signal the job has
+# PREEMPTION_WAIT seconds (600) to requeue, resume and finish.
 preemption_test() {
     min=$1 reference=$2; shift 2
     n=${ILRL_SLURM_REQUEUE_NX:-451}
@@ -154,7 +156,7 @@ preemption_test() {
         sleep 0.5
     done
     client timeout 10 scancel --batch --signal=USR1 "$job" || fail "scancel --batch --signal=USR1 $job failed"
-    states=$(wait_job "$job" 600)
+    states=$(wait_job "$job" "${PREEMPTION_WAIT:-600}")
     [ "$states" = "COMPLETED " ] || fail "pre-emption job $job ended $states"
     restarts=$(job_field "$job" Restarts)
     [ "${restarts:-0}" -ge 1 ] || fail "job $job was not requeued (Restarts=$restarts)"
