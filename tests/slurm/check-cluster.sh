@@ -26,7 +26,9 @@
 # the traffic.  Daemons and namespaces are removed by PID on every exit path
 # (tests/slurm/check-lib.sh); a watchdog ends the test after
 # ILRL_CLUSTER_TEST_TIMEOUT seconds (default 480); the pre-emption job has
-# 300 s after its signal.
+# 180 s after its signal.  Open problem (docs/cluster.md): step 3 sometimes
+# hangs -- the ranks on ilrl-node2 exit 138 while those on ilrl-node1 wait
+# in the last MPI_Allgather -- and then fails at that deadline.
 #
 # Environment: top_srcdir, top_builddir (set by make),
 #   ILRL_SLURM_REQUEUE_NX  starting grid side of the pre-emption run (default
@@ -47,8 +49,7 @@ client timeout 60 sbatch -Q -W -N 2 --ntasks-per-node=1 -o "$WORK/hosts.out" --w
 pass "cluster up, srun hostname on -N 2 ran on ilrl-node1 and ilrl-node2"
 
 OMPI_MCA_btl_tcp_if_include=10.77.0.0/24 OMPI_MCA_oob_tcp_if_include=10.77.0.0/24
-OMPI_MCA_mpi_preconnect_mpi=${ILRL_CLUSTER_PRECONNECT-1}
-export OMPI_MCA_btl_tcp_if_include OMPI_MCA_oob_tcp_if_include OMPI_MCA_mpi_preconnect_mpi
+export OMPI_MCA_btl_tcp_if_include OMPI_MCA_oob_tcp_if_include
 # The reference, outside Slurm on one rank (the veth subnet is not there).
 mpirun_1() {
     timeout -k 10 300 env -u OMPI_MCA_btl_tcp_if_include -u OMPI_MCA_oob_tcp_if_include \
@@ -113,7 +114,7 @@ done
 
 # ---- 3. pre-timeout signal on the two-node job ---------------------------------------
 : "${ILRL_SLURM_REQUEUE_NX:=1014}"   # 4 ranks on the 2 cores: a larger grid than check-slurm
-PREEMPTION_WAIT=300 preemption_test 8 mpirun_1 -N 2 --ntasks-per-node=2
+PREEMPTION_WAIT=180 preemption_test 8 mpirun_1 -N 2 --ntasks-per-node=2
 nodes=$(job_field "$job" NodeList)
 [ "$nodes" = "ilrl-node[1-2]" ] || fail "pre-emption job $job ran on '$nodes', not ilrl-node[1-2]"
 pass "2-node job ($nodes), USR1 to the batch shell: checkpoint, requeue (Restarts=$restarts), resume; equals mpirun -n 1"
