@@ -8,7 +8,10 @@
 # carry this cluster's tag in their environment (slurmstepd daemons forked by
 # our slurmd, job processes holding our SLURM_CONF) are killed by PID.
 # Processes are never matched by name, so other clusters and other users'
-# programs on the machine are safe.  Idempotent; always exits 0.
+# programs on the machine are safe.  Last, the network namespaces of a
+# two-node cluster (DIR/run/netns) are emptied (`ip netns pids`, by PID:
+# only our daemons and jobs live there) and deleted, which also destroys
+# the veth pair and the nodes' private mounts.  Idempotent; always exits 0.
 set -u
 dir=${1:?usage: cluster-stop.sh DIR}
 [ -d "$dir" ] || exit 0
@@ -17,12 +20,17 @@ conf=$dir/etc/slurm.conf
 
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 pid_of() { [ -r "$dir/run/$1.pid" ] && cat "$dir/run/$1.pid"; }
+# client CMD...: a Slurm client where it reaches slurmctld.
+client_ns=$(sed -n "s/^ILRL_SLURM_CLIENT_NETNS='\(.*\)';.*/\1/p" "$dir/env" 2>/dev/null)
+client() {
+    if [ -n "$client_ns" ]; then SLURM_CONF=$conf nsenter --net="$client_ns" "$@"; else SLURM_CONF=$conf "$@"; fi
+}
 
 ctld=$(pid_of slurmctld.daemon)
 if alive "$ctld" && [ -r "$conf" ]; then
-    SLURM_CONF=$conf timeout 10 scancel --quiet --partition=debug 2>/dev/null
+    client timeout 10 scancel --quiet --partition=debug 2>/dev/null
     i=0
-    while [ $i -lt 15 ] && [ -n "$(SLURM_CONF=$conf timeout 5 squeue -h -o %i 2>/dev/null)" ]; do
+    while [ $i -lt 15 ] && [ -n "$(client timeout 5 squeue -h -o %i 2>/dev/null)" ]; do
         sleep 1; i=$((i + 1))
     done
 fi
@@ -46,8 +54,8 @@ tagged() {
 }
 
 daemons=
-for d in slurmd.daemon slurmctld.daemon munged; do
-    pid=$(pid_of $d)
+for f in "$dir"/run/slurmd*.daemon.pid "$dir/run/slurmctld.daemon.pid" "$dir/run/munged.pid"; do
+    pid=$(cat "$f" 2>/dev/null)
     alive "$pid" && daemons="$daemons $pid"
 done
 [ -n "$daemons" ] && kill -TERM $daemons 2>/dev/null
@@ -69,6 +77,15 @@ if [ -n "$stray" ]; then
 fi
 # Reap our own background children (the daemons were started with &).
 wait 2>/dev/null
+if [ -r "$dir/run/netns" ]; then
+    for ns in $(cat "$dir/run/netns"); do
+        [ -e "/run/netns/$ns" ] || continue
+        left=$(ip netns pids "$ns" 2>/dev/null)
+        [ -n "$left" ] && kill -KILL $left 2>/dev/null && sleep 0.5
+        ip netns delete "$ns" 2>/dev/null || echo "cluster-stop: could not delete network namespace $ns" >&2
+    done
+    rm -f "$dir/run/netns"
+fi
 # The cgroup tmpfs cluster-start.sh mounted on a machine that had none.
 if [ -e "$dir/run/cgroup-mounted" ]; then
     umount /sys/fs/cgroup/systemd 2>/dev/null

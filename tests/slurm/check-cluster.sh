@@ -1,0 +1,121 @@
+#!/bin/sh
+# check-cluster.sh -- the Slurm job scripts (jobs/) across two emulated
+# nodes on this one machine.  Run by `make check-cluster`; needs root, the
+# Debian packages slurm-wlm and munge, iproute2 (ip netns) and util-linux
+# (nsenter, unshare).  Exit 0 pass, 1 fail, 77 skip (no Slurm, not root,
+# programs not built).  See docs/cluster.md.
+#
+# tests/slurm/cluster-start.sh DIR 2 makes two network namespaces with their
+# own host names, ilrl-node1 (10.77.0.1, also runs slurmctld) and ilrl-node2
+# (10.77.0.2), joined by a veth pair, each with its own slurmd; munged and
+# the job directory (a scratch directory) are shared, as on a cluster with a
+# shared file system.  Then it checks:
+#   1. `srun hostname` in a 2-node job prints both node names;
+#   2. landscape.sbatch submitted with `-N 2 --ntasks-per-node=2`, once with
+#      srun --mpi=pmix and once with mpirun (which starts its daemon on the
+#      second node through Slurm): Open MPI's verbose output
+#      (btl_base_verbose) must show 4 ranks, 2 on each node, every pair of
+#      ranks on different nodes using the tcp BTL and every pair on the same
+#      node the vader (shared-memory) BTL, and TCP connections made between
+#      10.77.0.1 and 10.77.0.2; il_loss/rl_loss byte-identical to
+#      `mpirun -n 1` outside Slurm;
+#   3. pre-emption on the two-node job: USR1 to the batch shell mid-run,
+#      checkpoint, requeue, resume; byte-identical to `mpirun -n 1`.
+# Open MPI is held to the veth subnet (btl_tcp_if_include and
+# oob_tcp_if_include = 10.77.0.0/24) so that no other interface can carry
+# the traffic.  Daemons and namespaces are removed by PID on every exit path
+# (tests/slurm/check-lib.sh); a watchdog ends the test after
+# ILRL_CLUSTER_TEST_TIMEOUT seconds (default 480); the pre-emption job has
+# 180 s after its signal.  Open problem (docs/cluster.md): step 3 sometimes
+# hangs -- the ranks on ilrl-node2 exit 138 while those on ilrl-node1 wait
+# in the last MPI_Allgather -- and then fails at that deadline.
+#
+# Environment: top_srcdir, top_builddir (set by make),
+#   ILRL_SLURM_REQUEUE_NX  starting grid side of the pre-emption run (default
+#                          1014; grown until `mpirun -n 1` takes >= 8 s)
+#   ILRL_SLURM_KEEP=1      keep the scratch directory even on success
+set -u
+TEST=cluster NODES=2 TEST_TIMEOUT=${ILRL_CLUSTER_TEST_TIMEOUT:-480}
+for tool in ip nsenter unshare; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed (tests/install-deps.sh)"; exit 77; }
+done
+. "$(cd "$(dirname "$0")" && pwd)/check-lib.sh"
+
+# ---- 1. two nodes ----------------------------------------------------------------
+client timeout 60 sbatch -Q -W -N 2 --ntasks-per-node=1 -o "$WORK/hosts.out" --wrap 'srun hostname' \
+    || fail "trivial 2-node job failed"
+[ "$(sort "$WORK/hosts.out" | tr '\n' ' ')" = "ilrl-node1 ilrl-node2 " ] \
+    || fail "srun hostname on 2 nodes printed '$(cat "$WORK/hosts.out")'"
+pass "cluster up, srun hostname on -N 2 ran on ilrl-node1 and ilrl-node2"
+
+OMPI_MCA_btl_tcp_if_include=10.77.0.0/24 OMPI_MCA_oob_tcp_if_include=10.77.0.0/24
+export OMPI_MCA_btl_tcp_if_include OMPI_MCA_oob_tcp_if_include
+# The reference, outside Slurm on one rank (the veth subnet is not there).
+mpirun_1() {
+    timeout -k 10 300 env -u OMPI_MCA_btl_tcp_if_include -u OMPI_MCA_oob_tcp_if_include \
+        mpirun -n 1 "$BIN/ilrl-landscape" "$@"
+}
+
+# check_tcp LOG -- from Open MPI's BTL verbose output in LOG: 2 ranks ran on
+# each node, ranks on different nodes used tcp, ranks on one node vader
+# (shared memory), and TCP connections were made between the nodes' own
+# addresses (none to the node itself).  Prints a one-line summary.
+check_tcp() {
+    awk '
+    function node_of(proc) { sub(/^\[/, "", proc); sub(/:.*/, "", proc); return proc }
+    function addr_node(a)  { return a == "10.77.0.1" ? "ilrl-node1" : a == "10.77.0.2" ? "ilrl-node2" : "?" a }
+    / mca: bml: Using [a-z0-9]+ btl for send to / {
+        host = node_of($1); procs[$1] = host
+        btl = $5; peer = $13
+        if (btl == "self") next
+        if (peer != host) { cross++; if (btl != "tcp") bad = bad " " $1 "->" peer ":" btl }
+        else { local++; if (btl != "vader") bad = bad " " $1 "->" peer ":" btl }
+    }
+    / btl:tcp: connect\(\) to [0-9.]+:[0-9]+ completed/ {
+        host = node_of($1); a = $5; sub(/:.*/, "", a)
+        if (addr_node(a) == host) bad = bad " " $1 " connected to its own node " a
+        else conns[host " -> " a]++
+    }
+    END {
+        for (p in procs) { n[procs[p]]++; np++ }
+        if (np != 4 || n["ilrl-node1"] != 2 || n["ilrl-node2"] != 2) {
+            printf "ranks per node: ilrl-node1 %d, ilrl-node2 %d (of %d processes), expected 2 and 2\n",
+                n["ilrl-node1"], n["ilrl-node2"], np; exit 1 }
+        if (bad != "") { print "wrong BTL:" bad; exit 1 }
+        if (cross == 0) { print "no inter-node BTL choice in the log"; exit 1 }
+        if (local == 0) { print "no intra-node BTL choice in the log"; exit 1 }
+        c = ""; for (k in conns) { c = c (c == "" ? "" : ", ") k " (" conns[k] ")"; nc += conns[k] }
+        if (nc == 0) { print "no TCP connection between the nodes"; exit 1 }
+        printf "2 ranks on each node; %d inter-node peer(s) via tcp, %d intra-node via vader; connections %s\n",
+            cross, local, c
+    }' "$1"
+}
+
+# ---- 2. one landscape on 2 nodes x 2 tasks ----------------------------------------
+small="--nx 31 --ny 23 --tile 8 --quiet"
+# shellcheck disable=SC2086
+mpirun_1 $small --out ref-small.nc >/dev/null 2>&1 || fail "reference run outside Slurm failed"
+for launcher in srun mpirun; do
+    case $launcher in srun) use= ;; mpirun) use=mpirun ;; esac
+    # shellcheck disable=SC2086
+    client env ILRL_LAUNCHER="$use" OMPI_MCA_btl_base_verbose=100 \
+        timeout 300 sbatch -Q -W -N 2 --ntasks-per-node=2 --job-name="small-$launcher" \
+        "$JOBS/landscape.sbatch" $small --out "small-$launcher.nc" || fail "landscape.sbatch ($launcher) failed"
+    log=$(ls ilrl-small-$launcher-*.out)
+    case $launcher in
+        srun) grep -q 'srun --mpi=pmix' "$log" || fail "landscape.sbatch did not launch with srun --mpi=pmix" ;;
+        mpirun) grep -q 'ilrl-job.*: mpirun ' "$log" || fail "landscape.sbatch did not launch with mpirun" ;;
+    esac
+    summary=$(check_tcp "$log") || fail "$log: $summary"
+    same_losses "small-$launcher.nc" ref-small.nc
+    pass "landscape.sbatch -N 2 --ntasks-per-node=2 ($launcher) equals mpirun -n 1"
+    echo "     $summary"
+done
+
+# ---- 3. pre-timeout signal on the two-node job ---------------------------------------
+: "${ILRL_SLURM_REQUEUE_NX:=1014}"   # 4 ranks on the 2 cores: a larger grid than check-slurm
+PREEMPTION_WAIT=180 preemption_test 8 mpirun_1 -N 2 --ntasks-per-node=2
+nodes=$(job_field "$job" NodeList)
+[ "$nodes" = "ilrl-node[1-2]" ] || fail "pre-emption job $job ran on '$nodes', not ilrl-node[1-2]"
+pass "2-node job ($nodes), USR1 to the batch shell: checkpoint, requeue (Restarts=$restarts), resume; equals mpirun -n 1"
+exit 0
