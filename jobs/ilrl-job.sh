@@ -119,10 +119,11 @@ ilrl_run_landscape() {
         ilrl_log "$_out is complete (finished before the requeue); nothing to do"
         return 0
     fi
-    # Continue a checkpoint: always after a restart; on a first run only
+    # Continue a checkpoint (OUT.partial, or its tile journal alone after a
+    # signal on a big grid): always after a restart; on a first run only
     # when --force (start over) was not asked for.
-    if [ -z "$_resume" ] && { [ "$_restart" -gt 0 ] || { [ -e "$_checkpoint" ] && [ -z "$_force" ]; }; }; then
-        ilrl_log "checkpoint ${_checkpoint} $( [ -e "$_checkpoint" ] && echo found || echo absent), restart $_restart: adding --resume"
+    if [ -z "$_resume" ] && { [ "$_restart" -gt 0 ] || { { [ -e "$_checkpoint" ] || [ -e "$_checkpoint.journal" ]; } && [ -z "$_force" ]; }; }; then
+        ilrl_log "checkpoint ${_checkpoint} $( [ -e "$_checkpoint" ] && echo found || echo absent), journal $( [ -e "$_checkpoint.journal" ] && echo found || echo absent), restart $_restart: adding --resume"
         set -- "$@" --resume
     fi
     ilrl_requeue_if_signalled

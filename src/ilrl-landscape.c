@@ -60,13 +60,15 @@ static const char usage_text[] =
     "  --rl-weight W         return (default), advantage, awr:BETA\n"
     "  --gamma G             discount in [0, 1] (default 0.99)\n"
     "Plane and grid:\n"
-    "  --plane P             weights:NAME1,NAME2 (default: the flap logit's weights\n"
-    "                        from the last hidden units 0 and 1, e.g. W3[1,0],W3[1,1]),\n"
+    "  --plane P             weights:NAME1,NAME2 (default: the weights from the last\n"
+    "                        hidden units 0 and 1 into the last logit -- flap, push\n"
+    "                        right -- e.g. W3[1,0],W3[1,1]),\n"
     "                        random[:SEED], gradients\n"
     "  --nx N, --ny N        grid points along x and y (default 101 each)\n"
     "  --x-range MIN:MAX     x window (default -10:10 for weights planes, -1:1 otherwise)\n"
     "  --y-range MIN:MAX     y window (same defaults)\n"
-    "Return surface (SPEC §11; Flappy Bird demos only):\n"
+    "Return surface (docs/return-surface.md; demos whose env is flappy-bird or\n"
+    "cartpole):\n"
     "  --objective O         losses (default) or return: also play every point's\n"
     "                        policy in the simulator and record its return\n"
     "  --rollouts E          episodes per point (default 8)\n"
@@ -84,7 +86,8 @@ static const char usage_text[] =
     "  --help, --version\n"
     "\n"
     "Exit status: 0 success, 2 bad command line, 3 bad input file, 4 output\n"
-    "problem, 1 other failure, 128+N stopped by signal N after a checkpoint.\n";
+    "problem, 1 other failure (also: non-finite losses, file written), 128+N\n"
+    "stopped by signal N after saving the finished tiles.\n";
 
 enum {
     OPT_DEMO = 256, OPT_LAYERS, OPT_ACTIVATION, OPT_SEED, OPT_RL_WEIGHT, OPT_GAMMA,

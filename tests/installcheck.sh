@@ -7,15 +7,18 @@
 # checks every exit status, that each output exists and is sane (a
 # demonstration and a landscape file by their kind, an inverted verdict for
 # the poor session, a PNG), that a bad command line and a bad input still
-# get statuses 2 and 3 and leave existing outputs untouched, and that man(1)
-# finds the installed pages.  Make passes the installed directories with
-# DESTDIR already prefixed (bindir, mandir, manualdir), and MPIRUN, PYTHON
+# get statuses 2 and 3 and leave existing outputs untouched; that the
+# installed Python package imports and the installed ilrl-import turns an
+# npz into a demonstration the installed ilrl-landscape reads; and that
+# man(1) finds the installed pages.  Make passes the installed directories
+# with DESTDIR already prefixed (bindir, mandir, manualdir, pythondir), and MPIRUN, PYTHON
 # and MAN as configure found them.  Exits 0 when all pass, 1 otherwise.
 set -u
 
 : "${bindir:?bindir not set (run through make installcheck)}"
 : "${mandir:?mandir not set}"
 : "${manualdir:=}"
+: "${pythondir:=}"
 : "${MPIRUN:=mpirun}"
 : "${PYTHON:=python3}"
 : "${MAN:=man}"
@@ -76,11 +79,12 @@ expect 3 landscape-bad-input "$MPIRUN" -n 2 "$bindir/ilrl-landscape" \
     --demo landscape.nc --out bad.nc
 [ -e bad.nc ] && fail "a failed ilrl-landscape left bad.nc"
 
-# 3. The comparison: one CSV row for the file, verdict inverted (poor session).
+# 3. The comparison: one CSV row for the file, verdict inverted (poor
+# session), the whole grid computed, no non-finite point.
 expect 0 compare "$bindir/ilrl-compare" --csv landscape.nc
 row=$(sed -n 2p compare.out)
 case $row in
-    landscape.nc,-*,inverted) pass "compare: $row" ;;
+    landscape.nc,-*,inverted,1,0) pass "compare: $row" ;;
     *) fail "ilrl-compare: expected an inverted row for landscape.nc, got: $row" ;;
 esac
 pearson=$(echo "$row" | cut -d, -f2)
@@ -100,8 +104,51 @@ else
     echo "installcheck: skipped ilrl-plot: $PYTHON lacks matplotlib/netCDF4/numpy"
 fi
 
-# 5. The manual: the four man pages, found by man(1) through MANPATH.
-for program in ilrl-demo ilrl-landscape ilrl-compare ilrl-plot; do
+# 5. The Python bridge: the installed package ilrl (in $pythondir, which is
+# not always on sys.path: docs/python.md) and ilrl-import.  An npz of a
+# poor-pilot-like session (K = 2, 3 features, two episodes) becomes a
+# demonstration whose landscape the installed ilrl-landscape draws on two
+# ranks.  The installed ilrl-import looks in the unstaged pythondir, so
+# PYTHONPATH points at the staged one.
+if [ -z "$pythondir" ]; then
+    echo "installcheck: skipped the Python package: pythondir not set"
+elif "$PYTHON" -c 'import numpy, netCDF4, h5py' 2>/dev/null; then
+    [ -f "$pythondir/ilrl/demo.py" ] || fail "the package ilrl is not installed in $pythondir"
+    [ -x "$bindir/ilrl-import" ] || fail "$bindir/ilrl-import is not installed"
+    expect 0 py-package env PYTHONPATH="$pythondir" PYTHONDONTWRITEBYTECODE=1 \
+        "$PYTHON" -c 'import ilrl, ilrl.demo; print(ilrl.__file__)'
+    case $(cat py-package.out) in
+        "$pythondir"/ilrl/__init__.py) pass "package ilrl imported from $pythondir" ;;
+        *) fail "package ilrl imported from $(cat py-package.out), not $pythondir" ;;
+    esac
+    expect 0 npz env PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -c '
+import numpy as np
+rng = np.random.default_rng(3)
+n = 60
+obs = rng.normal(size=(n, 3))
+actions = (obs[:, 0] > 0).astype(np.int64)
+rewards = np.where(np.arange(n) % 30 == 29, -1.0, 0.0)
+terminals = np.zeros(n, bool)
+terminals[[29, 59]] = True
+np.savez("session.npz", observations=obs, actions=actions, rewards=rewards,
+         terminals=terminals, timeouts=np.zeros(n, bool))'
+    expect 0 import env PYTHONPATH="$pythondir" PYTHONDONTWRITEBYTECODE=1 \
+        "$bindir/ilrl-import" --quiet -o imported.nc session.npz
+    [ -s imported.nc ] || fail "ilrl-import wrote no imported.nc"
+    expect 0 import-landscape "$MPIRUN" -n 2 "$bindir/ilrl-landscape" \
+        --demo imported.nc --nx 9 --ny 7 --quiet --out imported-landscape.nc
+    expect 0 import-compare "$bindir/ilrl-compare" --csv imported-landscape.nc
+    grep -q '^imported-landscape.nc,' import-compare.out \
+        || fail "ilrl-compare has no row for the imported demonstration's landscape"
+    expect 3 import-bad env PYTHONPATH="$pythondir" PYTHONDONTWRITEBYTECODE=1 \
+        "$bindir/ilrl-import" --quiet -o bad-import.nc demo.nc
+    [ -e bad-import.nc ] && fail "a refused ilrl-import left bad-import.nc"
+else
+    echo "installcheck: skipped ilrl-import: $PYTHON lacks numpy/netCDF4/h5py"
+fi
+
+# 6. The manual: the five man pages, found by man(1) through MANPATH.
+for program in ilrl-demo ilrl-landscape ilrl-compare ilrl-plot ilrl-import; do
     [ -f "$mandir/man1/$program.1" ] || fail "$mandir/man1/$program.1 is not installed"
 done
 if [ -n "$manualdir" ]; then
@@ -116,6 +163,11 @@ if [ "$MAN" != no ] && command -v "$MAN" >/dev/null 2>&1; then
     MANPATH="$mandir" MANWIDTH=80 "$MAN" ilrl-landscape 2>/dev/null >man.out
     grep -q 'ilrl-landscape' man.out && grep -q 'EXIT STATUS' man.out \
         || fail "man ilrl-landscape did not render the page"
+    found=$(MANPATH="$mandir" "$MAN" -w ilrl-import 2>/dev/null)
+    case $found in
+        "$mandir"/man1/ilrl-import.1*) pass "man -w ilrl-import: $found" ;;
+        *) fail "man does not find the installed ilrl-import page (got '$found')" ;;
+    esac
 else
     echo "installcheck: skipped man(1) lookup: no man program"
 fi

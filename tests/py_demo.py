@@ -111,9 +111,38 @@ BAD_CASES = [
     ("terminated = 2", setting("terminated", 1, 2),
      "terminated[1] = 2 is not 0 (truncated) or 1 (terminated)"),
     ("K = 1", both(replacing(n_actions=1), replacing(action=np.zeros(12, int))),
-     "global attribute n_actions = 1 must be >= 2"),
+     "global attribute n_actions = 1 must be >= 2 and <= 65536"),
     ("K = 0", replacing(n_actions=0),
-     "global attribute n_actions = 0 must be >= 2"),
+     "global attribute n_actions = 0 must be >= 2 and <= 65536"),
+    ("K = 65537", replacing(n_actions=65537),
+     "global attribute n_actions = 65537 must be >= 2 and <= 65536"),
+    ("more episodes than steps",
+     replacing(episode_start=np.arange(13), episode_length=np.ones(13, int),
+               terminated=np.ones(13, int)),
+     "dimension 'episode' = 13 is more than dimension 'step' = 12 (every "
+     "episode has a step)"),
+    # NetCDF's default fills: the C reader refuses them in a variable
+    # without _FillValue (write_raw and write_demo set none)
+    ("obs = the double fill", setting("obs", (3, 1), 9.9692099683868690e+36),
+     "obs[3, 1] = 9.96921e+36 is the fill value or missing_value (never "
+     "written, or marked missing)"),
+    ("reward = the double fill", setting("reward", 10, 9.9692099683868690e+36),
+     "reward[10] = 9.96921e+36 is the fill value or missing_value (never "
+     "written, or marked missing)"),
+    ("fill before infinity: reward fill is read before obs is validated",
+     both(setting("obs", (0, 0), math.inf), setting("reward", 11, 9.9692099683868690e+36)),
+     "reward[11] = 9.96921e+36 is the fill value or missing_value (never "
+     "written, or marked missing)"),
+    ("int32 action = the int fill", setting("action", 5, -2147483647, np.int32),
+     "action[5] = -2.14748e+09 is the fill value or missing_value (never "
+     "written, or marked missing)"),
+    ("int8 terminated = the byte fill", setting("terminated", 1, -127, np.int8),
+     "terminated[1] = -127 is the fill value or missing_value (never "
+     "written, or marked missing)"),
+    ("int32 score = the int fill",
+     replacing(score=np.array([0, 4, -2147483647], dtype=np.int32)),
+     "score[2] = -2.14748e+09 is the fill value or missing_value (never "
+     "written, or marked missing)"),
     ("no steps",
      replacing(obs=np.zeros((0, 3)), action=np.zeros(0, int), reward=np.zeros(0),
                episode_start=np.array([0]), episode_length=np.array([0]),
@@ -362,6 +391,56 @@ def run_flags_and_output():
               f"open_demo: {error}")
 
 
+def run_fill_attributes_and_file_types():
+    """A _FillValue or missing_value attribute of a foreign file: open_demo
+    refuses the values the C reader refuses, with its message; so is a
+    FIFO (neither reader blocks on it)."""
+    for name, variable, attribute, value, expected in (
+            ("missing_value of reward", "reward", "missing_value", None,
+             "reward[2] = {r2} is the fill value or missing_value (never "
+             "written, or marked missing)"),
+            ("_FillValue of action", "action", "_FillValue", 1,
+             "action[1] = 1 is the fill value or missing_value (never "
+             "written, or marked missing)")):
+        kwargs = good()
+        path = f"attr-{variable}.nc"
+        write_raw(path, kwargs)
+        with netCDF4.Dataset(path, "a") as nc:
+            var = nc.variables[variable]
+            if value is None:
+                value = float(kwargs[variable][2])
+            if attribute == "_FillValue":
+                # only settable at creation: rename and recreate the
+                # variable (the readers ignore the renamed copy)
+                nc.renameVariable(variable, variable + "_old")
+                old = nc.variables[variable + "_old"]
+                new = nc.createVariable(variable, old.dtype, old.dimensions,
+                                        fill_value=value)
+                new[...] = kwargs[variable]
+            else:
+                var.setncattr(attribute, value)
+        want = f"{path}: " + expected.format(r2="%g" % float(kwargs["reward"][2]))
+        status, stderr = c_reader(path, f"attr-{variable}")
+        check(status == 3 and stderr == f"ilrl-landscape: {want}\n",
+              f"{name}: C reader exit {status}, {stderr!r}, expected {want!r}")
+        try:
+            demo.open_demo(path)
+            check(False, f"{name}: open_demo accepted it")
+        except demo.DemoError as error:
+            check(str(error) == want, f"{name}: open_demo says {error}, expected {want}")
+
+    os.mkfifo("fifo.nc")
+    want = "fifo.nc: a FIFO, not a NetCDF file (only regular files are read)"
+    status, stderr = c_reader("fifo.nc", "fifo")
+    check(status == 3 and stderr == f"ilrl-landscape: {want}\n",
+          f"FIFO: C reader exit {status}, {stderr!r}")
+    try:
+        demo.open_demo("fifo.nc")
+        check(False, "FIFO: open_demo accepted it")
+    except demo.DemoError as error:
+        check(str(error) == want and error.status == 3, f"FIFO: open_demo says {error}")
+
+
 def main():
     for index, (name, mutate, expected) in enumerate(BAD_CASES):
         run_bad(index, name, mutate, expected)
@@ -370,6 +449,7 @@ def main():
     for index, (name, mutate, expected) in enumerate(WRITER_ONLY):
         run_writer_only(index, name, mutate, expected)
     run_flags_and_output()
+    run_fill_attributes_and_file_types()
     print(f"py_demo: {len(BAD_CASES)} bad, {len(GOOD_CASES)} good, "
           f"{len(WRITER_ONLY)} writer-only cases; {len(FAILURES)} failures")
     return 1 if FAILURES else 0

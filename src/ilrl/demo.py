@@ -50,6 +50,7 @@ import datetime
 import errno
 import math
 import os
+import stat
 
 import numpy as np
 
@@ -59,6 +60,23 @@ FILE_KIND = "demonstration"
 CONVENTIONS = "CF-1.8"
 PACKAGE_NAME = "ilrl-landscape"
 INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
+MAX_ACTIONS = 65536  # demo_io.c MAX_ACTIONS
+
+# NetCDF's default fill values (netcdf.h NC_FILL_*) by numpy type code; the
+# C reader refuses them where a variable has no _FillValue attribute.
+# uint64 has none the reader can meet.
+_DEFAULT_FILLS = {
+    "i1": -127, "u1": 255, "i2": -32767, "u2": 65535, "i4": -2147483647,
+    "u4": 4294967295, "i8": -9223372036854775806,
+    "f4": float(np.float32(9.9692099683868690e+36)), "f8": 9.9692099683868690e+36,
+}
+
+# The types write_demo writes (it sets no _FillValue or missing_value), so
+# the fills the C reader will refuse in its file.
+_WRITTEN_TYPES = {"obs": "f8", "reward": "f8", "action": "i4",
+                  "episode_start": "i8", "episode_length": "i4",
+                  "terminated": "i1", "score": "i4"}
+WRITTEN_FILLS = {name: (_DEFAULT_FILLS[code],) for name, code in _WRITTEN_TYPES.items()}
 
 # Environments the C programs simulate; env = one of these enables
 # ilrl-landscape --objective return.
@@ -108,7 +126,7 @@ class _Arrays:
 
     def __init__(self, obs, action, reward, episode_start, episode_length,
                  terminated, score, n_actions, action_names, feature_names,
-                 final_obs):
+                 final_obs, fills=None):
         self.obs = obs
         self.action = action
         self.reward = reward
@@ -120,6 +138,8 @@ class _Arrays:
         self.action_names = action_names
         self.feature_names = feature_names
         self.final_obs = final_obs
+        # name -> the values that mean "never written" (see _first_fill)
+        self.fills = WRITTEN_FILLS if fills is None else fills
         self.n_steps, self.n_features = obs.shape
         self.n_episodes = episode_start.shape[0]
 
@@ -137,9 +157,18 @@ def _rule_dimensions(d, origin):
 
 
 def _rule_n_actions(d, origin):
-    # demo_io.c read_n_actions
-    if d.n_actions < 2 or d.n_actions > INT_MAX:
-        return f"{origin}: global attribute n_actions = {d.n_actions} must be >= 2"
+    # demo_io.c read_n_actions (MAX_ACTIONS there says why the bound)
+    if d.n_actions < 2 or d.n_actions > MAX_ACTIONS:
+        return (f"{origin}: global attribute n_actions = {d.n_actions} must be "
+                f">= 2 and <= {MAX_ACTIONS}")
+    return None
+
+
+def _rule_episode_count(d, origin):
+    # demo_io.c read_contents, before anything of the episodes' size is read
+    if d.n_episodes > d.n_steps:
+        return (f"{origin}: dimension 'episode' = {d.n_episodes} is more than "
+                f"dimension 'step' = {d.n_steps} (every episode has a step)")
     return None
 
 
@@ -169,22 +198,72 @@ def _first_outside_int(values):
     return int(bad[0]) if bad.size else None
 
 
+def _fill_message(origin, name, index, columns, value):
+    # ncfile.c refuse_value
+    where = (f"{index // columns}, {index % columns}" if columns > 1
+             else f"{index}")
+    return (f"{origin}: {name}[{where}] = {_g(value)} is the fill value or "
+            f"missing_value (never written, or marked missing)")
+
+
+def _first_fill(d, name, values, integer):
+    """ncfile.c ilrl_ncfile_refuse_fill(_integers): for each of the
+    variable's fills in turn (_FillValue or the type's default, then
+    missing_value), the index of the first value equal to it; None if
+    there is none."""
+    values = np.asarray(values)
+    flat = values.reshape(-1)
+    for fill in d.fills.get(name, ()):
+        fill = float(fill)
+        if math.isnan(fill):
+            continue  # NaN equals nothing
+        if integer:
+            if not abs(fill) < 9.2e18 or fill != math.floor(fill):
+                continue  # no integer equals it (int64's default fill)
+            hits = np.flatnonzero(flat.astype(np.int64) == int(fill)) \
+                if flat.dtype.kind != "u" else np.flatnonzero(flat == int(fill))
+        else:
+            hits = np.flatnonzero(flat.astype(np.float64) == fill)
+        if hits.size:
+            return int(hits[0])
+    return None
+
+
 def _rule_values_read(d, origin):
-    # demo_io.c read_contents: action (read_ints), episode_length
-    # (read_ints), terminated (read_flags), score (read_ints), in that order
-    for name, values in (("action", d.action), ("episode_length", d.episode_length)):
-        i = _first_outside_int(values)
-        if i is not None:
-            return f"{origin}: {name}[{i}] = {int(values[i])} does not fit in an int"
-    bad = np.flatnonzero((d.terminated != 0) & (d.terminated != 1))
-    if bad.size:
-        i = int(bad[0])
-        return (f"{origin}: terminated[{i}] = {int(d.terminated[i])} is not 0 "
-                f"(truncated) or 1 (terminated)")
-    if d.score is not None:
-        i = _first_outside_int(d.score)
-        if i is not None:
-            return f"{origin}: score[{i}] = {int(d.score[i])} does not fit in an int"
+    # demo_io.c read_contents, in its order: obs, reward (read_doubles:
+    # fills), action (read_ints: fills, then int range), episode_start
+    # (fills), episode_length (fills, int range), terminated (read_flags:
+    # fills, then 0/1), score (fills, int range)
+    def fill(name, values, integer):
+        i = _first_fill(d, name, values, integer)
+        if i is None:
+            return None
+        columns = d.n_features if name == "obs" else 1
+        return _fill_message(origin, name, i, columns, np.asarray(values).reshape(-1)[i])
+
+    for name, values in (("obs", d.obs), ("reward", d.reward)):
+        message = fill(name, values, False)
+        if message:
+            return message
+    for name, values in (("action", d.action), ("episode_start", d.episode_start),
+                         ("episode_length", d.episode_length),
+                         ("terminated", d.terminated), ("score", d.score)):
+        if values is None:
+            continue
+        message = fill(name, values, True)
+        if message:
+            return message
+        if name == "terminated":
+            bad = np.flatnonzero((values != 0) & (values != 1))
+            if bad.size:
+                i = int(bad[0])
+                return (f"{origin}: terminated[{i}] = {int(values[i])} is not 0 "
+                        f"(truncated) or 1 (terminated)")
+        elif name != "episode_start":
+            i = _first_outside_int(values)
+            if i is not None:
+                return (f"{origin}: {name}[{i}] = {int(values[i])} does not fit "
+                        f"in an int")
     return None
 
 
@@ -242,8 +321,10 @@ def _rule_steps(d, origin):
 READER_RULES = (
     ("dimension-empty", "demo_io.c read_dimension", _rule_dimensions),
     ("n-actions", "demo_io.c read_n_actions", _rule_n_actions),
+    ("episode-count", "demo_io.c read_contents", _rule_episode_count),
     ("variable-type", "demo_io.c find_variable", _rule_types),
-    ("values-read", "demo_io.c read_ints/read_flags", _rule_values_read),
+    ("values-read", "demo_io.c read_doubles/read_ints/read_flags, "
+                    "ncfile.c ilrl_ncfile_refuse_fill", _rule_values_read),
     ("episodes", "demo.c validate_episodes", _rule_episodes),
     ("steps", "demo.c ilrl_demo_validate", _rule_steps),
 )
@@ -702,6 +783,56 @@ def _check_layout(dataset, dimensions, path):
                             f"({', '.join(got)}), expected ({', '.join(dims)})")
 
 
+_FILE_TYPES = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"),
+               (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _check_regular(path):
+    """ncfile.c ilrl_ncfile_open: only regular files are read (stat, not
+    open: opening a FIFO would block until a writer comes)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        raise DemoError(f"{path}: cannot open: {error.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise DemoError(f"{path}: is a directory, not a NetCDF file")
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _FILE_TYPES if test(mode)),
+                    "not a regular file")
+        raise DemoError(f"{path}: {kind}, not a NetCDF file (only regular files "
+                        f"are read)")
+
+
+def _one_number(variable, attribute):
+    """The attribute's value if it is one number (ncfile.c fill_values)."""
+    value = np.asarray(variable.getncattr(attribute))
+    if value.size != 1 or value.dtype.kind not in "biuf":
+        return None
+    return value.reshape(-1)[0].item()
+
+
+def _file_fills(variable):
+    """ncfile.c fill_values: _FillValue if the variable has one, else its
+    type's default fill; then missing_value."""
+    fills = []
+    attributes = variable.ncattrs()
+    if "_FillValue" in attributes:
+        fill = _one_number(variable, "_FillValue")
+        if fill is not None:
+            fills.append(fill)
+    else:
+        dtype = np.dtype(variable.dtype) if not isinstance(variable.dtype, str) else None
+        code = f"{dtype.kind}{dtype.itemsize}" if dtype is not None else ""
+        if code in _DEFAULT_FILLS:
+            fills.append(_DEFAULT_FILLS[code])
+    if "missing_value" in attributes:
+        missing = _one_number(variable, "missing_value")
+        if missing is not None:
+            fills.append(missing)
+    return tuple(fills)
+
+
 def open_demo(path, validate=True):
     """Reads a demonstration file into an xarray.Dataset (loaded, file closed).
 
@@ -713,6 +844,7 @@ def open_demo(path, validate=True):
     import xarray
 
     path = os.fspath(path)
+    _check_regular(path)
     try:
         with xarray.open_dataset(path, engine="netcdf4", mask_and_scale=False,
                                  decode_times=False) as dataset:
@@ -728,6 +860,8 @@ def open_demo(path, validate=True):
         import netCDF4
         with netCDF4.Dataset(path) as nc:
             dimensions = set(nc.dimensions)
+            fills = {name: _file_fills(nc.variables[name])
+                     for name in _WRITTEN_TYPES if name in nc.variables}
         _check_layout(dataset, dimensions, path)
         n_actions = np.asarray(dataset.attrs["n_actions"])
         d = _Arrays(dataset["obs"].values, dataset["action"].values,
@@ -735,7 +869,7 @@ def open_demo(path, validate=True):
                     dataset["episode_length"].values,
                     dataset["terminated"].values,
                     dataset["score"].values if "score" in dataset else None,
-                    int(n_actions.reshape(-1)[0]), None, None, None)
+                    int(n_actions.reshape(-1)[0]), None, None, None, fills)
         for _name, _where, rule in READER_RULES:
             message = rule(d, path)
             if message is not None:
