@@ -12,14 +12,17 @@ ilrl_flappy_pipe_x) once per feature, so it is our simulator's to the bit.
 
 Pipe gaps come from a gap source: a callable gaps(envs) that returns one
 index k in 0..7 (gap top 100 + 10 k) for each game index in the int array
-`envs`, called once per pipe slot, in slot order (3 calls at reset, then
-once per slot that respawns in a frame).  The peer's own training uses
+`envs`: 3 calls at reset (pipe 0, 1, 2), then one call per frame with the
+games that respawn a pipe (a game respawns at most one pipe per frame), so
+each game sees the C game's order of draws.  The peer's own training uses
 numpy_gaps(), a numpy Generator (any RNG is fine for a speed measurement);
 the check replays our episodes' own sequence (GSL's mt19937 seeded with
 ilrl_episode_seed) through mt19937_gaps(), built on tests/upstream_flappy.py.
 
-A crashed game is frozen: stepping it changes nothing and rewards 0
-(ilrl_flappy_step's contract); `done` says which games have crashed.
+Once a game has crashed (`done`), its reward is 0, it never reports a
+crash again, and its score and steps are frozen; its bird and pipes play on
+(cheaper than masking every update; nobody reads them), so its observations
+are meaningless, unlike the C game's no-op step.
 """
 
 import numpy as np
@@ -73,8 +76,25 @@ def pipe_x(x10):
                     np.where(back, RESPAWN_X - (RESPAWN_X10 - x10) // 10, x10 / 10.0)).astype(np.float64)
 
 
+# Every pipe position a game can reach, in tenths (reset 5760 down to the
+# respawn test's -560), mapped once to its normalised x feature: upstream's
+# x (or 288 off screen) / 288, the same single division as the C code's.
+X10_MIN, X10_MAX = -600, 6000
+_X10 = np.arange(X10_MIN, X10_MAX + 1)
+X_FEATURE = np.where(_X10 > SCREEN_W * 10, float(SCREEN_W), pipe_x(_X10)) / SCREEN_W
+
+
 class FlappyBatch:
-    """B games of Flappy Bird in lockstep."""
+    """B games of Flappy Bird in lockstep.
+
+    Integer state as the C game's: bird_y, bird_vy, rotation (B,), pipe_x10
+    and gap_top (B, 3); the gap edges are also kept normalised (gap top /
+    512 and (gap top + 100) / 512, computed when drawn).  Decisions on pipe
+    x are made on pipe_x10 directly, equal to the C code's on whole pixels:
+    a pipe scores when its centre crosses the bird's (440 < x10 <= 480);
+    its box, left edge trunc(x10 / 10), shares a column with the bird's
+    [57, 91) exactly when 60 <= x10 < 910.
+    """
 
     def __init__(self, batch, scheme=SPARSE):
         if scheme not in (SPARSE, SHAPED):
@@ -82,6 +102,12 @@ class FlappyBatch:
         self.B = int(batch)
         self.shaped = scheme == SHAPED
         self._all = np.arange(self.B)
+
+    def _set_gaps(self, rows, cols, k):
+        top = 100 + 10 * np.asarray(k, dtype=np.int64)
+        self.gap_top[rows, cols] = top
+        self.gap_top_n[rows, cols] = top / float(SCREEN_H)
+        self.gap_bottom_n[rows, cols] = (top + PIPE_GAP) / float(SCREEN_H)
 
     def reset(self, gaps):
         """Starts B episodes; returns the first observations, (B, 12)."""
@@ -92,76 +118,71 @@ class FlappyBatch:
         self.rotation = np.full(B, ROT_FLAP, dtype=np.int64)
         self.pipe_x10 = np.tile(np.array(RESET_X10, dtype=np.int64), (B, 1))
         self.gap_top = np.empty((B, 3), dtype=np.int64)
+        self.gap_top_n = np.empty((B, 3))
+        self.gap_bottom_n = np.empty((B, 3))
         for i in range(3):  # pipe 0 first: the documented order of the draws
-            self.gap_top[:, i] = 100 + 10 * np.asarray(gaps(self._all), dtype=np.int64)
+            self._set_gaps(self._all, i, gaps(self._all))
         self.score = np.zeros(B, dtype=np.int64)
         self.steps = np.zeros(B, dtype=np.int64)
         self.done = np.zeros(B, dtype=bool)
+        self._obs = np.empty((B, N_FEATURES))
         return self.observe()
 
     def step(self, action):
         """One frame of every game with actions (B,) (1 flap, else idle).
         Returns (obs (B, 12), reward (B,), crashed (B,)): crashed is this
-        frame's crash; games crashed before stay frozen with reward 0."""
+        frame's crash.  A game that crashed before plays on (no caller
+        looks at it; its generator may draw) but its reward is 0, crashed
+        False, and score and steps stay frozen."""
         live = ~self.done
-        flap = (np.asarray(action) == 1) & (self.bird_y > FLAP_CEILING) & live
-        vy = np.where(flap, FLAP_VY, self.bird_vy)
-        centre = self.pipe_x10 + PIPE_HALF_X10
-        passed = ((centre <= BIRD_CENTRE_X10) & (BIRD_CENTRE_X10 < centre + PIPE_SPEED_X10)).any(axis=1)
-        rot = np.where(flap, ROT_FLAP, np.maximum(self.rotation - ROT_STEP, ROT_MIN))
-        vy = np.where(~flap & (vy < MAX_VY), vy + 1, vy)
-        y = np.minimum(self.bird_y + vy, BIRD_MAX_Y)
-        px = self.pipe_x10 - PIPE_SPEED_X10
-        respawn = (px < -PIPE_W * 10) & live[:, None]
-        px = np.where(respawn, RESPAWN_X10, px)
-        for i in range(3):
-            envs = np.flatnonzero(respawn[:, i])
-            if envs.size:
-                self.gap_top[envs, i] = 100 + 10 * np.asarray(self.gaps(envs), dtype=np.int64)
-        # Commit the frame for live games only.
-        self.bird_y = np.where(live, y, self.bird_y)
-        self.bird_vy = np.where(live, vy, self.bird_vy)
-        self.rotation = np.where(live, rot, self.rotation)
-        self.pipe_x10 = np.where(live[:, None], px, self.pipe_x10)
-        passed &= live
+        y = self.bird_y
+        flap = (np.asarray(action) == 1) & (y > FLAP_CEILING)
+        px = self.pipe_x10
+        passed = ((px > 440) & (px <= 480)).any(axis=1) & live
+        self.rotation = np.where(flap, ROT_FLAP, np.maximum(self.rotation - ROT_STEP, ROT_MIN))
+        vy = np.where(flap, FLAP_VY, np.minimum(self.bird_vy + 1, MAX_VY))
+        self.bird_vy = vy
+        y = np.minimum(y + vy, BIRD_MAX_Y)
+        self.bird_y = y
+        px -= PIPE_SPEED_X10
+        respawn = px < -PIPE_W * 10
+        if respawn.any():  # at most one pipe per game per frame
+            rows, cols = np.nonzero(respawn)
+            px[rows, cols] = RESPAWN_X10
+            self._set_gaps(rows, cols, self.gaps(rows))
+        # Crash test: ground, or half-open overlap with a pipe box.
+        gt = self.gap_top
+        yc = y[:, None]
+        bottom = yc + BIRD_H
+        hit = (((yc < gt) & (gt - PIPE_H < bottom)) | ((gt + PIPE_GAP < bottom) & (yc < gt + PIPE_GAP + PIPE_H)))
+        hit &= (px >= 60) & (px < 910)
+        crashed = ((y >= BIRD_MAX_Y) | hit.any(axis=1)) & live
+        self.done |= crashed
         self.score += passed
         self.steps += live
-        crashed = self._crashes() & live
-        self.done |= crashed
         if self.shaped:
-            reward = np.where(self.bird_y < 0, -0.5, np.where(passed, 1.0, 0.1))
+            reward = 0.1 + 0.9 * passed
+            reward[y < 0] = -0.5
         else:
             reward = passed.astype(np.float64)
-        reward = np.where(crashed, -1.0, np.where(live, reward, 0.0))
+        reward[crashed] = -1.0
+        reward[~live] = 0.0
         return self.observe(), reward, crashed
-
-    def _crashes(self):
-        """Ground, or a half-open overlap with an upper or lower pipe box;
-        the pipe's left edge truncated toward zero (C division, pygame)."""
-        left = np.trunc(self.pipe_x10 / 10).astype(np.int64)
-        top = self.bird_y[:, None]
-        bottom = top + BIRD_H
-        columns = (BIRD_X < left + PIPE_W) & (left < BIRD_X + BIRD_W)
-        gap_top = self.gap_top
-        gap_bottom = gap_top + PIPE_GAP
-        upper = (top < gap_top) & (gap_top - PIPE_H < bottom)
-        lower = (top < gap_bottom + PIPE_H) & (gap_bottom < bottom)
-        return (self.bird_y >= BIRD_MAX_Y) | (columns & (upper | lower)).any(axis=1)
 
     def observe(self):
         """The 12 features of every game, (B, 12) float64."""
-        off = self.pipe_x10 > SCREEN_W * 10
-        x = np.where(off, float(SCREEN_W), pipe_x(self.pipe_x10))
-        top = np.where(off, 0, self.gap_top)
-        bottom = np.where(off, SCREEN_H, self.gap_top + PIPE_GAP)
-        order = np.argsort(x, axis=1, kind="stable")  # Python's sorted(): ties keep slot order
-        x = np.take_along_axis(x, order, axis=1)
-        top = np.take_along_axis(top, order, axis=1)
-        bottom = np.take_along_axis(bottom, order, axis=1)
-        obs = np.empty((self.B, N_FEATURES), dtype=np.float64)
-        obs[:, 0:9:3] = x / SCREEN_W
-        obs[:, 1:9:3] = top / float(SCREEN_H)
-        obs[:, 2:9:3] = bottom / float(SCREEN_H)
+        px = self.pipe_x10
+        off = px > SCREEN_W * 10
+        feats = np.empty((self.B, 3, 3))
+        feats[:, :, 0] = X_FEATURE[px - X10_MIN]
+        feats[:, :, 1] = np.where(off, 0.0, self.gap_top_n)
+        feats[:, :, 2] = np.where(off, 1.0, self.gap_bottom_n)
+        # Python's sorted() by x: stable, ties keep slot order; x / 288 is
+        # monotone and reachable x differ by >= 0.4 px, so sorting the
+        # features sorts the x.
+        order = np.argsort(feats[:, :, 0], axis=1, kind="stable")
+        obs = self._obs.copy()
+        obs[:, :9] = np.take_along_axis(feats, order[:, :, None], axis=1).reshape(self.B, 9)
         obs[:, 9] = self.bird_y / float(SCREEN_H)
         obs[:, 10] = self.bird_vy / float(MAX_VY)
         obs[:, 11] = self.rotation / 90.0
