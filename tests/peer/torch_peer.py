@@ -22,8 +22,10 @@ What is measured (the decisions a user would make, written down):
     --batch rows (an epoch's torch.randperm, sliced), cross-entropy (the
     mean negative log-likelihood, L_IL), zero_grad(set_to_none), backward,
     Adam(lr 1e-3).step().  Adam uses foreach=True, the multi-tensor path
-    (1.13 picks the per-tensor loop on the CPU by default; foreach is the
-    faster here).  After 20 warm-up steps, --repeats passes of --samples
+    (1.13 picks the per-tensor loop on the CPU by default; foreach was up
+    to 1.2x faster in a quiet moment, never clearly slower).  The network
+    is not scripted or traced: nn.Sequential, as most users run it (a
+    frozen torch.jit.trace forwarded a 32-row batch ~1.4x faster).  After 20 warm-up steps, --repeats passes of --samples
     samples each are timed with perf_counter; printed: the median pass's
     and the best pass's samples/s.
   * rl: on-policy policy gradient in tests/peer/flappy_np.py (our Flappy
