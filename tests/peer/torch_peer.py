@@ -4,8 +4,9 @@ competent PyTorch user would write for the same training, timed.
 
 Usage: torch_peer.py bc DEMO.nc [--threads N] [--batch 256] [--samples 20480]
                                 [--repeats 5] [--seed 1]
-       torch_peer.py rl [--algo ppo|reinforce] [--threads N] [--episodes 32]
-                        [--max-steps 1000] [--rewards shaped|sparse]
+       torch_peer.py rl [--algo ppo|reinforce] [--env flappy-bird|cartpole]
+                        [--threads N] [--episodes 32] [--max-steps 1000]
+                        [--rewards shaped|sparse]
                         [--seconds 8] [--seed 1]
 
 Each measurement prints one line, `peer bc ...` or `peer rl ...`, of
@@ -41,7 +42,9 @@ What is measured (the decisions a user would make, written down):
     update's samples, loss -mean(A log pi(a|s)), backward, Adam step.
     ppo: 4 epochs x 4 minibatches of a randperm, clipped surrogate (0.2)
     on the ratio to the rollout's log-probabilities, an Adam step per
-    minibatch.  Adam lr 1e-3, foreach.  One warm-up update, then updates
+    minibatch.  Adam lr 1e-3, foreach.  --env cartpole: the same on
+    tests/peer/cartpole_np.py (4 inputs, at most 500 frames, `sparse`
+    meaning CartPole's default +1 per step).  One warm-up update, then updates
     until --seconds have passed; printed: environment frames per second
     overall (rollouts + learning) and for the rollouts alone, with the
     updates, frames and mean episode length (the policy learns while
@@ -63,6 +66,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
+import cartpole_np  # noqa: E402
 import flappy_np  # noqa: E402
 
 LAYERS = (12, 64, 64, 2)
@@ -74,11 +78,12 @@ MINIBATCHES = 4
 WARMUP_STEPS = 20
 
 
-def make_net():
+def make_net(features=LAYERS[0]):
+    layers = (features,) + LAYERS[1:]
     mods = []
-    for i in range(len(LAYERS) - 1):
-        mods.append(nn.Linear(LAYERS[i], LAYERS[i + 1]))
-        if i < len(LAYERS) - 2:
+    for i in range(len(layers) - 1):
+        mods.append(nn.Linear(layers[i], layers[i + 1]))
+        if i < len(layers) - 2:
             mods.append(nn.Tanh())
     return nn.Sequential(*mods).double()
 
@@ -131,7 +136,7 @@ def bench_bc(args):
 def rollout(net, env, gaps, args):
     """One update's episodes; returns (obs, action, logp, G, frames)."""
     B, T = args.episodes, args.max_steps
-    obs_buf = np.zeros((T, B, LAYERS[0]))
+    obs_buf = np.zeros((T, B, args.features))
     act_buf = np.zeros((T, B), dtype=np.int64)
     logp_buf = np.zeros((T, B))
     rew_buf = np.zeros((T, B))
@@ -196,10 +201,19 @@ def learn(net, opt, algo, obs, act, logp_old, G):
 
 
 def bench_rl(args):
-    net = make_net()
+    rng = np.random.default_rng(args.seed)
+    if args.env == "cartpole":
+        args.features = cartpole_np.N_FEATURES
+        args.max_steps = min(args.max_steps, cartpole_np.TIME_LIMIT)
+        args.rewards = "default" if args.rewards == "sparse" else args.rewards
+        env = cartpole_np.CartPoleBatch(args.episodes, args.rewards)
+        gaps = cartpole_np.numpy_starts(rng)
+    else:
+        args.features = flappy_np.N_FEATURES
+        env = flappy_np.FlappyBatch(args.episodes, args.rewards)
+        gaps = flappy_np.numpy_gaps(rng)
+    net = make_net(args.features)
     opt = torch.optim.Adam(net.parameters(), lr=LR, foreach=True)
-    env = flappy_np.FlappyBatch(args.episodes, args.rewards)
-    gaps = flappy_np.numpy_gaps(np.random.default_rng(args.seed))
     batch = rollout(net, env, gaps, args)  # warm-up
     learn(net, opt, args.algo, *batch[:4])
     updates = frames = 0
@@ -214,9 +228,9 @@ def bench_rl(args):
         t_all += t2 - t0
         frames += batch[4]
         updates += 1
-    print("peer rl algo=%s threads=%d episodes=%d max_steps=%d rewards=%s updates=%d"
+    print("peer rl env=%s algo=%s threads=%d episodes=%d max_steps=%d rewards=%s updates=%d"
           " frames=%d mean_length=%.1f seconds=%.2f steps_per_s=%.4g rollout_steps_per_s=%.4g"
-          % (args.algo, args.threads, args.episodes, args.max_steps, args.rewards, updates,
+          % (args.env, args.algo, args.threads, args.episodes, args.max_steps, args.rewards, updates,
              frames, frames / (updates * args.episodes), t_all, frames / t_all,
              frames / t_roll))
 
@@ -242,6 +256,7 @@ def main(argv):
     bc.add_argument("--repeats", type=int, default=5)
     rl = sub.choices["rl"]
     rl.add_argument("--algo", choices=("ppo", "reinforce"), default="ppo")
+    rl.add_argument("--env", choices=("flappy-bird", "cartpole"), default="flappy-bird")
     rl.add_argument("--episodes", type=int, default=32)
     rl.add_argument("--max-steps", type=int, default=1000)
     rl.add_argument("--rewards", choices=("shaped", "sparse"), default="shaped")
