@@ -49,6 +49,10 @@ What is measured (the decisions a user would make, written down):
     overall (rollouts + learning) and for the rollouts alone, with the
     updates, frames and mean episode length (the policy learns while
     measured, so the lengths are part of the setting).
+  * Both print cpu_per_wall, the process's CPU seconds over the timed wall
+    seconds: about 1 (1 thread) or 2 (2 threads) when it had the cores to
+    itself; less says how much a shared machine took, so read the rates
+    together with it.
 """
 
 import argparse
@@ -122,14 +126,18 @@ def bench_bc(args):
         step()
     steps = max(1, -(-args.samples // args.batch))
     rates = []
+    wall = cpu = 0.0
     for _ in range(args.repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(steps):
             step()
-        rates.append(steps * args.batch / (time.perf_counter() - t0))
+        dt = time.perf_counter() - t0
+        wall += dt
+        cpu += time.process_time() - c0
+        rates.append(steps * args.batch / dt)
     print("peer bc threads=%d batch=%d demo_samples=%d samples_per_pass=%d passes=%d"
-          " samples_per_s=%.4g best_samples_per_s=%.4g"
-          % (args.threads, args.batch, n, steps * args.batch, args.repeats,
+          " cpu_per_wall=%.2f samples_per_s=%.4g best_samples_per_s=%.4g"
+          % (args.threads, args.batch, n, steps * args.batch, args.repeats, cpu / wall,
              statistics.median(rates), max(rates)))
 
 
@@ -218,6 +226,7 @@ def bench_rl(args):
     learn(net, opt, args.algo, *batch[:4])
     updates = frames = 0
     t_roll = t_all = 0.0
+    c0 = time.process_time()
     while t_all < args.seconds:
         t0 = time.perf_counter()
         batch = rollout(net, env, gaps, args)
@@ -228,10 +237,12 @@ def bench_rl(args):
         t_all += t2 - t0
         frames += batch[4]
         updates += 1
+    cpu = time.process_time() - c0
     print("peer rl env=%s algo=%s threads=%d episodes=%d max_steps=%d rewards=%s updates=%d"
-          " frames=%d mean_length=%.1f seconds=%.2f steps_per_s=%.4g rollout_steps_per_s=%.4g"
+          " frames=%d mean_length=%.1f seconds=%.2f cpu_per_wall=%.2f steps_per_s=%.4g"
+          " rollout_steps_per_s=%.4g"
           % (args.env, args.algo, args.threads, args.episodes, args.max_steps, args.rewards, updates,
-             frames, frames / (updates * args.episodes), t_all, frames / t_all,
+             frames, frames / (updates * args.episodes), t_all, cpu / t_all, frames / t_all,
              frames / t_roll))
 
 
