@@ -200,6 +200,8 @@ if [ "$peer_ready" = 1 ]; then
         printf "peer summary: bc samples/s 1 thread %.4g, 2 threads %.4g, 2 processes x 1 thread %.4g (sum)\n", b1, b2, bp
         printf "              rl steps/s ppo 1 thread %.4g, 2 threads %.4g, 2 processes %.4g (sum); reinforce 1 thread %.4g, 2 threads %.4g\n", p1, p2, pp, r1, r2 }'
     echo "peer: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
+elif [ "$PEER" = 1 ]; then
+    echo "peer: skipped ($PYTHON cannot import torch after tests/peer/install-deps.sh)"
 else
     echo "peer: skipped (set ILRL_BENCH_PEER=1)"
 fi
