@@ -136,3 +136,72 @@ if [ "${BENCH_TILES:-0}" = 1 ]; then
         printf '  tile %-6s random 101x101 %6.2f s   weights 1001x1001 %6.2f s\n' "$tile" "$r" "$w"
     done
 fi
+
+# The PyTorch peer of ilrl-train (tests/peer/torch_peer.py; what it
+# measures is written there): Debian's python3-torch, float64, the default
+# network, on the demo above (BC) and on tests/peer/flappy_np.py, our Flappy
+# Bird vectorised and checked bit for bit by `make check` (RL: 32 episodes
+# of at most 1000 frames per update, shaped rewards), 1 and 2 threads.
+# torch is a benchmark-only dependency: missing, it is installed
+# (tests/peer/install-deps.sh) only when ILRL_BENCH_PEER=1 asks for it;
+# ILRL_BENCH_PEER=0 skips the rows.  BENCH_PEER_SECONDS: each RL row's
+# timed seconds (default 8).  torch's 2 threads are slower than 1 on
+# these small batches (its OpenMP workers wait on each other, worse on a
+# loaded machine), so the rows also run two single-thread peers at once (2
+# processes: what a user does with two cores and many seeds) and sum their
+# rates; compare with the best of the three.  The rates are left in
+# $peer_bc1, $peer_bc2, $peer_bc_pair (samples/s), $peer_ppo1, $peer_ppo2,
+# $peer_ppo_pair, $peer_reinforce1, $peer_reinforce2 (steps/s overall) for
+# the rows that compare with them.
+PEER=${ILRL_BENCH_PEER:-auto}
+peer_ready=0
+if [ "$PEER" != 0 ]; then
+    if "$PYTHON" -c 'import torch' 2>/dev/null; then
+        peer_ready=1
+    elif [ "$PEER" = 1 ]; then
+        sh "$top_srcdir/tests/peer/install-deps.sh" && "$PYTHON" -c 'import torch' && peer_ready=1
+    fi
+fi
+if [ "$peer_ready" = 1 ]; then
+    # peer THREADS ARGS... -> prints the peer's line, sets $rate
+    peer() {
+        threads=$1; shift
+        OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads \
+            "$PYTHON" "$top_srcdir/tests/peer/torch_peer.py" "$@" --threads "$threads" >"$work/peer"
+        cat "$work/peer"
+        rate=$(sed -n 's/.* samples_per_s=\([^ ]*\).*/\1/p; s/.* steps_per_s=\([^ ]*\) .*/\1/p' "$work/peer")
+    }
+    # pair ARGS... -> two single-thread peers at once (seeds 1 and 2, as a
+    # user runs two seeds on two cores); prints both lines, sets $rate to
+    # the sum of their rates
+    pair() {
+        OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+            "$PYTHON" "$top_srcdir/tests/peer/torch_peer.py" "$@" --threads 1 --seed 1 >"$work/peer.a" &
+        pid=$!
+        OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+            "$PYTHON" "$top_srcdir/tests/peer/torch_peer.py" "$@" --threads 1 --seed 2 >"$work/peer.b"
+        wait "$pid"
+        sed 's/ threads=1 / threads=1 processes=2 /' "$work/peer.a" "$work/peer.b"
+        rate=$(cat "$work/peer.a" "$work/peer.b" | sed -n 's/.* samples_per_s=\([^ ]*\).*/\1/p; s/.* steps_per_s=\([^ ]*\) .*/\1/p' \
+            | awk '{ s += $1 } END { printf "%.4g", s }')
+    }
+    PEER_SECONDS=${BENCH_PEER_SECONDS:-8}
+    echo "peer: PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)'), float64; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+    peer 1 bc "$work/demo.nc"; peer_bc1=$rate
+    peer 2 bc "$work/demo.nc"; peer_bc2=$rate
+    peer 1 rl --algo ppo --seconds "$PEER_SECONDS"; peer_ppo1=$rate
+    peer 2 rl --algo ppo --seconds "$PEER_SECONDS"; peer_ppo2=$rate
+    peer 1 rl --algo reinforce --seconds "$PEER_SECONDS"; peer_reinforce1=$rate
+    peer 2 rl --algo reinforce --seconds "$PEER_SECONDS"; peer_reinforce2=$rate
+    pair bc "$work/demo.nc"; peer_bc_pair=$rate
+    pair rl --algo ppo --seconds "$PEER_SECONDS"; peer_ppo_pair=$rate
+    awk -v b1="$peer_bc1" -v b2="$peer_bc2" -v bp="$peer_bc_pair" -v p1="$peer_ppo1" -v p2="$peer_ppo2" \
+        -v pp="$peer_ppo_pair" -v r1="$peer_reinforce1" -v r2="$peer_reinforce2" 'BEGIN {
+        printf "peer summary: bc samples/s 1 thread %.4g, 2 threads %.4g, 2 processes x 1 thread %.4g (sum)\n", b1, b2, bp
+        printf "              rl steps/s ppo 1 thread %.4g, 2 threads %.4g, 2 processes %.4g (sum); reinforce 1 thread %.4g, 2 threads %.4g\n", p1, p2, pp, r1, r2 }'
+    echo "peer: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
+elif [ "$PEER" = 1 ]; then
+    echo "peer: skipped ($PYTHON cannot import torch after tests/peer/install-deps.sh)"
+else
+    echo "peer: skipped (set ILRL_BENCH_PEER=1)"
+fi
