@@ -5,6 +5,9 @@
  *                                first difference and exits 1
  *   train_probe get FILE COLUMN ROW   prints the value (%.17g; ROW -1: last)
  *   train_probe min FILE COLUMN  the smallest non-NaN value of a column
+ *   train_probe max FILE COLUMN  the largest non-NaN value of a column
+ *   train_probe reach FILE COLUMN T   env_steps of the first row whose
+ *                                value is >= T ("never" and exit 1 if none)
  *   train_probe rows FILE        number of rows
  *   train_probe checkpoints FILE number of checkpoints
  */
@@ -86,17 +89,29 @@ int main(int argc, char **argv)
         printf("%.17g\n", value(&a.rows[row], column(argv[3])));
         return 0;
     }
-    if (argc == 4 && strcmp(argv[1], "min") == 0) {
+    if (argc == 4 && (strcmp(argv[1], "min") == 0 || strcmp(argv[1], "max") == 0)) {
         load(argv[2], &a);
-        int k = column(argv[3]);
+        int k = column(argv[3]), sign = strcmp(argv[1], "min") == 0 ? 1 : -1;
         double best = NAN;
         for (size_t i = 0; i < a.n_rows; i++) {
             double v = value(&a.rows[i], k);
-            if (!isnan(v) && (isnan(best) || v < best))
+            if (!isnan(v) && (isnan(best) || sign * v < sign * best))
                 best = v;
         }
         printf("%.17g\n", best);
         return 0;
+    }
+    if (argc == 5 && strcmp(argv[1], "reach") == 0) {
+        load(argv[2], &a);
+        int k = column(argv[3]);
+        double threshold = atof(argv[4]);
+        for (size_t i = 0; i < a.n_rows; i++)
+            if (value(&a.rows[i], k) >= threshold) {
+                printf("%lld\n", a.rows[i].env_steps);
+                return 0;
+            }
+        printf("never\n");
+        return 1;
     }
     if (argc == 3 && strcmp(argv[1], "rows") == 0) {
         load(argv[2], &a);
