@@ -49,7 +49,9 @@
  *
  *  - Rows.  Row 0 is theta0 (or the --init theta) before any step, with
  *    its losses and a greedy evaluation; then one row per IL epoch and one
- *    per RL update.
+ *    per RL update.  Saved thetas: checkpoint 0 is theta0, then one at the
+ *    end of the IL phase when an RL phase follows, every --save-every rows,
+ *    and the final theta.
  *
  *  - Returns.  Returns in the trajectory (return_mean, eval_return) are
  *    undiscounted sums of rewards, as Gymnasium reports episode returns
@@ -1098,6 +1100,8 @@ int ilrl_train_run(const struct ilrl_train_options *o)
                                     .score_mean = NAN, .length_mean = NAN, .grad_norm = NAN,
                                     .cos_il_rl = NAN};
         status = add_row(&t, &row, 1);
+        if (status == ILRL_OK)   /* checkpoint 0: where the path starts */
+            status = ilrl_trajectory_add_checkpoint(&t.traj, t.theta, 0, 0, row.phase);
     }
     status = ilrl_schedule_agree(status);
     if (status == ILRL_OK && t.counter[C_PHASE] == 0 && o->il_epochs > 0) {
