@@ -87,6 +87,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "ilrl/adam.h"
@@ -979,11 +980,49 @@ static int setup(struct trainer *t)
     return ilrl_trajectory_init(&t->traj, P);
 }
 
+/* --resume: removes OUT.tmp.<pid> and OUT.partial.tmp.<pid> left by runs
+ * that no longer run (a SIGKILL mid-write), as ilrl-landscape does. */
+static void remove_stale_temporaries(const char *out)
+{
+    const char *slash = strrchr(out, '/');
+    const char *base = slash != NULL ? slash + 1 : out;
+    size_t dir_length = slash == NULL ? 1 : slash == out ? 1 : (size_t)(slash - out);
+    char dir[4096], prefixes[2][4096], path[8192];
+    if (dir_length >= sizeof dir || strlen(base) + 32 >= sizeof prefixes[0])
+        return;
+    memcpy(dir, slash == NULL ? "." : out, dir_length);
+    dir[dir_length] = '\0';
+    snprintf(prefixes[0], sizeof prefixes[0], "%s.tmp.", base);
+    snprintf(prefixes[1], sizeof prefixes[1], "%s.partial.tmp.", base);
+    DIR *listing = opendir(dir);
+    if (listing == NULL)
+        return;
+    struct dirent *entry;
+    while ((entry = readdir(listing)) != NULL) {
+        for (int k = 0; k < 2; k++) {
+            size_t n = strlen(prefixes[k]);
+            const char *digits = entry->d_name + n;
+            if (strncmp(entry->d_name, prefixes[k], n) != 0 || digits[0] == '\0' || digits[0] == '0'
+                || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
+                continue;
+            long pid = strtol(digits, NULL, 10);
+            if ((pid_t)pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                continue;
+            snprintf(path, sizeof path, "%s%s%s", slash == NULL ? "" : dir,
+                     slash == NULL ? "" : "/", entry->d_name);
+            if (unlink(path) == 0)
+                ilrl_notice("removed %s, left by a run (pid %ld) that no longer runs", path, pid);
+        }
+    }
+    closedir(listing);
+}
+
 /* Rank 0: what --resume finds.  Returns 1 in *resumed when the state was
  * restored. */
 static int resume(struct trainer *t, int *resumed)
 {
     *resumed = 0;
+    remove_stale_temporaries(t->o->out_path);
     if (access(t->partial_path, F_OK) != 0) {
         ilrl_notice("no checkpoint %s: starting afresh", t->partial_path);
         return ILRL_OK;
