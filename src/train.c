@@ -158,6 +158,7 @@ struct trainer {
     struct ilrl_adam *adam;               /* rank 0 */
     const struct ilrl_env_type *env_type;
     int env_index, scheme;
+    int can_play;                         /* the network plays env_type (RL, evaluation) */
     struct ilrl_env *env;
     struct ilrl_rollout_work *rollout;
     struct ilrl_bc_samples train, val;
@@ -441,7 +442,7 @@ static int add_row(struct trainer *t, struct ilrl_traj_row *row, int evaluate_no
         row->il_loss_train = row->il_loss_val = row->rl_loss_demo = NAN;
     }
     row->eval_return = row->eval_score = NAN;
-    if (evaluate_now && t->o->eval_episodes > 0)
+    if (evaluate_now && t->o->eval_episodes > 0 && t->can_play)
         evaluate(t, &row->eval_return, &row->eval_score);
     row->wall_seconds = ilrl_schedule_wtime() - t->start_time + t->wall_offset;
     return ilrl_trajectory_add_row(&t->traj, row);
@@ -504,7 +505,7 @@ static int il_phase(struct trainer *t)
                             stop_now = 1;
                         }
                     }
-                    if (status == ILRL_OK && o->eval_episodes > 0
+                    if (status == ILRL_OK && o->eval_episodes > 0 && t->can_play
                         && (stop_now || epoch_number % o->eval_every == 0)) {
                         struct ilrl_traj_row *r = &t->traj.rows[t->traj.n_rows - 1];
                         evaluate(t, &r->eval_return, &r->eval_score);
@@ -904,9 +905,12 @@ static int setup(struct trainer *t)
             t->env_type = ilrl_env_default();
         t->scheme = 0;
         if (t->demo->reward_scheme[0] != '\0'
-            && ilrl_env_scheme_parse(t->env_type, t->demo->reward_scheme, &t->scheme) != ILRL_OK)
-            t->scheme = 0;
-        if (o->val_episodes >= t->demo->n_episodes && o->il_epochs > 0)
+            && ilrl_env_scheme_parse(t->env_type, t->demo->reward_scheme, &t->scheme) != ILRL_OK
+            && o->rl_steps > 0)
+            return ilrl_error(ILRL_EINPUT, "%s: reward scheme '%s' is not one of %s (%s)",
+                              o->demo_path, t->demo->reward_scheme, t->env_type->name,
+                              ilrl_env_scheme_list(t->env_type));
+        if (o->val_episodes > 0 && o->val_episodes >= t->demo->n_episodes)
             return ilrl_error(ILRL_EUSAGE, "--val-episodes %zu: %s has only %zu episodes",
                               o->val_episodes, o->demo_path, t->demo->n_episodes);
     } else {
@@ -920,11 +924,16 @@ static int setup(struct trainer *t)
     status = setup_network(t);
     if (status != ILRL_OK)
         return status;
-    if (t->env_type->n_features != t->D || (size_t)t->env_type->n_actions != (size_t)t->K) {
-        if (o->rl_steps > 0 || o->eval_episodes > 0)
-            return ilrl_error(ILRL_EINPUT, "%s: %zu features and %d actions do not fit %s",
-                              o->demo_path, t->D, t->K, t->env_type->name);
-    }
+    /* A demo of a foreign environment (or one whose shape is not its
+     * environment's) trains IL only, without greedy evaluations. */
+    t->can_play = t->env_type->n_features == t->D && (size_t)t->env_type->n_actions == (size_t)t->K
+                  && (o->demo_path == NULL || ilrl_env_find(t->demo->env, NULL) != NULL);
+    if (!t->can_play && o->rl_steps > 0)
+        return ilrl_error(ILRL_EINPUT, "%s: %zu features and %d actions do not fit %s",
+                          o->demo_path, t->D, t->K, t->env_type->name);
+    if (!t->can_play && o->eval_episodes > 0 && t->rank == 0)
+        ilrl_notice("%s: environment '%s' cannot be played here: no greedy evaluations",
+                    o->demo_path, t->demo->env);
     size_t P = t->P;
     t->grad = calloc(P, sizeof *t->grad);
     t->grad_il = calloc(P, sizeof *t->grad_il);
@@ -954,10 +963,12 @@ static int setup(struct trainer *t)
         return ILRL_EFAILED;
     struct ilrl_rollout_options ro = {1, o->rollout_steps, t->env_index, t->scheme, o->gamma,
                                       ILRL_ROLLOUT_SAMPLE};
-    t->rollout = ilrl_rollout_work_alloc(t->mlp, &ro);
-    t->env = ilrl_env_alloc(t->env_type, t->scheme);
-    if (!t->rollout || !t->env)
-        return ILRL_EFAILED;
+    if (t->can_play) {
+        t->rollout = ilrl_rollout_work_alloc(t->mlp, &ro);
+        t->env = ilrl_env_alloc(t->env_type, t->scheme);
+        if (!t->rollout || !t->env)
+            return ILRL_EFAILED;
+    }
     if (o->rl_steps > 0) {
         size_t B = o->batch_episodes, M = (size_t)o->rollout_steps, n = (size_t)t->n_ranks;
         size_t per_rank = (B + n - 1) / n, slot = 3 + M * (t->D + 2), cap = B * M;
