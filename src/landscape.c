@@ -952,40 +952,8 @@ static void fold_journal(struct run *run)
  * OUT.partial.journal.tmp.<pid> of runs that no longer run. */
 static void remove_stale_temporaries(const struct run *run)
 {
-    const char *out = run->options->out_path;
-    const char *slash = strrchr(out, '/');
-    const char *base = slash != NULL ? slash + 1 : out;
-    size_t dir_length = slash == NULL ? 1 : slash == out ? 1 : (size_t)(slash - out);
-    char dir[4096], prefixes[3][4096], path[8192];
-    DIR *listing;
-    struct dirent *entry;
-
-    if (dir_length >= sizeof dir || strlen(base) + 32 >= sizeof prefixes[0])
-        return;
-    memcpy(dir, slash == NULL ? "." : out, dir_length);
-    dir[dir_length] = '\0';
-    snprintf(prefixes[0], sizeof prefixes[0], "%s.tmp.", base);
-    snprintf(prefixes[1], sizeof prefixes[1], "%s.partial.tmp.", base);
-    snprintf(prefixes[2], sizeof prefixes[2], "%s.partial.journal.tmp.", base);
-    if ((listing = opendir(dir)) == NULL)
-        return;
-    while ((entry = readdir(listing)) != NULL) {
-        for (int k = 0; k < 3; k++) {
-            size_t n = strlen(prefixes[k]);
-            const char *digits = entry->d_name + n;
-            if (strncmp(entry->d_name, prefixes[k], n) != 0 || digits[0] == '\0' || digits[0] == '0'
-                || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
-                continue;
-            long pid = strtol(digits, NULL, 10);
-            if ((pid_t)pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-                continue;
-            snprintf(path, sizeof path, "%s%s%s", slash == NULL ? "" : dir,
-                     slash == NULL ? "" : "/", entry->d_name);
-            if (unlink(path) == 0)
-                ilrl_notice("removed %s, left by a run (pid %ld) that no longer runs", path, pid);
-        }
-    }
-    closedir(listing);
+    static const char *const suffixes[] = {"", ".partial", ".partial.journal"};
+    ilrl_output_file_remove_stale(run->options->out_path, suffixes, 3);
 }
 
 /* Takes over what --resume finds: the checkpoint `saved` (NULL: none on

@@ -3,9 +3,11 @@
  * move into place, directory fsync and cleanup.  Plain POSIX; no NetCDF. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #include "ilrl/error.h"
 #include "ilrl/output_file.h"
+#include "ilrl/progress.h"
 
 struct ilrl_output_file {
     char *path;        /* final name, as given */
@@ -289,4 +292,63 @@ void ilrl_output_file_free(struct ilrl_output_file *file)
     free(file->temporary);
     free(file->directory);
     free(file);
+}
+
+/* Whether process `pid` no longer runs: gone (ESRCH), or a zombie -- a
+ * SIGKILLed rank whose parent died too waits for a reaper that a container's
+ * init may never be, and kill(pid, 0) still succeeds on it. */
+static int process_gone(long pid)
+{
+    if (kill((pid_t)pid, 0) != 0)
+        return errno == ESRCH;
+    char stat_path[64], line[512];
+    snprintf(stat_path, sizeof stat_path, "/proc/%ld/stat", pid);
+    FILE *stat_file = fopen(stat_path, "r");
+    if (stat_file == NULL)
+        return 0;
+    int gone = 0;
+    if (fgets(line, sizeof line, stat_file) != NULL) {
+        const char *paren = strrchr(line, ')');   /* the name may hold spaces */
+        gone = paren != NULL && paren[1] == ' ' && paren[2] == 'Z';
+    }
+    fclose(stat_file);
+    return gone;
+}
+
+void ilrl_output_file_remove_stale(const char *path, const char *const suffixes[],
+                                   size_t n_suffixes)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+    size_t dir_length = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    char dir[4096], prefix[4096], stale[8192];
+
+    if (dir_length >= sizeof dir)
+        return;
+    memcpy(dir, slash == NULL ? "." : path, dir_length);
+    dir[dir_length] = '\0';
+    DIR *listing = opendir(dir);
+    if (listing == NULL)
+        return;
+    struct dirent *entry;
+    while ((entry = readdir(listing)) != NULL) {
+        for (size_t k = 0; k < n_suffixes; k++) {
+            int length = snprintf(prefix, sizeof prefix, "%s%s.tmp.", base, suffixes[k]);
+            if (length < 0 || (size_t)length >= sizeof prefix)
+                continue;
+            size_t n = (size_t)length;
+            const char *digits = entry->d_name + n;
+            if (strncmp(entry->d_name, prefix, n) != 0 || digits[0] == '\0' || digits[0] == '0'
+                || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
+                continue;
+            long pid = strtol(digits, NULL, 10);
+            if ((pid_t)pid == getpid() || !process_gone(pid))
+                continue;
+            snprintf(stale, sizeof stale, "%s%s%s", slash == NULL ? "" : dir,
+                     slash == NULL ? "" : "/", entry->d_name);
+            if (unlink(stale) == 0)
+                ilrl_notice("removed %s, left by a run (pid %ld) that no longer runs", stale, pid);
+        }
+    }
+    closedir(listing);
 }

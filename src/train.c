@@ -99,6 +99,7 @@
 #include "ilrl/loss.h"
 #include "ilrl/ncfile.h"
 #include "ilrl/network_io.h"
+#include "ilrl/output_file.h"
 #include "ilrl/progress.h"
 #include "ilrl/rollout.h"
 #include "ilrl/schedule.h"
@@ -995,37 +996,8 @@ static int setup(struct trainer *t)
  * that no longer run (a SIGKILL mid-write), as ilrl-landscape does. */
 static void remove_stale_temporaries(const char *out)
 {
-    const char *slash = strrchr(out, '/');
-    const char *base = slash != NULL ? slash + 1 : out;
-    size_t dir_length = slash == NULL ? 1 : slash == out ? 1 : (size_t)(slash - out);
-    char dir[4096], prefixes[2][4096], path[8192];
-    if (dir_length >= sizeof dir || strlen(base) + 32 >= sizeof prefixes[0])
-        return;
-    memcpy(dir, slash == NULL ? "." : out, dir_length);
-    dir[dir_length] = '\0';
-    snprintf(prefixes[0], sizeof prefixes[0], "%s.tmp.", base);
-    snprintf(prefixes[1], sizeof prefixes[1], "%s.partial.tmp.", base);
-    DIR *listing = opendir(dir);
-    if (listing == NULL)
-        return;
-    struct dirent *entry;
-    while ((entry = readdir(listing)) != NULL) {
-        for (int k = 0; k < 2; k++) {
-            size_t n = strlen(prefixes[k]);
-            const char *digits = entry->d_name + n;
-            if (strncmp(entry->d_name, prefixes[k], n) != 0 || digits[0] == '\0' || digits[0] == '0'
-                || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
-                continue;
-            long pid = strtol(digits, NULL, 10);
-            if ((pid_t)pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-                continue;
-            snprintf(path, sizeof path, "%s%s%s", slash == NULL ? "" : dir,
-                     slash == NULL ? "" : "/", entry->d_name);
-            if (unlink(path) == 0)
-                ilrl_notice("removed %s, left by a run (pid %ld) that no longer runs", path, pid);
-        }
-    }
-    closedir(listing);
+    static const char *const suffixes[] = {"", ".partial"};
+    ilrl_output_file_remove_stale(out, suffixes, 2);
 }
 
 /* Rank 0: what --resume finds.  Returns 1 in *resumed when the state was

@@ -81,6 +81,15 @@ const char *ilrl_output_file_path(const struct ilrl_output_file *file);
  * was ("PATH exists (use --force to overwrite)" when a file appeared there). */
 int ilrl_output_file_commit(struct ilrl_output_file *file);
 
+/* Removes the temporaries PATH<suffix>.tmp.<pid> (for each of the
+ * n_suffixes suffixes, "" for PATH's own) that a run killed mid-write left
+ * behind: only exact names of that pattern, only when <pid> is not this
+ * process and no longer runs (gone, or a zombie nobody reaps).  Each removal
+ * is said through ilrl_notice().  A directory that cannot be listed is left
+ * alone (the write itself will say what is wrong). */
+void ilrl_output_file_remove_stale(const char *path, const char *const suffixes[],
+                                   size_t n_suffixes);
+
 /* Removes the temporary unless committed, and frees; accepts NULL. */
 void ilrl_output_file_free(struct ilrl_output_file *file);
 
