@@ -121,19 +121,31 @@ else
         [ $(( now - $(stat -c %Y "/run/netns/$ns" 2>/dev/null || echo "$now") )) -ge 120 ] || continue
         ip netns delete "$ns" && echo "cluster-start: deleted stale network namespace $ns" >&2
     done
+    # in_netns NS CMD...: CMD in network namespace NS.  Not `ip -n` or `ip
+    # netns exec`: both first remount / as a slave, which fails where / is
+    # no mount point (a chroot, as on a fresh-machine check).
+    in_netns() { _ns=$1; shift; nsenter --net="/run/netns/$_ns" "$@"; }
+    # The nodes' own mount namespaces keep their bind mounts to themselves:
+    # slave propagation, or, where / is no mount point and cannot be made a
+    # slave, the propagation of the mount that holds it (private on these
+    # machines; a shared one would let the nodes' bind mounts show on the
+    # host until they end).
+    propagation=slave
+    unshare --mount --propagation slave true 2>/dev/null || propagation=unchanged
     for i in 1 2; do
         ns=$tag-node$i
         ip netns delete "$ns" 2>/dev/null   # this DIR's own earlier run
         echo "$ns" >>"$dir/run/netns"       # before creating: stop removes it
         ip netns add "$ns" || die "ip netns add $ns failed"
-        ip -n "$ns" link set lo up || die "lo up in $ns failed"
+        in_netns "$ns" ip link set lo up || die "lo up in $ns failed"
         mkdir -p "$dir/node-tmp/ilrl-node$i" || exit 1
     done
     # The wire: one veth pair, an end in each namespace (never on the host).
     ip link add veth0 netns "$tag-node1" type veth peer name veth0 netns "$tag-node2" \
         || die "veth pair between $tag-node1 and $tag-node2 failed"
     for i in 1 2; do
-        ip -n "$tag-node$i" addr add "10.77.0.$i/24" dev veth0 && ip -n "$tag-node$i" link set veth0 up \
+        in_netns "$tag-node$i" ip addr add "10.77.0.$i/24" dev veth0 \
+            && in_netns "$tag-node$i" ip link set veth0 up \
             || die "address 10.77.0.$i on $tag-node$i failed"
     done
     printf '127.0.0.1\tlocalhost\n10.77.0.1\tilrl-node1\n10.77.0.2\tilrl-node2\n' >"$dir/etc/hosts"
@@ -141,7 +153,7 @@ else
     # on_node N CMD...: exec CMD inside emulated node N (see the header).
     on_node() {
         _n=$1; shift
-        exec nsenter --net="/run/netns/$tag-node$_n" unshare --uts --mount --propagation slave \
+        exec nsenter --net="/run/netns/$tag-node$_n" unshare --uts --mount --propagation "$propagation" \
             sh -c 'mount --bind "$1" /etc/hosts && mount --bind "$2" "$3" && hostname "$4" || exit 1
                    shift 4; exec "$@"' on-node \
             "$dir/etc/hosts" "$dir/node-tmp/ilrl-node$_n" "$dir/tmp" "ilrl-node$_n" "$@"
