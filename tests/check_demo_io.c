@@ -380,6 +380,16 @@ START_TEST(test_final_obs_round_trip_and_checks)
     patch_value(path, "final_obs", 2, 1, NAN);
     assert_rejected(path, "final_obs[2,1]", "not finite");
 
+    /* a whole row of NaN means "unknown": read as such */
+    path = test_scratch_path("final_unknown.nc");
+    ck_assert_int_eq(ilrl_demo_write(path, written, 0), ILRL_OK);
+    for (size_t f = 0; f < 3; f++)
+        patch_value(path, "final_obs", 1, f, NAN);
+    ck_assert_msg(ilrl_demo_read(path, &read) == ILRL_OK, "%s", ilrl_error_message());
+    ck_assert(isnan(read->final_obs[3]) && isnan(read->final_obs[5]));
+    ck_assert(read->final_obs[6] == written->final_obs[6]);
+    ilrl_demo_free(read);
+
     path = test_scratch_path("final_fill.nc");
     ck_assert_int_eq(ilrl_demo_write(path, written, 0), ILRL_OK);
     patch_value(path, "final_obs", 1, 0, NC_FILL_DOUBLE);

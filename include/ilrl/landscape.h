@@ -22,6 +22,16 @@
  * kernel path (attribute dense_kernel), or a non-finite value at a point
  * marked computed.
  *
+ * Value objectives (--objectives td,cql; docs/value-objectives.md): rank 0
+ * builds the TD plan from the demo, computes the frozen targets at theta0
+ * and the gradient cosines there, and broadcasts the plan's arrays (frozen
+ * targets included), so every rank regresses onto the same bits; each
+ * point's L_TD and L_CQL come from the evaluator's pass with L_IL and L_RL
+ * (evaluator.h) and travel in the tiles after them.  The settings that
+ * decide them (objectives, td_target, cql_alpha, and final_obs through the
+ * demo checksum) are part of the resume check and the journal's
+ * fingerprint.
+ *
  * Rank 0 decides what every rank must share.  Before set-up every rank
  * reports its facts (CPU runs the AVX-512 kernel; memory available: the
  * smallest of /proc's MemAvailable, its cgroup's room and RLIMIT_AS);
