@@ -42,7 +42,7 @@ $(cd "$dir" && "$compare" poor.nc strong.nc)
 
 ## The return the policies earn
 
-The third column is the discounted return of each grid point's own policy,
+The last column is the discounted return of each grid point's own policy,
 played in the simulator (docs/return-surface.md). It is the same picture in both rows, as
 it must be: it depends on theta and the rollout seeds, not on the
 demonstration. Almost the whole window is one of two degenerate pilots --
@@ -70,6 +70,61 @@ trained theta0) is where the offline objectives can be checked against the
 return; this figure is the reference experiment's plane.
 
 TEXT
+# The value-based row (docs/value-objectives.md): present when the
+# landscapes were made with --objectives td,cql.
+if ncdump -h "$dir/poor.nc" | grep -q 'double td_loss'; then
+csv=$(cd "$dir" && "$compare" --csv poor.nc strong.nc)
+# column FILE NAME: one number of ilrl-compare's CSV, 2 decimals, signed
+column() { echo "$csv" | awk -F, -v file="$1" -v name="$2" '
+    NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i }
+    NR > 1 && $1 == file { printf "%+.2f", $c }'; }
+attribute() { ncdump -h "$dir/$1" | sed -n "s/^[[:space:]]*:$2 = \([-0-9.e]*\).*/\1/p" | awk '{ printf "%+.2f", $1 }'; }
+threshold() { awk -F, -v session="$1" '$1 == session && $3 >= 0.9 && !found { print $2; found = 1 }' "$dir/cql-sweep.csv"; }
+cat <<TEXT
+## The value-based objectives
+
+The same network read as Q-values (docs/value-objectives.md): L_TD with
+targets frozen at theta0 (gamma 0.99, one step of fitted-Q evaluation on
+the demonstration) and L_CQL = L_TD + 1 x L_IL, on the same plane.
+
+| session | r(IL, TD) | r(RL, TD) | r(IL, CQL) | r(-TD, return) | r(-CQL, return) | cos(grad IL, grad TD) at theta0 |
+|---|---|---|---|---|---|---|
+| poor | $(column poor.nc il_td_pearson) | $(column poor.nc rl_td_pearson) | $(column poor.nc il_cql_pearson) | $(column poor.nc td_return_pearson) | $(column poor.nc cql_return_pearson) | $(attribute poor.nc gradient_cosine_il_td) |
+| strong | $(column strong.nc il_td_pearson) | $(column strong.nc rl_td_pearson) | $(column strong.nc il_cql_pearson) | $(column strong.nc td_return_pearson) | $(column strong.nc cql_return_pearson) | $(attribute strong.nc gradient_cosine_il_td) |
+
+- **Poor session: TD follows the demonstrator** (r(IL, TD) =
+  $(column poor.nc il_td_pearson)) where RL flees it (r(RL, TD) =
+  $(column poor.nc rl_td_pearson)). TD has no sign to flip: it regresses
+  the demonstrated action's value onto r + gamma max Q(s'), whatever the
+  return, so a crash does not turn it around the way a negative RL weight
+  turns L_RL.
+- **Strong session: neither** (r(IL, TD) = $(column strong.nc il_td_pearson)).
+  This plane moves only the flap logit, and L_TD reads Q(s_t, a_t) of the
+  *taken* action alone: the strong pilot idles on 94 % of its frames, so
+  TD sees the plane through the 6 % of flap steps, while L_IL sees every
+  step (the idle steps' log-probabilities depend on the flap logit too).
+  The poor pilot flaps on about half its frames, so there TD and IL see
+  the same steps, which is why they agree.
+- **And the return?** -L_TD tracks the return weakly in both sessions
+  (r = $(column poor.nc td_return_pearson) and $(column strong.nc td_return_pearson)):
+  fitting one step of Bellman targets on fixed data is no more a measure
+  of play than imitation is, on this plane.
+
+**CQL alpha sweep** (\`cql-sweep.csv\`, made by results/cql-sweep.sh: the
+same plane, alpha from 0 to 100): r of L_CQL with L_IL. At alpha = 0 the
+CQL surface is the TD surface; its regulariser is L_IL itself, so it
+becomes the IL surface (r >= 0.9) from alpha = $(threshold poor) for the
+poor session and alpha = $(threshold strong) for the strong one -- as soon as
+the regulariser's scale matches L_TD's: at the default alpha = 1, CQL on
+this plane is already mostly imitation.
+
+| alpha | $(awk -F, 'NR > 1 && $1 == "poor" { printf "%s | ", $2 }' "$dir/cql-sweep.csv")
+|---|$(awk -F, 'NR > 1 && $1 == "poor" { printf "---|" }' "$dir/cql-sweep.csv")
+| poor | $(awk -F, 'NR > 1 && $1 == "poor" { printf "%+.3f | ", $3 }' "$dir/cql-sweep.csv")
+| strong | $(awk -F, 'NR > 1 && $1 == "strong" { printf "%+.3f | ", $3 }' "$dir/cql-sweep.csv")
+
+TEXT
+fi
 if [ -f "$dir/sweep.csv" ]; then
 cat <<TEXT
 ## Demonstration-quality sweep (\`make sweep\`)
@@ -105,9 +160,10 @@ cat <<TEXT
 \`\`\`
 ilrl-demo --pilot poor --episodes 1 --max-steps 3000 --seed 1 --out poor-demo.nc
 ilrl-demo --pilot strong --episodes 5 --max-steps 3000 --seed 1 --out strong-demo.nc
-mpirun -n $(nproc) ilrl-landscape --demo poor-demo.nc --nx 101 --ny 101 --objective return --out poor.nc
-mpirun -n $(nproc) ilrl-landscape --demo strong-demo.nc --nx 101 --ny 101 --objective return --out strong.nc
+mpirun -n $(nproc) ilrl-landscape --demo poor-demo.nc --nx 101 --ny 101 --objective return --objectives td,cql --out poor.nc
+mpirun -n $(nproc) ilrl-landscape --demo strong-demo.nc --nx 101 --ny 101 --objective return --objectives td,cql --out strong.nc
 ilrl-compare poor.nc strong.nc
+results/cql-sweep.sh BIN . "mpirun -n $(nproc)"    # cql-sweep.csv: --objectives cql --cql-alpha A, A = 0 .. 100
 ilrl-plot --panel poor.nc strong.nc -o reference.png
 make sweep    # sweep.csv, sweep.png: jobs/sweep.sbatch for each point, then jobs/sweep-gather.sh
 \`\`\`

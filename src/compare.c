@@ -236,6 +236,9 @@ int ilrl_compare_surfaces(const double *x, size_t nx, const double *y, size_t ny
                 ? "incomplete" : ilrl_compare_verdict(c.pearson);
     c.has_return = return_mean != NULL;
     c.il_return_pearson = c.rl_return_pearson = NAN;
+    c.has_td = c.has_cql = 0;
+    c.il_td_pearson = c.rl_td_pearson = c.td_return_pearson = NAN;
+    c.il_cql_pearson = c.cql_return_pearson = NAN;
     if (return_mean) {
         const double *losses[2] = {il, rl};
         double *targets[2] = {&c.il_return_pearson, &c.rl_return_pearson};
@@ -255,12 +258,53 @@ int ilrl_compare_surfaces(const double *x, size_t nx, const double *y, size_t ny
     return ILRL_OK;
 }
 
+/* Pearson r of (sign_a a, b) over the used points (computed, L_IL and L_RL
+ * finite) where a and b are finite too. */
+static double used_pearson(const struct ilrl_landscape *l, const double *a, double sign_a,
+                           const double *b, double *pair)
+{
+    size_t n_grid = l->nx * l->ny, m = 0;
+    double *first = pair, *second = pair + n_grid;
+    for (size_t k = 0; k < n_grid; k++)
+        if (l->computed[k] == 1 && isfinite(l->il_loss[k]) && isfinite(l->rl_loss[k])
+            && isfinite(a[k]) && isfinite(b[k])) {
+            first[m] = sign_a * a[k];
+            second[m++] = b[k];
+        }
+    return pearson(first, second, m);
+}
+
 int ilrl_compare_landscape(const struct ilrl_landscape *landscape,
                            struct ilrl_comparison *result)
 {
-    return ilrl_compare_surfaces(landscape->x, landscape->nx, landscape->y,
-                                 landscape->ny, landscape->il_loss,
-                                 landscape->rl_loss, landscape->computed,
-                                 landscape->return_mean,
-                                 landscape->meta.gradient_cosine, result);
+    const struct ilrl_landscape *l = landscape;
+    struct ilrl_comparison c;
+    int status = ilrl_compare_surfaces(l->x, l->nx, l->y, l->ny, l->il_loss, l->rl_loss,
+                                       l->computed, l->return_mean,
+                                       l->meta.gradient_cosine, &c);
+    if (status != ILRL_OK || (l->td_loss == NULL && l->cql_loss == NULL)) {
+        if (status == ILRL_OK)
+            *result = c;
+        return status;
+    }
+    double *pair = malloc(2 * l->nx * l->ny * sizeof *pair);
+    if (pair == NULL)
+        return ilrl_error(ILRL_EFAILED, "compare: out of memory for %zu points",
+                          l->nx * l->ny);
+    c.has_td = l->td_loss != NULL;
+    c.has_cql = l->cql_loss != NULL;
+    if (c.has_td) {
+        c.il_td_pearson = used_pearson(l, l->il_loss, 1.0, l->td_loss, pair);
+        c.rl_td_pearson = used_pearson(l, l->rl_loss, 1.0, l->td_loss, pair);
+        if (l->return_mean != NULL)
+            c.td_return_pearson = used_pearson(l, l->td_loss, -1.0, l->return_mean, pair);
+    }
+    if (c.has_cql) {
+        c.il_cql_pearson = used_pearson(l, l->il_loss, 1.0, l->cql_loss, pair);
+        if (l->return_mean != NULL)
+            c.cql_return_pearson = used_pearson(l, l->cql_loss, -1.0, l->return_mean, pair);
+    }
+    free(pair);
+    *result = c;
+    return ILRL_OK;
 }

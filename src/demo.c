@@ -228,13 +228,18 @@ int ilrl_demo_validate(const struct ilrl_demo *demo, const char *origin)
         }
     }
 
-    for (size_t e = 0; demo->final_obs != NULL && e < demo->n_episodes; e++)
-        for (size_t f = 0; f < demo->n_features; f++) {
-            double value = demo->final_obs[e * demo->n_features + f];
-            if (!isfinite(value))
+    /* A final_obs row is finite, or all NaN: "unknown" (the Python
+     * writer's convention, src/ilrl/demo.py); a truncated episode whose row
+     * is unknown has no TD target at its last step (value_loss.h). */
+    for (size_t e = 0; demo->final_obs != NULL && e < demo->n_episodes; e++) {
+        const double *row = demo->final_obs + e * demo->n_features;
+        int unknown = isnan(row[0]);
+        for (size_t f = 0; f < demo->n_features; f++)
+            if (unknown ? !isnan(row[f]) : !isfinite(row[f]))
                 return ilrl_error(ILRL_EINPUT,
-                                  "%s: final_obs[%zu,%zu] = %g is not finite",
-                                  origin, e, f, value);
-        }
+                                  "%s: final_obs[%zu,%zu] = %g is not finite%s",
+                                  origin, e, f, unknown ? row[0] : row[f],
+                                  unknown ? " (a row is all NaN, meaning unknown, or finite)" : "");
+    }
     return ILRL_OK;
 }

@@ -12,7 +12,9 @@
  *  - action, episode_start, episode_length, terminated and score may be of
  *    any integer type (byte ... uint64); a floating-point or text variable is
  *    rejected, because a fractional action or length has no meaning.
- *  - score is optional; every other variable is required, with exactly the
+ *  - score and final_obs (episode, feature; float or double, validated like
+ *    obs: no fill value, then finite) are optional; every other variable is
+ *    required, with exactly the
  *    dimensions of docs/formats.md in that order (an unlimited `step` is
  *    fine).
  *  - Sizes before allocation: episode <= step (every episode has a step),
@@ -62,6 +64,7 @@
 #define VAR_EPISODE_LENGTH "episode_length"
 #define VAR_TERMINATED "terminated"
 #define VAR_SCORE "score"
+#define VAR_FINAL_OBS "final_obs"
 
 #define ATT_CONVENTIONS "Conventions"
 #define ATT_TITLE "title"
@@ -355,8 +358,9 @@ static int read_contents(struct ilrl_ncfile *file, struct ilrl_demo **out)
         { VAR_EPISODE_LENGTH, VALUES_INTEGER, 1, { DIM_EPISODE, NULL }, 0 },
         { VAR_TERMINATED, VALUES_INTEGER, 1, { DIM_EPISODE, NULL }, 0 },
         { VAR_SCORE, VALUES_INTEGER, 1, { DIM_EPISODE, NULL }, 1 },
+        { VAR_FINAL_OBS, VALUES_FLOAT, 2, { DIM_EPISODE, DIM_FEATURE }, 1 },
     };
-    enum { OBS, ACTION, REWARD, START, LENGTH, TERMINATED, SCORE, N_VARIABLES };
+    enum { OBS, ACTION, REWARD, START, LENGTH, TERMINATED, SCORE, FINAL_OBS, N_VARIABLES };
     int varids[N_VARIABLES];
     int dimid, n_actions = 0, status;
     size_t n_steps = 0, n_features = 0, n_episodes = 0;
@@ -404,6 +408,14 @@ static int read_contents(struct ilrl_ncfile *file, struct ilrl_demo **out)
     } else {
         free(demo->score);
         demo->score = NULL;
+    }
+    if (varids[FINAL_OBS] >= 0) {
+        if (ilrl_demo_add_final_obs(demo) != ILRL_OK) {
+            status = ILRL_EFAILED;
+            goto fail;
+        }
+        READ_OR_FAIL(read_doubles(file, varids[FINAL_OBS], VAR_FINAL_OBS,
+                                  n_episodes * n_features, n_features, demo->final_obs));
     }
     READ_OR_FAIL(read_metadata(file, demo));
 #undef READ_OR_FAIL
@@ -493,7 +505,7 @@ static int write_contents(struct ilrl_ncfile *file, const struct ilrl_demo *demo
 {
     int step_dim, feature_dim, episode_dim;
     int obs_var, action_var, reward_var, start_var, length_var, terminated_var;
-    int score_var = -1;
+    int score_var = -1, final_var = -1;
     int old_fill, status;
     int dims[2];
     long long *starts;
@@ -533,6 +545,12 @@ static int write_contents(struct ilrl_ncfile *file, const struct ilrl_demo *demo
                                         "score of the episode (pipes passed)",
                                         UNITS_DIMENSIONLESS, &score_var)))
         return status;
+    dims[0] = episode_dim;
+    if (demo->final_obs != NULL
+        && (status = ilrl_ncfile_define(file, VAR_FINAL_OBS, NC_DOUBLE, 2, dims,
+                                        "observation after the episode's last action",
+                                        UNITS_DIMENSIONLESS, &final_var)))
+        return status;
     {
         int valid_range[2] = { 0, demo->n_actions - 1 };
         if ((status = ILRL_NC(file, VAR_ACTION, nc_put_att_int,
@@ -557,6 +575,10 @@ static int write_contents(struct ilrl_ncfile *file, const struct ilrl_demo *demo
         && (status = ILRL_NC(file, VAR_SCORE, nc_put_var_int,
                              (file->ncid, score_var, demo->score))))
         return status;
+    if (final_var >= 0
+        && (status = ILRL_NC(file, VAR_FINAL_OBS, nc_put_var_double,
+                             (file->ncid, final_var, demo->final_obs))))
+        return status;
 
     /* int64_t and long long are both 64 bits but distinct types: copy. */
     starts = malloc(demo->n_episodes * sizeof *starts);
@@ -575,7 +597,9 @@ static int write_contents(struct ilrl_ncfile *file, const struct ilrl_demo *demo
 static off_t size_estimate(const struct ilrl_demo *demo)
 {
     return (off_t)(65536 + demo->n_steps * (demo->n_features * 8 + 12)
-                   + demo->n_episodes * 24 + strlen(demo->history)
+                   + demo->n_episodes * (24 + (demo->final_obs != NULL
+                                              ? demo->n_features * 8 : 0))
+                   + strlen(demo->history)
                    + strlen(demo->action_names) + strlen(demo->feature_names));
 }
 

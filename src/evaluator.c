@@ -55,6 +55,7 @@
 #include "ilrl/error.h"
 #include "ilrl/evaluator.h"
 #include "ilrl/plane.h"
+#include "ilrl/value_loss.h"
 #include "ilrl/vecmath.h"
 
 enum evaluator_mode { MODE_WEIGHTS_OUTPUT, MODE_WEIGHTS_HIDDEN, MODE_DENSE };
@@ -120,6 +121,14 @@ struct ilrl_evaluator {
     double *buffer[2];         /* block x widest layer, ping-pong */
     double *gathered;          /* block: one changed column */
     double *log_prob;       /* block */
+    /* value objectives (ilrl_evaluator_set_value); plan NULL: none */
+    const struct ilrl_value_plan *plan;
+    double alpha;
+    double *q_block;           /* block: Q(s_t, a_t) of one block ("frozen") */
+    double *q_taken;           /* group x N: Q(s_t, a_t) ("same") */
+    double *q_max;             /* group x (N + F): max_a Q(row, a) ("same") */
+    double *target;            /* N: one point's targets ("same") */
+    struct ilrl_mlp_work *final_work;   /* the final_obs rows' pass ("same") */
 };
 
 /* ---- set-up ------------------------------------------------------------------ */
@@ -339,7 +348,41 @@ void ilrl_evaluator_free(struct ilrl_evaluator *ev)
     free(ev->buffer[1]);
     free(ev->gathered);
     free(ev->log_prob);
+    free(ev->q_block);
+    free(ev->q_taken);
+    free(ev->q_max);
+    free(ev->target);
+    ilrl_mlp_work_free(ev->final_work);
     free(ev);
+}
+
+int ilrl_evaluator_set_value(struct ilrl_evaluator *ev, const struct ilrl_value_plan *plan,
+                             double alpha)
+{
+    const size_t N = ev->n_steps, F = plan->n_final;
+    ev->plan = plan;
+    ev->alpha = alpha;
+    if (ev->q_block == NULL)
+        ev->q_block = malloc(ev->block * sizeof *ev->q_block);
+    if (ev->q_block == NULL)
+        goto out_of_memory;
+    if (plan->target != ILRL_VALUE_TARGET_SAME)
+        return ILRL_OK;
+    free(ev->q_taken);
+    free(ev->q_max);
+    free(ev->target);
+    ilrl_mlp_work_free(ev->final_work);
+    ev->q_taken = malloc(ev->group * N * sizeof *ev->q_taken);
+    ev->q_max = malloc(ev->group * (N + F) * sizeof *ev->q_max);
+    ev->target = malloc(N * sizeof *ev->target);
+    ev->final_work = ilrl_mlp_work_alloc(ev->mlp, F > 0 && F < ev->block ? F : ev->block);
+    if (ev->q_taken != NULL && ev->q_max != NULL && ev->target != NULL
+        && ev->final_work != NULL)
+        return ILRL_OK;
+out_of_memory:
+    ev->plan = NULL;
+    return ilrl_error(ILRL_EFAILED, "plane evaluator: out of memory for the TD targets "
+                      "(%zu samples)", N);
 }
 
 const char *ilrl_evaluator_mode(const struct ilrl_evaluator *ev)
@@ -506,7 +549,34 @@ void ilrl_evaluator_eval(struct ilrl_evaluator *ev, const double *x,
                          const double *y, size_t n_points, double *il_loss,
                          double *rl_loss)
 {
+    ilrl_evaluator_eval_all(ev, x, y, n_points, il_loss, rl_loss, NULL, NULL);
+}
+
+/* "Same" target: the maxima of the plan's final_obs rows at slot q's theta
+ * into q_max[N ...], one block of rows at a time (F <= episodes). */
+static void final_row_maxima(struct ilrl_evaluator *ev, size_t q, double *q_max)
+{
+    const struct ilrl_value_plan *plan = ev->plan;
+    const size_t F = plan->n_final, D = plan->n_features;
+    const double *theta = ev->thetas + q * ev->mlp->n_params;
+    for (size_t start = 0; start < F; start += ev->block) {
+        size_t n = F - start < ev->block ? F - start : ev->block;
+        const double *logits = ilrl_mlp_forward(ev->mlp, theta, plan->final_obs + start * D,
+                                                n, ev->final_work);
+        ilrl_value_rows(logits, n, ev->n_actions, NULL, NULL, q_max + ev->n_steps + start);
+    }
+}
+
+void ilrl_evaluator_eval_all(struct ilrl_evaluator *ev, const double *x,
+                             const double *y, size_t n_points, double *il_loss,
+                             double *rl_loss, double *td_loss, double *cql_loss)
+{
     const struct ilrl_loss_data *data = ev->data;
+    const struct ilrl_value_plan *plan = ev->plan;
+    const int value = plan != NULL && (td_loss != NULL || cql_loss != NULL);
+    const int same = value && plan->target == ILRL_VALUE_TARGET_SAME;
+    const size_t N = ev->n_steps, F = value ? plan->n_final : 0;
+    double td_sum[EVALUATOR_GROUP];
     if (n_points > ev->max_points)
         n_points = ev->max_points;
     for (size_t first = 0; first < n_points; first += ev->group) {
@@ -515,20 +585,48 @@ void ilrl_evaluator_eval(struct ilrl_evaluator *ev, const double *x,
         for (size_t q = 0; q < count; q++) {
             set_point(ev, q, x[first + q], y[first + q]);
             il[q] = rl[q] = 0.0;
+            td_sum[q] = 0.0;
         }
-        for (size_t start = 0; start < ev->n_steps; start += ev->block) {
-            size_t n = ev->n_steps - start < ev->block ? ev->n_steps - start : ev->block;
+        for (size_t start = 0; start < N; start += ev->block) {
+            size_t n = N - start < ev->block ? N - start : ev->block;
             for (size_t q = 0; q < count; q++) {
                 const double coordinate[2] = {x[first + q], y[first + q]};
                 ev->slot = q;
                 const double *logits = block_logits(ev, start, n, coordinate);
                 ilrl_loss_accumulate(logits, n, ev->n_actions, data->action + start,
                                      data->weight + start, ev->log_prob, &il[q], &rl[q]);
+                if (same)
+                    ilrl_value_rows(logits, n, ev->n_actions, data->action + start,
+                                    ev->q_taken + q * N + start,
+                                    ev->q_max + q * (N + F) + start);
+                else if (value) {
+                    /* frozen: the targets are fixed, so each block's terms
+                     * go straight into the point's running sum */
+                    ilrl_value_rows(logits, n, ev->n_actions, data->action + start,
+                                    ev->q_block, NULL);
+                    ilrl_value_td_accumulate(plan, start, n, ev->q_block,
+                                             plan->frozen_target + start, &td_sum[q]);
+                }
             }
         }
         for (size_t q = 0; q < count; q++) {
-            il[q] = -il[q] / (double)ev->n_steps;
-            rl[q] = -rl[q] / (double)ev->n_steps;
+            il[q] = -il[q] / (double)N;
+            rl[q] = -rl[q] / (double)N;
+            if (!value)
+                continue;
+            double td;
+            if (same) {
+                double *q_max = ev->q_max + q * (N + F);
+                final_row_maxima(ev, q, q_max);
+                ilrl_value_targets(plan, q_max, ev->target);
+                td = ilrl_value_td_loss(plan, ev->q_taken + q * N, ev->target);
+            } else {
+                td = td_sum[q] / (double)plan->n_targets;
+            }
+            if (td_loss != NULL)
+                td_loss[first + q] = td;
+            if (cql_loss != NULL)
+                cql_loss[first + q] = td + ev->alpha * il[q];
         }
     }
 }

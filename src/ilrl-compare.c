@@ -68,6 +68,10 @@ static void usage(FILE *out)
 "                      the first\n"
 "  il_return_pearson, rl_return_pearson (files made with --objective return)\n"
 "                      Pearson r of -L_IL and of -L_RL with return_mean\n"
+"  il_td_pearson, rl_td_pearson, il_cql_pearson, td_return_pearson,\n"
+"  cql_return_pearson (files made with --objectives td,cql; the last two\n"
+"                      with return too): Pearson r of L_IL and L_TD, L_RL and\n"
+"                      L_TD, L_IL and L_CQL, -L_TD and -L_CQL with return_mean\n"
 "\n"
 "Exit status: 0 success, 2 bad command line, 3 a file that is unreadable, not\n"
 "a regular file, not a landscape, or has no computed point with finite losses.\n",
@@ -98,13 +102,37 @@ static void format_point(char *buffer, size_t size, const double point[2])
         snprintf(buffer, size, "(%.4g, %.4g)", point[0], point[1]);
 }
 
+/* The value objectives' five correlations, in column order; has[k] says
+ * whether the file holds what statistic k needs. */
+#define N_VALUE_STATS 5
+static const char *const value_keys[N_VALUE_STATS] = {
+    "il_td_pearson", "rl_td_pearson", "il_cql_pearson", "td_return_pearson",
+    "cql_return_pearson"};
+static const char *const value_heads[N_VALUE_STATS] = {
+    "il_td_r", "rl_td_r", "il_cql_r", "td_ret_r", "cql_ret_r"};
+
+static void value_stats(const struct ilrl_comparison *c, double stats[N_VALUE_STATS],
+                        int has[N_VALUE_STATS])
+{
+    stats[0] = c->il_td_pearson;
+    stats[1] = c->rl_td_pearson;
+    stats[2] = c->il_cql_pearson;
+    stats[3] = c->td_return_pearson;
+    stats[4] = c->cql_return_pearson;
+    has[0] = has[1] = c->has_td;
+    has[2] = c->has_cql;
+    has[3] = c->has_td && c->has_return;
+    has[4] = c->has_cql && c->has_return;
+}
+
 /* A fraction as a percentage rounded down: 0.9999 is not "100.0%". */
 static void format_fraction(char *buffer, size_t size, double fraction)
 {
     snprintf(buffer, size, "%.1f%%", floor(fraction * 1000.0) / 10.0);
 }
 
-static void print_table(const struct row *rows, size_t n_rows, int any_return)
+static void print_table(const struct row *rows, size_t n_rows, int any_return,
+                        int any_value)
 {
     int file_width = 4;
     for (size_t k = 0; k < n_rows; k++)
@@ -115,6 +143,8 @@ static void print_table(const struct row *rows, size_t n_rows, int any_return)
            "min_dist", "grad_cos", "nrmsd", "verdict", "complete", "nonfinite");
     if (any_return)
         printf("  %8s  %8s", "il_ret_r", "rl_ret_r");
+    for (int v = 0; any_value && v < N_VALUE_STATS; v++)
+        printf("  %9s", value_heads[v]);
     printf("\n");
     for (size_t k = 0; k < n_rows; k++) {
         const struct ilrl_comparison *c = &rows[k].comparison;
@@ -140,6 +170,15 @@ static void print_table(const struct row *rows, size_t n_rows, int any_return)
                 snprintf(rl_return, sizeof rl_return, "-");
             }
             printf("  %8s  %8s", il_return, rl_return);
+        }
+        double stats[N_VALUE_STATS];
+        int has[N_VALUE_STATS];
+        value_stats(c, stats, has);
+        for (int v = 0; any_value && v < N_VALUE_STATS; v++) {
+            char text[32] = "-";
+            if (has[v])
+                format_number(text, sizeof text, "%+.4f", stats[v]);
+            printf("  %9s", text);
         }
         printf("\n");
     }
@@ -170,12 +209,16 @@ static void csv_number(double value)
         printf(",%.10g", value);
 }
 
-static void print_csv(const struct row *rows, size_t n_rows, int any_return)
+static void print_csv(const struct row *rows, size_t n_rows, int any_return,
+                      int any_value)
 {
     printf("file,pearson,spearman,il_argmin_x,il_argmin_y,rl_argmin_x,rl_argmin_y,"
            "minima_distance,gradient_cosine,nrmsd,verdict,complete_fraction,"
-           "nonfinite_points%s\n",
+           "nonfinite_points%s",
            any_return ? ",il_return_pearson,rl_return_pearson" : "");
+    for (int v = 0; any_value && v < N_VALUE_STATS; v++)
+        printf(",%s", value_keys[v]);
+    printf("\n");
     for (size_t k = 0; k < n_rows; k++) {
         const struct ilrl_comparison *c = &rows[k].comparison;
         csv_text(rows[k].file);
@@ -196,6 +239,15 @@ static void print_csv(const struct row *rows, size_t n_rows, int any_return)
             csv_number(c->rl_return_pearson);
         } else if (any_return) {
             printf(",,");
+        }
+        double stats[N_VALUE_STATS];
+        int has[N_VALUE_STATS];
+        value_stats(c, stats, has);
+        for (int v = 0; any_value && v < N_VALUE_STATS; v++) {
+            if (has[v])
+                csv_number(stats[v]);
+            else
+                printf(",");
         }
         printf("\n");
     }
@@ -276,6 +328,14 @@ static void print_json(const struct row *rows, size_t n_rows)
             printf(", \"rl_return_pearson\": ");
             json_number(c->rl_return_pearson);
         }
+        double stats[N_VALUE_STATS];
+        int has[N_VALUE_STATS];
+        value_stats(c, stats, has);
+        for (int v = 0; v < N_VALUE_STATS; v++)
+            if (has[v]) {
+                printf(", \"%s\": ", value_keys[v]);
+                json_number(stats[v]);
+            }
         printf("}%s\n", k + 1 < n_rows ? "," : "");
     }
     printf("]\n");
@@ -352,7 +412,7 @@ int main(int argc, char **argv)
         fprintf(stderr, PROGRAM ": out of memory\n");
         return ilrl_exit_code(ILRL_EFAILED);
     }
-    int status = ILRL_OK, any_return = 0;
+    int status = ILRL_OK, any_return = 0, any_value = 0;
     for (size_t k = 0; k < n_rows && !status; k++) {
         struct ilrl_landscape *landscape = NULL;
         rows[k].file = argv[optind + (int)k];
@@ -363,6 +423,8 @@ int main(int argc, char **argv)
             status = check_usable(rows[k].file, &rows[k].comparison);
         if (!status && rows[k].comparison.has_return)
             any_return = 1;
+        if (!status && (rows[k].comparison.has_td || rows[k].comparison.has_cql))
+            any_value = 1;
         ilrl_landscape_free(landscape);
     }
     if (status) {
@@ -373,8 +435,8 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < n_rows; k++)
         warn_imperfect(rows[k].file, &rows[k].comparison);
     switch (format) {
-    case FORMAT_TABLE: print_table(rows, n_rows, any_return); break;
-    case FORMAT_CSV: print_csv(rows, n_rows, any_return); break;
+    case FORMAT_TABLE: print_table(rows, n_rows, any_return, any_value); break;
+    case FORMAT_CSV: print_csv(rows, n_rows, any_return, any_value); break;
     case FORMAT_JSON: print_json(rows, n_rows); break;
     }
     free(rows);

@@ -74,6 +74,11 @@ static const char usage_text[] =
     "  --rollouts E          episodes per point (default 8)\n"
     "  --rollout-steps M     frames per episode at most (default 1000)\n"
     "  --rollout-policy P    greedy (argmax, default) or sample\n"
+    "Objectives (docs/value-objectives.md):\n"
+    "  --objectives LIST     from il,rl,td,cql,return (default il,rl; il and rl are\n"
+    "                        always drawn; --objective return adds return)\n"
+    "  --td-target T         frozen (default: targets at theta0) or same\n"
+    "  --cql-alpha A         CQL regulariser weight, >= 0 (default 1)\n"
     "Run:\n"
     "  --out FILE            output file (default landscape.nc)\n"
     "  --tile NX[xNY]        tile size in points (default 32x32 for weights planes,\n"
@@ -93,7 +98,8 @@ enum {
     OPT_DEMO = 256, OPT_LAYERS, OPT_ACTIVATION, OPT_SEED, OPT_RL_WEIGHT, OPT_GAMMA,
     OPT_PLANE, OPT_NX, OPT_NY, OPT_X_RANGE, OPT_Y_RANGE, OPT_OUT, OPT_TILE,
     OPT_CHECKPOINT, OPT_RESUME, OPT_FORCE, OPT_QUIET, OPT_HELP, OPT_VERSION,
-    OPT_OBJECTIVE, OPT_ROLLOUTS, OPT_ROLLOUT_STEPS, OPT_ROLLOUT_POLICY
+    OPT_OBJECTIVE, OPT_ROLLOUTS, OPT_ROLLOUT_STEPS, OPT_ROLLOUT_POLICY,
+    OPT_OBJECTIVES, OPT_TD_TARGET, OPT_CQL_ALPHA
 };
 
 static const struct option long_options[] = {
@@ -118,6 +124,9 @@ static const struct option long_options[] = {
     {"rollouts", required_argument, NULL, OPT_ROLLOUTS},
     {"rollout-steps", required_argument, NULL, OPT_ROLLOUT_STEPS},
     {"rollout-policy", required_argument, NULL, OPT_ROLLOUT_POLICY},
+    {"objectives", required_argument, NULL, OPT_OBJECTIVES},
+    {"td-target", required_argument, NULL, OPT_TD_TARGET},
+    {"cql-alpha", required_argument, NULL, OPT_CQL_ALPHA},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -179,6 +188,34 @@ static int parse_tile(const char *text, size_t *tile_nx, size_t *tile_ny)
     return status;
 }
 
+/* --objectives LIST: the one place the objectives are chosen.  il and rl
+ * are always computed (every landscape file has them, and L_CQL is built on
+ * L_IL), so naming them is allowed and changes nothing; td, cql and return
+ * add their arrays.  --objective return is the older spelling of adding
+ * return. */
+static int parse_objectives(const char *text, struct ilrl_landscape_options *options)
+{
+    const char *item = text;
+    for (;;) {
+        size_t length = strcspn(item, ",");
+        if (length == 2 && strncmp(item, "il", 2) == 0) {
+        } else if (length == 2 && strncmp(item, "rl", 2) == 0) {
+        } else if (length == 2 && strncmp(item, "td", 2) == 0) {
+            options->objective_td = 1;
+        } else if (length == 3 && strncmp(item, "cql", 3) == 0) {
+            options->objective_cql = 1;
+        } else if (length == 6 && strncmp(item, "return", 6) == 0) {
+            options->objective_return = 1;
+        } else {
+            return ilrl_error(ILRL_EUSAGE, "--objectives: '%.*s' in '%s' is not one of il, rl, td, cql, return",
+                              (int)length, item, text);
+        }
+        if (item[length] == '\0')
+            return ILRL_OK;
+        item += length + 1;
+    }
+}
+
 /* Parses argv into options.  Returns ILRL_OK, ILRL_EUSAGE, or -1 when the
  * program should exit 0 at once (--help, --version). */
 static int parse_options(int argc, char **argv, struct ilrl_landscape_options *options,
@@ -187,12 +224,14 @@ static int parse_options(int argc, char **argv, struct ilrl_landscape_options *o
     int status = ILRL_OK, option;
     size_t index = 0;
     int x_given = 0, y_given = 0, tile_given = 0;
+    int td_target_given = 0, cql_alpha_given = 0;
 
     *options = (struct ilrl_landscape_options){
         .out_path = "landscape.nc", .activation = ILRL_ACTIVATION_TANH, .seed = 1,
         .rl_weight = {ILRL_RL_WEIGHT_RETURN, 0.0}, .gamma = 0.99, .nx = 101, .ny = 101,
         .tile_nx = DEFAULT_TILE, .tile_ny = DEFAULT_TILE, .checkpoint_seconds = 30.0,
         .rollouts = 8, .rollout_steps = 1000, .rollout_policy = ILRL_ROLLOUT_GREEDY,
+        .td_target = ILRL_VALUE_TARGET_FROZEN, .cql_alpha = 1.0,
     };
     opterr = 0;
     while (status == ILRL_OK
@@ -248,6 +287,15 @@ static int parse_options(int argc, char **argv, struct ilrl_landscape_options *o
             else
                 status = ilrl_error(ILRL_EUSAGE, "--objective: '%s' is not losses or return", optarg);
             break;
+        case OPT_OBJECTIVES: status = parse_objectives(optarg, options); break;
+        case OPT_TD_TARGET:
+            status = ilrl_value_target_parse(optarg, &options->td_target);
+            td_target_given = 1;
+            break;
+        case OPT_CQL_ALPHA:
+            status = parse_double("--cql-alpha", optarg, 0.0, 1e12, &options->cql_alpha);
+            cql_alpha_given = 1;
+            break;
         case OPT_ROLLOUTS: status = parse_size("--rollouts", optarg, 1000000, &options->rollouts); break;
         case OPT_ROLLOUT_STEPS: {
             size_t steps = 0;
@@ -284,6 +332,11 @@ static int parse_options(int argc, char **argv, struct ilrl_landscape_options *o
     if (status == ILRL_OK && x_given != y_given)
         status = ilrl_error(ILRL_EUSAGE, "give both --x-range and --y-range, or neither");
     options->ranges_given = x_given && y_given;
+    /* A TD setting without a value objective would be silently ignored. */
+    if (status == ILRL_OK && cql_alpha_given && !options->objective_cql)
+        status = ilrl_error(ILRL_EUSAGE, "--cql-alpha: needs cql in --objectives");
+    if (status == ILRL_OK && td_target_given && !options->objective_td && !options->objective_cql)
+        status = ilrl_error(ILRL_EUSAGE, "--td-target: needs td or cql in --objectives");
     /* Costly points want small tiles, so that the last ones do not leave a
      * rank idle.  Rollout cost varies ~30x across a plane (reference plane,
      * 2 ranks: 16x16 tiles 4.5 s and 100 %/100 % busy; 32x32 tiles 5.2 s and

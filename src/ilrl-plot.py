@@ -2,11 +2,12 @@
 """ilrl-plot -- heatmaps of IL and RL loss landscapes (docs/comparison.md,
 docs/return-surface.md).
 
-One file:  IL and RL side by side (and the rollout return when the file has
-           one), colour bars, axes in plane units, the base point theta0 at
+One file:  IL and RL side by side (then TD and CQL when the file has them,
+           docs/value-objectives.md, and the rollout return when it has one), colour bars, axes in plane units, the base point theta0 at
            (0, 0) marked, a title from the file's metadata.
 --panel POOR.nc STRONG.nc: the reference figure, one row per session,
-           columns IL / RL (/ return), Pearson r of each row in its title.
+           columns IL / RL (/ TD / CQL) (/ return), Pearson r of each row in
+           its titles (TD and CQL: r with IL).
 
 The figure is laid out on a fixed grid so its pixel size is known:
 COLUMN_INCHES wide per column and ROW_INCHES high per row (plus TITLE_INCHES),
@@ -16,9 +17,9 @@ each there are.  The Pearson r in the titles is scale-invariant (the
 surfaces are brought to unit scale by a power of two first).
 
 Bounds (exit 2 outside them, checked before any file is read):
-  --dpi in [MIN_DPI, MAX_DPI]: the largest figure (a panel with return
-  surfaces, 15 x 9 in) is then at most 9000 x 5400 pixels, about 200 MB of
-  RGBA while it is drawn; --contours in [0, MAX_CONTOURS]: each level is a
+  --dpi in [MIN_DPI, MAX_DPI]: the largest figure (a panel with TD, CQL and
+  return surfaces, 25 x 9 in) is then at most 15000 x 5400 pixels, about
+  320 MB of RGBA while it is drawn; --contours in [0, MAX_CONTOURS]: each level is a
   pass of the contour tracer over every panel, and 10^5 levels took hours.
 
 The output (docs/exit-status.md):
@@ -113,6 +114,7 @@ def load_libraries():
 
 GRID_VARIABLES = ("il_loss", "rl_loss")
 RETURN_VARIABLE = "return_mean"
+VALUE_VARIABLES = ("td_loss", "cql_loss")   # optional, drawn when present
 
 
 class Landscape:
@@ -150,8 +152,9 @@ class Landscape:
             self.surfaces = {}
             self.n_grid, self.n_computed = computed.size, int(computed.sum())
             self.nonfinite = numpy.zeros(shape, dtype=bool)
-            names = GRID_VARIABLES + ((RETURN_VARIABLE,)
-                                      if RETURN_VARIABLE in dataset.variables else ())
+            names = GRID_VARIABLES + tuple(
+                name for name in VALUE_VARIABLES + (RETURN_VARIABLE,)
+                if name in dataset.variables)
             for name in names:
                 data = numpy.ma.filled(dataset[name][:].astype(float), numpy.nan)
                 if data.shape != shape or computed.shape != shape:
@@ -202,11 +205,12 @@ class Landscape:
                          f"({self.x[i]:.6g}, {self.y[j]:.6g}): drawn blank")
         return lines
 
-    def pearson(self, numpy):
-        """r of IL and RL over the points computed in both (NaN if undefined),
-        the same at any magnitude: each surface is brought to unit scale by
-        a power of two before numpy sums its squares (ilrl-compare's rule)."""
-        il, rl = self.surfaces["il_loss"], self.surfaces["rl_loss"]
+    def pearson(self, numpy, first="il_loss", second="rl_loss"):
+        """r of two surfaces (IL and RL by default) over the points computed
+        in both (NaN if undefined), the same at any magnitude: each surface
+        is brought to unit scale by a power of two before numpy sums its
+        squares (ilrl-compare's rule)."""
+        il, rl = self.surfaces[first], self.surfaces[second]
         used = ~(numpy.ma.getmaskarray(il) | numpy.ma.getmaskarray(rl))
         a, b = numpy.asarray(il)[used], numpy.asarray(rl)[used]
         if a.size < 2 or numpy.ptp(a) == 0 or numpy.ptp(b) == 0:
@@ -232,9 +236,20 @@ def split_outside_brackets(text):
 
 COLUMN_TITLES = {"il_loss": "IL loss (behaviour cloning)",
                  "rl_loss": "RL loss (REINFORCE surrogate)",
+                 "td_loss": "TD loss (outputs as Q-values)",
+                 "cql_loss": "CQL loss (TD + alpha IL)",
                  RETURN_VARIABLE: "return (mean over rollouts)"}
 COLOUR_LABELS = {"il_loss": "$L_{IL}$", "rl_loss": "$L_{RL}$",
+                 "td_loss": "$L_{TD}$", "cql_loss": "$L_{CQL}$",
                  RETURN_VARIABLE: "mean discounted return"}
+
+
+def value_title(landscape, name):
+    """The TD/CQL column title with its settings, as the file records them."""
+    if name == "td_loss":
+        return f"TD loss (target {landscape.attribute('td_target') or '?'})"
+    alpha = landscape.meta.get("cql_alpha")
+    return f"CQL loss (TD + {alpha:g} IL)" if alpha is not None else COLUMN_TITLES[name]
 
 
 def format_r(r):
@@ -286,8 +301,9 @@ def colors_viridis(colors):
 def make_figure(landscapes, options, numpy, pyplot):
     from matplotlib import colors
     columns = ["il_loss", "rl_loss"]
-    if any(landscape.has_return for landscape in landscapes):
-        columns.append(RETURN_VARIABLE)
+    for name in VALUE_VARIABLES + (RETURN_VARIABLE,):
+        if any(name in landscape.surfaces for landscape in landscapes):
+            columns.append(name)
     rows = len(landscapes)
     sessions = [landscape.session() for landscape in landscapes]
     if len(set(sessions)) < len(sessions):   # same demo: name rows by file
@@ -305,11 +321,16 @@ def make_figure(landscapes, options, numpy, pyplot):
                 axes.set_title(f"{COLUMN_TITLES[name]}: not in this file")
                 continue
             draw_surface(axes, figure, landscape, name, options, numpy, colors)
-            title = COLUMN_TITLES[name]
+            title = (value_title(landscape, name) if name in VALUE_VARIABLES
+                     else COLUMN_TITLES[name])
             if rows > 1:
                 title = f"{sessions[row]}: {title}"
             if column == 0:
                 title += f"\n{format_r(r)} (IL vs RL)"
+            elif name in VALUE_VARIABLES:
+                short = "TD" if name == "td_loss" else "CQL"
+                title += (f"\n{format_r(landscape.pearson(numpy, 'il_loss', name))}"
+                          f" (IL vs {short})")
             axes.set_title(title)
         grid[row][0].legend(loc="best", fontsize="small")
     first = landscapes[0]

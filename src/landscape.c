@@ -36,10 +36,12 @@
 #include "ilrl/schedule.h"
 #include "ilrl/tile_journal.h"
 
-/* Doubles per point in a finished tile: L_IL, L_RL, then with --objective
- * return: return_mean, return_std, score_mean, length_mean. */
+/* Doubles per point in a finished tile: L_IL, L_RL, then L_TD and L_CQL
+ * when asked for (--objectives td,cql), then with the return objective:
+ * return_mean, return_std, score_mean, length_mean -- the order of
+ * ilrl_landscape_point_arrays. */
 #define N_LOSS_VALUES 2
-#define N_RETURN_VALUES 6
+#define N_RETURN_STATS 4
 #define DEFAULT_HIDDEN 64       /* D,64,64,K */
 
 /* ---- stop requests ------------------------------------------------------------- */
@@ -74,6 +76,10 @@ struct problem_shape {
     int32_t activation;
     int32_t objective_return;    /* 1: rollouts at every point (docs/return-surface.md) */
     int32_t dense_path;          /* enum ilrl_dense_path: rank 0's decision */
+    int32_t value_td, value_cql; /* td_loss, cql_loss asked for */
+    int32_t td_target;           /* enum ilrl_value_target */
+    double cql_alpha;
+    uint64_t n_final, n_targets; /* the value plan's F and N' */
     uint64_t run_seed;           /* rollout seeds derive from it */
     struct ilrl_rollout_options rollout;
 };
@@ -91,14 +97,23 @@ struct problem {
     struct ilrl_loss_work *work;
     struct ilrl_rollout_work *rollout_work;  /* objective return only */
     struct ilrl_evaluator *evaluator;        /* losses of one tile row per call */
+    struct ilrl_value_plan *plan;            /* TD targets (td or cql only) */
     size_t max_row;                          /* points per evaluator call (tile_nx) */
-    double *row;                             /* 4 x max_row: x, y, L_IL, L_RL */
+    double *row;                             /* 6 x max_row: x, y, L_IL, L_RL, L_TD, L_CQL */
     double *theta;            /* scratch: theta at the current point */
 };
 
 static size_t values_per_point(const struct problem *problem)
 {
-    return problem->shape.objective_return ? N_RETURN_VALUES : N_LOSS_VALUES;
+    const struct problem_shape *s = &problem->shape;
+    return N_LOSS_VALUES + (size_t)(s->value_td != 0) + (size_t)(s->value_cql != 0)
+           + (s->objective_return ? N_RETURN_STATS : 0);
+}
+
+/* Where a point's return statistics start among its values. */
+static size_t return_offset(const struct problem *problem)
+{
+    return values_per_point(problem) - N_RETURN_STATS;
 }
 
 static void problem_free(struct problem *problem)
@@ -117,6 +132,7 @@ static void problem_free(struct problem *problem)
     ilrl_loss_work_free(problem->work);
     ilrl_rollout_work_free(problem->rollout_work);
     ilrl_evaluator_free(problem->evaluator);
+    ilrl_value_plan_free(problem->plan);
     free(problem->row);
     memset(problem, 0, sizeof *problem);
 }
@@ -189,10 +205,75 @@ static int prepare_evaluator(struct problem *problem)
                                               problem->direction_x, problem->direction_y,
                                               &problem->data, problem->max_row,
                                               (enum ilrl_dense_path)problem->shape.dense_path);
-    problem->row = malloc(4 * problem->max_row * sizeof *problem->row);
+    problem->row = malloc(6 * problem->max_row * sizeof *problem->row);
     if (problem->evaluator == NULL || problem->row == NULL)
         return ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the evaluator",
                           ilrl_schedule_rank());
+    if (problem->plan != NULL
+        && ilrl_evaluator_set_value(problem->evaluator, problem->plan,
+                                    problem->shape.cql_alpha) != ILRL_OK)
+        return ilrl_error(ILRL_EFAILED, "rank %d: %s", ilrl_schedule_rank(),
+                          ilrl_error_message());
+    return ILRL_OK;
+}
+
+/* A worker's empty plan of the broadcast shape, for broadcast_plan to fill. */
+static int plan_alloc_empty(struct problem *problem)
+{
+    const struct problem_shape *s = &problem->shape;
+    const size_t N = s->n_steps, F = s->n_final;
+    struct ilrl_value_plan *plan = calloc(1, sizeof *plan);
+    problem->plan = plan;
+    if (plan == NULL)
+        return ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the TD targets",
+                          ilrl_schedule_rank());
+    plan->n_steps = N;
+    plan->n_features = s->n_features;
+    plan->n_final = F;
+    plan->n_targets = s->n_targets;
+    plan->n_left_out = N - s->n_targets;
+    plan->gamma = s->rollout.gamma;
+    plan->target = (enum ilrl_value_target)s->td_target;
+    plan->reward = malloc(N * sizeof *plan->reward);
+    plan->discount = malloc(N * sizeof *plan->discount);
+    plan->next_row = malloc(N * sizeof *plan->next_row);
+    plan->has_target = malloc(N);
+    plan->final_obs = F > 0 ? malloc(F * s->n_features * sizeof *plan->final_obs) : NULL;
+    plan->frozen_target = plan->target == ILRL_VALUE_TARGET_FROZEN
+                          ? malloc(N * sizeof *plan->frozen_target) : NULL;
+    if (plan->reward == NULL || plan->discount == NULL || plan->next_row == NULL
+        || plan->has_target == NULL || (F > 0 && plan->final_obs == NULL)
+        || (plan->target == ILRL_VALUE_TARGET_FROZEN && plan->frozen_target == NULL))
+        return ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the TD targets",
+                          ilrl_schedule_rank());
+    return ILRL_OK;
+}
+
+/* Rank 0's plan (frozen targets included: computed once, there) to every
+ * rank, so that every rank regresses onto the same bits. */
+static int broadcast_plan(struct problem *problem)
+{
+    int rank = ilrl_schedule_rank(), status;
+    const struct problem_shape *s = &problem->shape;
+    if (!s->value_td && !s->value_cql)
+        return ILRL_OK;
+    status = rank == 0 ? ILRL_OK : plan_alloc_empty(problem);
+    if ((status = ilrl_schedule_agree(status)) != ILRL_OK)
+        return status;
+    struct ilrl_value_plan *plan = problem->plan;
+    const size_t N = s->n_steps;
+    struct { void *data; size_t bytes; } arrays[] = {
+        {plan->reward, N * sizeof *plan->reward},
+        {plan->discount, N * sizeof *plan->discount},
+        {plan->next_row, N * sizeof *plan->next_row},
+        {plan->has_target, N},
+        {plan->final_obs, s->n_final * s->n_features * sizeof(double)},
+        {plan->frozen_target, plan->frozen_target != NULL ? N * sizeof(double) : 0},
+    };
+    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
+        if (arrays[k].bytes > 0
+            && (status = ilrl_schedule_broadcast(arrays[k].data, arrays[k].bytes)) != ILRL_OK)
+            return status;
     return ILRL_OK;
 }
 
@@ -220,6 +301,8 @@ static int broadcast_problem(struct problem *problem)
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         if ((status = ilrl_schedule_broadcast(arrays[k].data, arrays[k].bytes)) != ILRL_OK)
             return status;
+    if ((status = broadcast_plan(problem)) != ILRL_OK)
+        return status;
     status = rank == 0 ? ILRL_OK : problem_prepare(problem);
     if (status == ILRL_OK && problem->evaluator == NULL)   /* rank 0's is made */
         status = prepare_evaluator(problem);
@@ -248,6 +331,7 @@ struct run {
     size_t n_samples;
     double peak_rss_mib;                /* largest over ranks, for the summary */
     struct rank_facts *facts;           /* rank 0: every rank's, by rank */
+    double cosine_il_td, cosine_rl_td;  /* rank 0: gradient cosines at theta0 */
 };
 
 /* ---- what rank 0 decides for every rank ------------------------------------------ */
@@ -411,8 +495,11 @@ static double work_bytes(const struct problem *problem, const struct ilrl_landsc
     double block = N < ILRL_LOSS_BLOCK ? N : ILRL_LOSS_BLOCK, widths = 0.0;
     for (size_t l = 0; l <= mlp->n_layers; l++)
         widths += (double)mlp->sizes[l];
-    double values = (double)(s->objective_return ? N_RETURN_VALUES : N_LOSS_VALUES);
-    return N * (8.0 * D + 4.0 + 8.0) + 8.0 * 6.0 * P + 8.0 * ((double)s->nx + (double)s->ny)
+    double values = (double)values_per_point(problem);
+    /* the value plan: 3 doubles, a size_t and a byte per step, and per
+     * point in flight ("same") 2 N doubles */
+    double plan = s->value_td || s->value_cql ? N * (8.0 * 4.0 + 1.0) + 16.0 * N * 8.0 : 0.0;
+    return plan + N * (8.0 * D + 4.0 + 8.0) + 8.0 * 6.0 * P + 8.0 * ((double)s->nx + (double)s->ny)
            + 8.0 * 4.0 * block * widths
            + ilrl_evaluator_bytes(mlp, s->n_steps, problem->max_row)
            + 8.0 * (2.0 * (double)options->tile_nx * (double)options->tile_ny * values
@@ -438,7 +525,7 @@ static int decide_memory(const struct run *run, const struct ilrl_demo *demo, co
     const struct ilrl_landscape_options *options = run->options;
     char need_text[32], available_text[32];
     double work = work_bytes(&run->problem, options);
-    double values = (double)(s->objective_return ? N_RETURN_VALUES : N_LOSS_VALUES);
+    double values = (double)values_per_point(&run->problem);
     /* Rank 0 also holds the grid (values and mask per point, twice while
      * writing) and the demo it read. */
     double points = (double)s->nx * (double)s->ny;
@@ -488,6 +575,10 @@ static void demo_checksum(const struct ilrl_demo *demo, char *buf, size_t buf_si
     hash = fnv1a(hash, demo->reward, demo->n_steps * sizeof *demo->reward);
     hash = fnv1a(hash, demo->episode_length, demo->n_episodes * sizeof *demo->episode_length);
     hash = fnv1a(hash, demo->terminated, demo->n_episodes * sizeof *demo->terminated);
+    /* final_obs decides TD targets; a demo without it keeps its old digest */
+    if (demo->final_obs != NULL)
+        hash = fnv1a(hash, demo->final_obs,
+                     demo->n_episodes * demo->n_features * sizeof *demo->final_obs);
     snprintf(buf, buf_size, "fnv1a64:%016" PRIx64, hash);
 }
 
@@ -592,10 +683,10 @@ struct nonfinite {
 
 static int find_nonfinite(const struct ilrl_landscape *landscape, struct nonfinite *bad)
 {
-    static const char *const names[ILRL_LANDSCAPE_MAX_POINT_ARRAYS] = {
-        "il_loss", "rl_loss", "return_mean", "return_std", "score_mean", "length_mean"};
+    const char *names[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
     double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
     size_t n_arrays = ilrl_landscape_point_arrays(landscape, arrays);
+    ilrl_landscape_point_array_names(landscape, names);
     bad->count = 0;
     for (size_t p = 0; p < landscape->nx * landscape->ny; p++) {
         if (!landscape->computed[p])
@@ -613,6 +704,14 @@ static int find_nonfinite(const struct ilrl_landscape *landscape, struct nonfini
             }
     }
     return bad->count > 0;
+}
+
+/* "il,rl[,td][,cql][,return]": the objectives a landscape holds. */
+static void objectives_list(const struct ilrl_landscape *landscape, char *buf, size_t size)
+{
+    snprintf(buf, size, "il,rl%s%s%s", landscape->td_loss != NULL ? ",td" : "",
+             landscape->cql_loss != NULL ? ",cql" : "",
+             landscape->return_mean != NULL ? ",return" : "");
 }
 
 /* The settings a checkpoint must share with the run that resumes it. */
@@ -640,6 +739,19 @@ static int check_resume_settings(const char *path, const struct ilrl_landscape *
         return ilrl_error(ILRL_EUSAGE, "--resume: %s was made with --rollouts %ld --rollout-steps %ld --rollout-policy %s, this run asks for %ld, %ld, %s",
                           path, a->rollouts, a->rollout_steps, a->rollout_policy,
                           b->rollouts, b->rollout_steps, b->rollout_policy);
+    char saved_list[64], wanted_list[64];
+    objectives_list(saved, saved_list, sizeof saved_list);
+    objectives_list(wanted, wanted_list, sizeof wanted_list);
+    if (strcmp(saved_list, wanted_list) != 0)
+        return ilrl_error(ILRL_EUSAGE, "--resume: %s was made with --objectives %s, this run asks for %s",
+                          path, saved_list, wanted_list);
+    if ((wanted->td_loss != NULL || wanted->cql_loss != NULL)
+        && strcmp(a->td_target, b->td_target) != 0)
+        return ilrl_error(ILRL_EUSAGE, "--resume: %s was made with --td-target %s, this run asks for %s",
+                          path, a->td_target, b->td_target);
+    if (wanted->cql_loss != NULL && a->cql_alpha != b->cql_alpha)
+        return ilrl_error(ILRL_EUSAGE, "--resume: %s was made with --cql-alpha %g, this run asks for %g",
+                          path, a->cql_alpha, b->cql_alpha);
     if (a->init_seed != b->init_seed)
         return ilrl_error(ILRL_EUSAGE, "--resume: %s was made with --seed %ld, this run asks for %ld",
                           path, a->init_seed, b->init_seed);
@@ -716,6 +828,13 @@ static int set_meta(struct run *run, const struct ilrl_demo *demo, const char *o
     status |= ilrl_landscape_set_string(&meta->demo_checksum, checksum);
     status |= ilrl_landscape_set_string(&meta->objective,
                                         options->objective_return ? "return" : "losses");
+    if (problem->plan != NULL) {
+        meta->td_steps = (long)problem->plan->n_targets;
+        meta->td_left_out = (long)problem->plan->n_left_out;
+        meta->cql_alpha = options->objective_cql ? options->cql_alpha : NAN;
+        status |= ilrl_landscape_set_string(&meta->td_target,
+                                            ilrl_value_target_name(options->td_target));
+    }
     if (options->objective_return) {
         meta->rollouts = (long)options->rollouts;
         meta->rollout_steps = options->rollout_steps;
@@ -792,6 +911,13 @@ static uint64_t settings_fingerprint(const struct run *run)
     hash = fnv1a(hash, longs, sizeof longs);
     hash = fnv1a(hash, m->layer_sizes, m->n_layer_sizes * sizeof *m->layer_sizes);
     hash = fnv1a(hash, &m->gamma, sizeof m->gamma);
+    /* the value objectives: which arrays, and what decides their values */
+    int32_t value_arrays[2] = {l->td_loss != NULL, l->cql_loss != NULL};
+    hash = fnv1a(hash, value_arrays, sizeof value_arrays);
+    if (l->td_loss != NULL || l->cql_loss != NULL)
+        hash = fnv1a_string(hash, m->td_target);
+    if (l->cql_loss != NULL)
+        hash = fnv1a(hash, &m->cql_alpha, sizeof m->cql_alpha);
     uint64_t sizes[3] = {l->nx, l->ny, l->n_params};
     hash = fnv1a(hash, sizes, sizeof sizes);
     hash = fnv1a(hash, l->x, l->nx * sizeof *l->x);
@@ -1074,6 +1200,60 @@ static int check_window(const struct problem *problem, const double range[4])
     return ILRL_OK;
 }
 
+static double cosine(const double *a, const double *b, size_t n)
+{
+    double ab = 0.0, aa = 0.0, bb = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        ab += a[k] * b[k];
+        aa += a[k] * a[k];
+        bb += b[k] * b[k];
+    }
+    return aa > 0.0 && bb > 0.0 ? ab / sqrt(aa * bb) : NAN;
+}
+
+/* Rank 0, --objectives with td or cql: the plan of TD targets (frozen at
+ * theta0 when asked: computed once, here, and broadcast), and the cosines
+ * of L_TD's semi-gradient with L_IL's and L_RL's gradients at theta0. */
+static int prepare_value(struct run *run, const struct ilrl_demo *demo, const char *origin)
+{
+    struct problem *problem = &run->problem;
+    const struct ilrl_landscape_options *options = run->options;
+    const size_t P = problem->mlp->n_params;
+    int status = ilrl_value_plan_alloc(demo, options->gamma, origin, &problem->plan);
+    if (status != ILRL_OK)
+        return status;
+    struct ilrl_value_work *work = ilrl_value_work_alloc(problem->mlp, demo->n_steps,
+                                                         problem->plan->n_final);
+    double *gradients = malloc(3 * P * sizeof *gradients);
+    if (work == NULL || gradients == NULL) {
+        ilrl_value_work_free(work);
+        free(gradients);
+        return ilrl_error(ILRL_EFAILED, "out of memory for the TD targets");
+    }
+    if (options->td_target == ILRL_VALUE_TARGET_FROZEN)
+        status = ilrl_value_plan_freeze(problem->plan, problem->mlp, problem->theta0,
+                                        &problem->data, work);
+    if (status == ILRL_OK) {
+        double il, rl, td;
+        ilrl_loss_eval(problem->mlp, problem->theta0, &problem->data, problem->work, &il, &rl,
+                       gradients, gradients + P);
+        ilrl_value_loss_eval(problem->mlp, problem->theta0, &problem->data, problem->plan,
+                             options->cql_alpha, work, &td, NULL, gradients + 2 * P, NULL);
+        run->cosine_il_td = cosine(gradients, gradients + 2 * P, P);
+        run->cosine_rl_td = cosine(gradients + P, gradients + 2 * P, P);
+    }
+    problem->shape.n_final = problem->plan->n_final;
+    problem->shape.n_targets = problem->plan->n_targets;
+    if (problem->plan->n_left_out > 0)
+        ilrl_notice("%s: %zu truncated episode%s without final_obs: %s last step%s left out of L_TD",
+                    origin, problem->plan->n_left_out, problem->plan->n_left_out == 1 ? "" : "s",
+                    problem->plan->n_left_out == 1 ? "its" : "their",
+                    problem->plan->n_left_out == 1 ? "" : "s");
+    ilrl_value_work_free(work);
+    free(gradients);
+    return status;
+}
+
 static int setup_rank0(struct run *run)
 {
     const struct ilrl_landscape_options *options = run->options;
@@ -1121,6 +1301,8 @@ static int setup_rank0(struct run *run)
         .n_params = problem->mlp->n_params, .nx = options->nx, .ny = options->ny,
         .activation = (int32_t)options->activation,
         .objective_return = options->objective_return, .run_seed = options->seed,
+        .value_td = options->objective_td, .value_cql = options->objective_cql,
+        .td_target = (int32_t)options->td_target, .cql_alpha = options->cql_alpha,
         .rollout = {.n_episodes = options->rollouts, .max_steps = options->rollout_steps,
                     .gamma = options->gamma, .policy = options->rollout_policy},
     };
@@ -1152,6 +1334,9 @@ static int setup_rank0(struct run *run)
         goto done;
     if ((status = check_window(problem, range)) != ILRL_OK)
         goto done;
+    if ((options->objective_td || options->objective_cql)
+        && (status = prepare_value(run, demo, origin)) != ILRL_OK)
+        goto done;
     if (degenerate)
         ilrl_notice("warning: the RL gradient is (anti)parallel to the IL gradient "
                     "(cosine %.6f) or vanishes; the missing direction comes from random:%lu",
@@ -1168,7 +1353,9 @@ static int setup_rank0(struct run *run)
     run->landscape = ilrl_landscape_alloc(options->nx, options->ny, problem->mlp->n_params,
                                           options->objective_return);
     run->tile_done = calloc(run->tiling.n_tiles, 1);
-    if (run->landscape == NULL || run->tile_done == NULL) {
+    if (run->landscape == NULL || run->tile_done == NULL
+        || ilrl_landscape_add_value_arrays(run->landscape, options->objective_td,
+                                           options->objective_cql) != ILRL_OK) {
         status = ilrl_error(ILRL_EFAILED, "out of memory for a %zu x %zu grid", options->nx, options->ny);
         goto done;
     }
@@ -1179,6 +1366,8 @@ static int setup_rank0(struct run *run)
     memcpy(run->landscape->direction_y, problem->direction_y, problem->mlp->n_params * sizeof(double));
     if ((status = set_meta(run, demo, origin, &plane, gradient_cosine)) != ILRL_OK)
         goto done;
+    run->landscape->meta.gradient_cosine_il_td = run->cosine_il_td;
+    run->landscape->meta.gradient_cosine_rl_td = run->cosine_rl_td;
     if (ilrl_landscape_set_string(&run->landscape->meta.dense_kernel,
                                   ilrl_evaluator_dense_kernel(problem->evaluator)) != ILRL_OK) {
         status = ilrl_error(ILRL_EFAILED, "out of memory");
@@ -1217,18 +1406,28 @@ static void row_losses(struct problem *problem, size_t x0, size_t n, size_t j,
                        double *values, size_t stride)
 {
     double *xs = problem->row, *ys = xs + n, *il = ys + n, *rl = il + n;
+    double *td = rl + n, *cql = td + n;
+    const int want_td = problem->shape.value_td, want_cql = problem->shape.value_cql;
     for (size_t i = 0; i < n; i++) {
         xs[i] = problem->x[x0 + i];
         ys[i] = problem->y[j];
     }
-    ilrl_evaluator_eval(problem->evaluator, xs, ys, n, il, rl);
+    ilrl_evaluator_eval_all(problem->evaluator, xs, ys, n, il, rl, want_td ? td : NULL,
+                            want_cql ? cql : NULL);
     for (size_t i = 0; i < n; i++) {
-        values[i * stride] = il[i];
-        values[i * stride + 1] = rl[i];
+        double *point = values + i * stride;
+        size_t k = 0;
+        point[k++] = il[i];
+        point[k++] = rl[i];
+        if (want_td)
+            point[k++] = td[i];
+        if (want_cql)
+            point[k++] = cql[i];
     }
 }
 
-/* Rollouts of one point (docs/return-surface.md); values[2..5] receive the statistics. */
+/* Rollouts of one point (docs/return-surface.md); values[0..3] receive the
+ * statistics. */
 static int point_return(struct problem *problem, size_t i, size_t j, double *values,
                         const struct ilrl_tile_hooks *hooks)
 {
@@ -1239,10 +1438,10 @@ static int point_return(struct problem *problem, size_t i, size_t j, double *val
                            (unsigned long)problem->shape.run_seed, j * problem->shape.nx + i,
                            problem->rollout_work, &stats, hooks->poll, hooks->poll_ctx) != 0)
         return ILRL_EINTERRUPTED;
-    values[2] = stats.return_mean;
-    values[3] = stats.return_std;
-    values[4] = stats.score_mean;
-    values[5] = stats.length_mean;
+    values[0] = stats.return_mean;
+    values[1] = stats.return_std;
+    values[2] = stats.score_mean;
+    values[3] = stats.length_mean;
     return ILRL_OK;
 }
 
@@ -1259,7 +1458,8 @@ static int compute_tile(void *ctx, const struct ilrl_tile *tile, double *values,
         if (!problem->shape.objective_return)
             continue;
         for (size_t i = 0; i < tile->nx; i++)
-            if (point_return(problem, tile->x0 + i, tile->y0 + j, row + i * stride, hooks) != ILRL_OK)
+            if (point_return(problem, tile->x0 + i, tile->y0 + j,
+                             row + i * stride + return_offset(problem), hooks) != ILRL_OK)
                 return ILRL_EINTERRUPTED;
     }
     return ILRL_OK;

@@ -16,8 +16,8 @@
     { &(meta)->title, &(meta)->history, &(meta)->source, &(meta)->activation, \
       &(meta)->plane, &(meta)->rl_weight, &(meta)->demo_file, \
       &(meta)->demo_checksum, &(meta)->objective, &(meta)->rollout_policy, \
-      &(meta)->reward_scheme, &(meta)->dense_kernel }
-#define N_META_STRING_FIELDS 12
+      &(meta)->reward_scheme, &(meta)->dense_kernel, &(meta)->td_target }
+#define N_META_STRING_FIELDS 13
 
 static double *nan_array(size_t n)
 {
@@ -65,6 +65,11 @@ struct ilrl_landscape *ilrl_landscape_alloc(size_t nx, size_t ny,
     landscape->meta.gamma = NAN;
     landscape->meta.gradient_cosine = NAN;
     landscape->meta.wall_seconds = NAN;
+    landscape->meta.cql_alpha = NAN;
+    landscape->meta.td_steps = -1;
+    landscape->meta.td_left_out = -1;
+    landscape->meta.gradient_cosine_il_td = NAN;
+    landscape->meta.gradient_cosine_rl_td = NAN;
     if (!ok) {
         ilrl_landscape_free(landscape);
         return NULL;
@@ -88,6 +93,8 @@ void ilrl_landscape_free(struct ilrl_landscape *landscape)
     free(landscape->return_std);
     free(landscape->score_mean);
     free(landscape->length_mean);
+    free(landscape->td_loss);
+    free(landscape->cql_loss);
     char **strings[N_META_STRING_FIELDS] = META_STRING_FIELDS(&landscape->meta);
     for (size_t k = 0; k < N_META_STRING_FIELDS; k++)
         free(*strings[k]);
@@ -95,19 +102,53 @@ void ilrl_landscape_free(struct ilrl_landscape *landscape)
     free(landscape);
 }
 
+int ilrl_landscape_add_value_arrays(struct ilrl_landscape *landscape, int with_td,
+                                    int with_cql)
+{
+    size_t n_points = landscape->nx * landscape->ny;
+    if (with_td && landscape->td_loss == NULL
+        && (landscape->td_loss = nan_array(n_points)) == NULL)
+        return ilrl_error(ILRL_EFAILED, "out of memory for td_loss");
+    if (with_cql && landscape->cql_loss == NULL
+        && (landscape->cql_loss = nan_array(n_points)) == NULL)
+        return ilrl_error(ILRL_EFAILED, "out of memory for cql_loss");
+    return ILRL_OK;
+}
+
+/* The one place the order is decided: both functions below read it. */
+static size_t point_arrays(const struct ilrl_landscape *landscape,
+                           double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS],
+                           const char *names[ILRL_LANDSCAPE_MAX_POINT_ARRAYS])
+{
+    struct { double *array; const char *name; } all[ILRL_LANDSCAPE_MAX_POINT_ARRAYS] = {
+        {landscape->il_loss, "il_loss"}, {landscape->rl_loss, "rl_loss"},
+        {landscape->td_loss, "td_loss"}, {landscape->cql_loss, "cql_loss"},
+        {landscape->return_mean, "return_mean"}, {landscape->return_std, "return_std"},
+        {landscape->score_mean, "score_mean"}, {landscape->length_mean, "length_mean"},
+    };
+    size_t n = 0;
+    for (size_t k = 0; k < ILRL_LANDSCAPE_MAX_POINT_ARRAYS; k++) {
+        if (all[k].array == NULL)
+            continue;
+        if (arrays != NULL)
+            arrays[n] = all[k].array;
+        if (names != NULL)
+            names[n] = all[k].name;
+        n++;
+    }
+    return n;
+}
+
 size_t ilrl_landscape_point_arrays(const struct ilrl_landscape *landscape,
                                    double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS])
 {
-    size_t n = 0;
-    arrays[n++] = landscape->il_loss;
-    arrays[n++] = landscape->rl_loss;
-    if (landscape->return_mean != NULL) {
-        arrays[n++] = landscape->return_mean;
-        arrays[n++] = landscape->return_std;
-        arrays[n++] = landscape->score_mean;
-        arrays[n++] = landscape->length_mean;
-    }
-    return n;
+    return point_arrays(landscape, arrays, NULL);
+}
+
+size_t ilrl_landscape_point_array_names(const struct ilrl_landscape *landscape,
+                                        const char *names[ILRL_LANDSCAPE_MAX_POINT_ARRAYS])
+{
+    return point_arrays(landscape, NULL, names);
 }
 
 int ilrl_landscape_set_string(char **field, const char *value)

@@ -21,6 +21,10 @@
  *    reward_scheme and dense_kernel are written only when set);
  *    everything else is required.  A present attribute of the wrong kind is
  *    an error (ncfile.h's one rule).
+ *  - td_loss and cql_loss (docs/value-objectives.md) are each optional; the
+ *    attributes td_target, td_steps, td_left_out, gradient_cosine_il_td and
+ *    gradient_cosine_rl_td go with either (present iff one of them is),
+ *    cql_alpha with cql_loss.
  *  - The grid arrays have _FillValue NaN: a point not computed is NaN with
  *    computed = 0.  A value equal to a non-NaN fill or missing_value is
  *    refused at computed points, and anywhere in x, y and the plane.
@@ -126,6 +130,18 @@ static int put_global_attributes(struct ilrl_ncfile *file,
     if (!status && or_empty(meta->dense_kernel)[0])
         status = ilrl_ncfile_put_text(file, NC_GLOBAL, "dense_kernel",
                                       meta->dense_kernel);
+    if (landscape->td_loss || landscape->cql_loss) {
+        if (!status) status = ilrl_ncfile_put_text(file, NC_GLOBAL, "td_target",
+                                                   meta->td_target);
+        if (!status) status = ilrl_ncfile_put_int64(file, "td_steps", meta->td_steps);
+        if (!status) status = ilrl_ncfile_put_int64(file, "td_left_out", meta->td_left_out);
+        if (!status) status = ilrl_ncfile_put_double(file, "gradient_cosine_il_td",
+                                                     meta->gradient_cosine_il_td);
+        if (!status) status = ilrl_ncfile_put_double(file, "gradient_cosine_rl_td",
+                                                     meta->gradient_cosine_rl_td);
+    }
+    if (landscape->cql_loss && !status)
+        status = ilrl_ncfile_put_double(file, "cql_alpha", meta->cql_alpha);
     return status;
 }
 
@@ -139,7 +155,7 @@ struct grid_variable {
 };
 
 static size_t grid_variables(const struct ilrl_landscape *landscape,
-                             struct grid_variable variables[6])
+                             struct grid_variable variables[8])
 {
     size_t n = 0;
     variables[n++] = (struct grid_variable){
@@ -148,6 +164,14 @@ static size_t grid_variables(const struct ilrl_landscape *landscape,
     variables[n++] = (struct grid_variable){
         "rl_loss", "reinforcement-learning loss (REINFORCE surrogate on the demonstration)",
         "1", landscape->rl_loss, -1};
+    if (landscape->td_loss)
+        variables[n++] = (struct grid_variable){
+            "td_loss", "temporal-difference loss (mean squared TD error of the outputs read as Q-values)",
+            "1", landscape->td_loss, -1};
+    if (landscape->cql_loss)
+        variables[n++] = (struct grid_variable){
+            "cql_loss", "conservative Q-learning loss (TD loss + cql_alpha * IL loss)",
+            "1", landscape->cql_loss, -1};
     if (landscape->return_mean) {
         variables[n++] = (struct grid_variable){
             "return_mean", "mean discounted return of rollouts", "1",
@@ -173,7 +197,7 @@ static int write_contents(struct ilrl_ncfile *file,
 {
     int y_dim, x_dim, param_dim, x_var, y_var, computed_var;
     int plane_vars[3];
-    struct grid_variable variables[6];
+    struct grid_variable variables[8];
     size_t n_variables = grid_variables(landscape, variables);
     int status = 0;
 
@@ -258,14 +282,15 @@ static off_t size_estimate(const struct ilrl_landscape *landscape)
 {
     const struct ilrl_landscape_meta *meta = &landscape->meta;
     double points = (double)landscape->nx * (double)landscape->ny;
-    double grids = landscape->return_mean ? 6.0 : 2.0;
+    double grids = (landscape->return_mean ? 6.0 : 2.0) + (landscape->td_loss ? 1.0 : 0.0)
+                   + (landscape->cql_loss ? 1.0 : 0.0);
     double bytes = 65536.0 + points * (grids * 8.0 + 1.0)
         + 8.0 * ((double)landscape->nx + (double)landscape->ny)
         + 24.0 * (double)landscape->n_params + 4.0 * (double)meta->n_layer_sizes;
     const char *strings[] = {
         meta->title, meta->history, meta->source, meta->activation, meta->plane,
         meta->rl_weight, meta->demo_file, meta->demo_checksum, meta->objective,
-        meta->rollout_policy, meta->reward_scheme, meta->dense_kernel};
+        meta->rollout_policy, meta->reward_scheme, meta->dense_kernel, meta->td_target};
     for (size_t k = 0; k < sizeof strings / sizeof *strings; k++)
         bytes += (double)strlen(or_empty(strings[k]));
     return (off_t)bytes;
@@ -418,6 +443,17 @@ static int read_attributes(struct ilrl_ncfile *file, struct ilrl_landscape *land
         if (!status) status = ilrl_ncfile_get_text(file, NC_GLOBAL, "rollout_policy",
                                                    &meta->rollout_policy, NULL);
     }
+    if (!status && (landscape->td_loss || landscape->cql_loss)) {
+        status = ilrl_ncfile_get_text(file, NC_GLOBAL, "td_target", &meta->td_target, NULL);
+        if (!status) status = get_long(file, "td_steps", &meta->td_steps);
+        if (!status) status = get_long(file, "td_left_out", &meta->td_left_out);
+        if (!status) status = ilrl_ncfile_get_double(file, NC_GLOBAL, "gradient_cosine_il_td",
+                                                     &meta->gradient_cosine_il_td, NULL);
+        if (!status) status = ilrl_ncfile_get_double(file, NC_GLOBAL, "gradient_cosine_rl_td",
+                                                     &meta->gradient_cosine_rl_td, NULL);
+    }
+    if (!status && landscape->cql_loss)
+        status = ilrl_ncfile_get_double(file, NC_GLOBAL, "cql_alpha", &meta->cql_alpha, NULL);
     return status;
 }
 
@@ -438,10 +474,15 @@ static int read_contents(struct ilrl_ncfile *file, struct ilrl_landscape **out)
         return status;
     int with_return = has_variable(file, "return_mean");
     struct ilrl_landscape *landscape = ilrl_landscape_alloc(nx, ny, n_params, with_return);
+    if (landscape && ilrl_landscape_add_value_arrays(landscape, has_variable(file, "td_loss"),
+                                                     has_variable(file, "cql_loss")) != ILRL_OK) {
+        ilrl_landscape_free(landscape);
+        landscape = NULL;
+    }
     if (!landscape)
         return ilrl_error(ILRL_EFAILED, "%s: out of memory for a %zu x %zu grid",
                           file->path, nx, ny);
-    struct grid_variable variables[6];
+    struct grid_variable variables[8];
     size_t n_variables = grid_variables(landscape, variables);
     status = ILRL_NC(file, "computed", nc_get_var_uchar,
                      (file->ncid, varid, landscape->computed));

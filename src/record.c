@@ -27,6 +27,8 @@ struct session {
     int *episode_length;
     unsigned char *terminated;
     int *score;
+    double *final_obs;        /* per episode: the observation after its last
+                               * action (docs/value-objectives.md) */
     size_t n_episodes;
 };
 
@@ -38,6 +40,7 @@ static void session_free(struct session *session)
     free(session->episode_length);
     free(session->terminated);
     free(session->score);
+    free(session->final_obs);
 }
 
 static int session_reserve(struct session *session, size_t n_steps)
@@ -69,8 +72,9 @@ static int session_start(struct session *session, size_t n_episodes, size_t n_fe
     session->episode_length = calloc(n_episodes, sizeof *session->episode_length);
     session->terminated = calloc(n_episodes, sizeof *session->terminated);
     session->score = calloc(n_episodes, sizeof *session->score);
+    session->final_obs = calloc(n_episodes * n_features, sizeof *session->final_obs);
     if (session->episode_length == NULL || session->terminated == NULL
-        || session->score == NULL)
+        || session->score == NULL || session->final_obs == NULL)
         return ilrl_error(ILRL_EFAILED, "out of memory for %zu episodes", n_episodes);
     return ILRL_OK;
 }
@@ -158,6 +162,9 @@ static int play_episode(struct ilrl_pilot *pilot, const struct ilrl_record_optio
         session->episode_length[session->n_episodes] = (int)length;
         session->terminated[session->n_episodes] = (unsigned char)env->terminated;
         session->score[session->n_episodes] = score;
+        /* The state the last action led to: what a value target bootstraps
+         * from when the episode was truncated. */
+        ilrl_env_observe(env, &session->final_obs[session->n_episodes * d]);
         session->n_episodes++;
         if (options->on_episode != NULL)
             options->on_episode(options->on_episode_ctx, e, length, score, env->terminated);
@@ -201,6 +208,12 @@ static int session_to_demo(const struct session *session, const struct ilrl_pilo
         demo->score[e] = session->score[e];
         start += session->episode_length[e];
     }
+    if (ilrl_demo_add_final_obs(demo) != ILRL_OK) {
+        ilrl_demo_free(demo);
+        return ILRL_EFAILED;
+    }
+    memcpy(demo->final_obs, session->final_obs,
+           session->n_episodes * env->n_features * sizeof *demo->final_obs);
     if (!env->has_score) {
         free(demo->score);
         demo->score = NULL;

@@ -75,6 +75,13 @@ void ilrl_value_plan_free(struct ilrl_value_plan *plan)
     free(plan);
 }
 
+/* Whether episode e's observation after its last action is known: the demo
+ * has final_obs and the row is not NaN (all NaN marks it unknown, demo.h). */
+static int final_known(const struct ilrl_demo *demo, size_t e)
+{
+    return demo->final_obs != NULL && !isnan(demo->final_obs[e * demo->n_features]);
+}
+
 /* Fills every per-step array from the episodes; returns N - N'. */
 static size_t plan_steps(struct ilrl_value_plan *plan, const struct ilrl_demo *demo)
 {
@@ -95,7 +102,7 @@ static size_t plan_steps(struct ilrl_value_plan *plan, const struct ilrl_demo *d
         plan->has_target[last] = 1;
         if (demo->terminated[e])
             continue;                       /* done: y = r, no bootstrap */
-        if (demo->final_obs == NULL) {
+        if (!final_known(demo, e)) {
             plan->has_target[last] = 0;     /* truncated, s' unknown */
             left_out++;
             continue;
@@ -122,8 +129,8 @@ int ilrl_value_plan_alloc(const struct ilrl_demo *demo, double gamma,
     if (!isfinite(gamma) || gamma < 0.0)
         return ilrl_error(ILRL_EUSAGE, "--gamma %g: must be a finite number >= 0",
                           gamma);
-    for (size_t e = 0; demo->final_obs != NULL && e < demo->n_episodes; e++)
-        n_final += demo->terminated[e] ? 0 : 1;
+    for (size_t e = 0; e < demo->n_episodes; e++)
+        n_final += !demo->terminated[e] && final_known(demo, e) ? 1 : 0;
 
     plan = calloc(1, sizeof *plan);
     if (plan == NULL)

@@ -15,6 +15,10 @@
 # single-thread dgemm rate measured now (tests/bench_dgemm); peak RSS =
 # the largest process (GNU time's %M over mpirun and its ranks).
 #
+# The "random +td,cql" row is the 1-rank random plane with --objectives
+# td,cql (docs/value-objectives.md): its ratio to the plain 1-rank row is
+# the value objectives' cost (target <= 1.15).
+#
 # Environment: ILRL_LANDSCAPE (the engine binary, default
 # src/ilrl-landscape), BENCH_RANDOM_SIDE (the random plane's grid for the
 # ratios, default 201), BENCH_WEIGHTS_SIDE (the weights plane's, default
@@ -63,7 +67,7 @@ engine() {
     [ -n "$5" ] && tile_option="--tile $5"
     [ -z "$5" ] && [ -n "$TILE" ] && tile_option="--tile $TILE"
     $TIME -f '%e %M' -o "$work/time" $MPIRUN -n "$3" "$LANDSCAPE" --demo "$work/demo.nc" \
-        --plane "$1" --nx "$2" --ny "$2" --force --quiet --checkpoint 3600 $tile_option \
+        --plane "$1" --nx "$2" --ny "$2" --force --quiet --checkpoint 3600 $tile_option $ENGINE_EXTRA \
         --out "$4"
     seconds=$(cut -d' ' -f1 "$work/time")
     rss=$(cut -d' ' -f2 "$work/time")
@@ -74,6 +78,9 @@ engine() {
 RANDOM_SIDE=${BENCH_RANDOM_SIDE:-201}
 engine random "$RANDOM_SIDE" 2 "$work/random.nc"; row random "$RANDOM_SIDE" 2 "$seconds" "$rss"; random2=$seconds
 engine random "$RANDOM_SIDE" 1 "$work/random1.nc"; row random "$RANDOM_SIDE" 1 "$seconds" "$rss"; random1=$seconds
+ENGINE_EXTRA="--objectives td,cql"
+engine random "$RANDOM_SIDE" 1 "$work/random_td.nc"; row "random +td,cql" "$RANDOM_SIDE" 1 "$seconds" "$rss"; random_td=$seconds
+ENGINE_EXTRA=; rm -f "$work/random_td.nc"
 engine random 101 2 "$work/random101.nc"; row random 101 2 "$seconds" "$rss"
 engine random 2 2 "$work/fixed.nc"; fixed=$seconds
 # The dense planes' older path (one dgemm per layer, tanh in a second pass),
@@ -112,7 +119,7 @@ numpy_weights=$(cat "$work/numpy.weights")
 np_diff=$(cat "$work/numpy.diff")
 echo "numpy rows: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for this measurement only, OPENBLAS_NUM_THREADS=2, batches of 16 points, fastest of 3 passes; values checked against the engine's file ($np_diff max relative difference)"
 
-awk -v s1="$random1" -v s2="$random2" -v w1="$weights1" -v w2="$weights2" -v steps="$steps" \
+awk -v s1="$random1" -v s2="$random2" -v std="$random_td" -v w1="$weights1" -v w2="$weights2" -v steps="$steps" \
     -v nr="$numpy_random" -v nw="$numpy_weights" -v side="$RANDOM_SIDE" -v wside="$WEIGHTS_SIDE" -v fixed="$fixed" 'BEGIN {
     r2 = side * side * steps / s2; w = wside * wside * steps / w2
     # Both numpy rows do the same work per sample (numpy has no use for the
@@ -122,6 +129,7 @@ awk -v s1="$random1" -v s2="$random2" -v w1="$weights1" -v w2="$weights2" -v ste
     printf "ratios (numpy baseline: the faster numpy row, %.4g sample-evals/s):\n", nb
     printf "        random %dx%d 2 ranks / numpy = %.1fx (target >= 10); weights 2 ranks / numpy = %.0fx (target >= 100)\n", side, side, r2 / nb, w / nb
     printf "        scaling 2 ranks / 1 rank: random %.2fx, weights %.2fx (target >= 1.8)\n", s1 / s2, w1 / w2
+    printf "        random 1 rank with td,cql / without = %.3fx (target <= 1.15)\n", std / s1
     printf "fixed cost of a run (2 ranks, 2x2 random grid: Open MPI start-up, demo, set-up, write): %.2f s\n", fixed }'
 
 # The return objective's inner loop (docs/return-surface.md): simulator frames per second

@@ -11,6 +11,7 @@
 
 #include "ilrl/compare.h"
 #include "ilrl/error.h"
+#include "ilrl/landscape_grid.h"
 
 #define NX 7
 #define NY 5
@@ -154,6 +155,53 @@ START_TEST(test_return_correlations)
     ck_assert_int_eq(c.has_return, 1);
     ck_assert_double_eq_tol(c.il_return_pearson, 1.0, 1e-12);
     ck_assert_double_eq_tol(c.rl_return_pearson, -1.0, 1e-12);
+}
+END_TEST
+
+/* The value objectives' correlations from a landscape: L_TD = 3 L_IL + 1
+ * (r = +1 with IL), L_RL = sin-perturbed (an independent check against
+ * ilrl_compare_surfaces' own r), L_CQL = -L_IL, return_mean = -L_TD; a
+ * non-finite L_TD at a computed point leaves the TD statistics only. */
+START_TEST(test_value_correlations)
+{
+    struct ilrl_landscape *l = ilrl_landscape_alloc(NX, NY, 1, 1);
+    ck_assert_ptr_nonnull(l);
+    memcpy(l->x, x, sizeof x);
+    memcpy(l->y, y, sizeof y);
+    ck_assert_int_eq(ilrl_landscape_add_value_arrays(l, 1, 1), ILRL_OK);
+    double td_only[N];
+    for (int k = 0; k < N; k++) {
+        l->computed[k] = 1;
+        l->il_loss[k] = bowl[k];
+        l->rl_loss[k] = bowl[k] + 0.3 * sin(3.0 * k);
+        l->td_loss[k] = td_only[k] = 3.0 * bowl[k] + 1.0;
+        l->cql_loss[k] = -bowl[k];
+        l->return_mean[k] = -(3.0 * bowl[k] + 1.0);
+    }
+    struct ilrl_comparison c, rl_vs_td;
+    ck_assert_int_eq(ilrl_compare_landscape(l, &c), ILRL_OK);
+    ck_assert(c.has_td && c.has_cql);
+    ck_assert_double_eq_tol(c.il_td_pearson, 1.0, 1e-12);
+    ck_assert_double_eq_tol(c.il_cql_pearson, -1.0, 1e-12);
+    ck_assert_double_eq_tol(c.td_return_pearson, 1.0, 1e-12);
+    ck_assert_double_eq_tol(c.cql_return_pearson, -1.0, 1e-12);
+    ck_assert_int_eq(ilrl_compare_surfaces(x, NX, y, NY, l->rl_loss, td_only, NULL, NULL,
+                                           0.0, &rl_vs_td), ILRL_OK);
+    ck_assert_double_eq_tol(c.rl_td_pearson, rl_vs_td.pearson, 1e-14);
+    ck_assert(fabs(c.rl_td_pearson) < 0.999);
+
+    l->td_loss[3] = NAN;    /* out of the TD statistics, not of IL vs RL */
+    l->td_loss[4] = 1e6;    /* an outlier the NaN must not hide */
+    struct ilrl_comparison d;
+    ck_assert_int_eq(ilrl_compare_landscape(l, &d), ILRL_OK);
+    ck_assert_uint_eq(d.n_points, N);
+    ck_assert(memcmp(&d.pearson, &c.pearson, sizeof d.pearson) == 0);
+    ck_assert(isfinite(d.il_td_pearson) && d.il_td_pearson < 0.9);
+    ilrl_landscape_free(l);
+
+    /* Without td_loss or cql_loss: not reported. */
+    struct ilrl_comparison e = compare(bowl, bowl, NULL, NULL);
+    ck_assert(!e.has_td && !e.has_cql && isnan(e.il_td_pearson));
 }
 END_TEST
 
@@ -394,6 +442,7 @@ Suite *compare_suite(void)
     tcase_add_test(tc, test_only_computed_points_are_used);
     tcase_add_test(tc, test_constant_surface_is_undefined_not_a_crash);
     tcase_add_test(tc, test_return_correlations);
+    tcase_add_test(tc, test_value_correlations);
     tcase_add_test(tc, test_verdict_thresholds);
     tcase_add_test(tc, test_statistics_are_scale_invariant);
     tcase_add_test(tc, test_values_near_the_largest_double);

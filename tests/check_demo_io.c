@@ -352,6 +352,52 @@ START_TEST(test_round_trip_is_identical)
 }
 END_TEST
 
+/* final_obs round-trips; a file without it reads with final_obs NULL; a
+ * non-finite or never-written entry is refused like obs's. */
+START_TEST(test_final_obs_round_trip_and_checks)
+{
+    const char *path = test_scratch_path("final.nc");
+    struct ilrl_demo *written = sample_demo();
+    struct ilrl_demo *read = NULL;
+
+    ck_assert_int_eq(ilrl_demo_add_final_obs(written), ILRL_OK);
+    for (size_t k = 0; k < 3 * 3; k++)
+        written->final_obs[k] = 0.5 * (double)k - 1.75;
+    ck_assert_int_eq(ilrl_demo_write(path, written, 0), ILRL_OK);
+    ck_assert_msg(ilrl_demo_read(path, &read) == ILRL_OK, "%s", ilrl_error_message());
+    ck_assert_ptr_nonnull(read->final_obs);
+    ck_assert_mem_eq(read->final_obs, written->final_obs, 9 * sizeof(double));
+    ilrl_demo_free(read);
+    read = NULL;
+
+    path = write_sample("no_final.nc");
+    ck_assert_msg(ilrl_demo_read(path, &read) == ILRL_OK, "%s", ilrl_error_message());
+    ck_assert_ptr_null(read->final_obs);
+    ilrl_demo_free(read);
+
+    path = test_scratch_path("final_nan.nc");
+    ck_assert_int_eq(ilrl_demo_write(path, written, 0), ILRL_OK);
+    patch_value(path, "final_obs", 2, 1, NAN);
+    assert_rejected(path, "final_obs[2,1]", "not finite");
+
+    /* a whole row of NaN means "unknown": read as such */
+    path = test_scratch_path("final_unknown.nc");
+    ck_assert_int_eq(ilrl_demo_write(path, written, 0), ILRL_OK);
+    for (size_t f = 0; f < 3; f++)
+        patch_value(path, "final_obs", 1, f, NAN);
+    ck_assert_msg(ilrl_demo_read(path, &read) == ILRL_OK, "%s", ilrl_error_message());
+    ck_assert(isnan(read->final_obs[3]) && isnan(read->final_obs[5]));
+    ck_assert(read->final_obs[6] == written->final_obs[6]);
+    ilrl_demo_free(read);
+
+    path = test_scratch_path("final_fill.nc");
+    ck_assert_int_eq(ilrl_demo_write(path, written, 0), ILRL_OK);
+    patch_value(path, "final_obs", 1, 0, NC_FILL_DOUBLE);
+    assert_rejected(path, "final_obs", NULL);
+    ilrl_demo_free(written);
+}
+END_TEST
+
 START_TEST(test_schema_and_attributes_on_disk)
 {
     const char *path = write_sample("demo.nc");
@@ -1013,6 +1059,7 @@ Suite *demo_io_suite(void)
     tcase_add_checked_fixture(round_trip, make_scratch, test_scratch_remove);
     tcase_add_test(round_trip, test_round_trip_is_identical);
     tcase_add_test(round_trip, test_schema_and_attributes_on_disk);
+    tcase_add_test(round_trip, test_final_obs_round_trip_and_checks);
     tcase_add_test(round_trip, test_round_trip_without_score_and_metadata);
     tcase_add_test(round_trip, test_foreign_classic_file_d5_k3_without_score);
     tcase_add_test(round_trip, test_foreign_chunked_unlimited_netcdf4);

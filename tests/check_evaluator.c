@@ -6,7 +6,9 @@
  * fill the 256-row blocks: the evaluator's L_IL and L_RL at random points
  * (unit offsets and large ones) equal ilrl_loss_eval at ilrl_plane_point's
  * theta to 1e-12 relative, and a point's values are bit-identical whether it
- * is evaluated alone, with many others, or in another order. */
+ * is evaluated alone, with many others, or in another order.  The same for
+ * L_TD and L_CQL (value_loss.h) against ilrl_value_loss_eval, with the
+ * frozen and the same target, with and without final_obs. */
 #include "config.h"
 
 #include <math.h>
@@ -25,6 +27,7 @@
 #include "ilrl/loss.h"
 #include "ilrl/mlp.h"
 #include "ilrl/plane.h"
+#include "ilrl/value_loss.h"
 
 #define N_POINTS 24
 
@@ -37,6 +40,7 @@ struct fixture {
     int64_t *start;
     int *length;
     unsigned char *terminated;
+    double *final_obs;        /* 3 x D */
     struct ilrl_demo demo;
     struct ilrl_loss_data data;
     struct ilrl_loss_work *work;
@@ -70,6 +74,10 @@ static void fixture_init(struct fixture *f, const size_t *sizes, size_t n_sizes,
     f->start = malloc(3 * sizeof(int64_t));
     f->length = malloc(3 * sizeof(int));
     f->terminated = calloc(3, 1);
+    f->terminated[1] = 1;     /* 0 and 2 truncated: they bootstrap from final_obs */
+    f->final_obs = malloc(3 * D * sizeof(double));
+    for (size_t i = 0; i < 3 * D; i++)
+        f->final_obs[i] = -1.5 + 3.0 * gsl_rng_uniform(rng);
     size_t a = n_steps / 3, b = n_steps / 3;
     f->start[0] = 0;
     f->start[1] = (int64_t)a;
@@ -107,6 +115,7 @@ static void fixture_free(struct fixture *f)
     free(f->start);
     free(f->length);
     free(f->terminated);
+    free(f->final_obs);
 }
 
 static void set_unit(struct fixture *f, const char *name_x, const char *name_y)
@@ -227,6 +236,59 @@ static void check_plane_in(struct fixture *f, const char *mode, unsigned long se
         ck_assert(memcmp(&ilr[p], &il[N_POINTS - 1 - p], sizeof(double)) == 0
                   && memcmp(&rlr[p], &rl[N_POINTS - 1 - p], sizeof(double)) == 0);
     gsl_rng_free(rng);
+
+    /* L_TD and L_CQL: frozen and same targets, with and without final_obs. */
+    for (int v = 0; v < 3 && f->data.n_steps >= 3; v++) {   /* 3 episodes of >= 1 step */
+        const enum ilrl_value_target target = v == 0 ? ILRL_VALUE_TARGET_FROZEN
+                                                     : ILRL_VALUE_TARGET_SAME;
+        const double alpha = 0.75 + v;
+        struct ilrl_value_plan *plan = NULL;
+        f->demo.final_obs = v < 2 ? f->final_obs : NULL;
+        ck_assert_int_eq(ilrl_value_plan_alloc(&f->demo, 0.9, "test", &plan), ILRL_OK);
+        ck_assert_uint_eq(plan->n_left_out, v < 2 ? 0 : 2);
+        struct ilrl_value_work *vwork = ilrl_value_work_alloc(f->mlp, f->data.n_steps,
+                                                              plan->n_final);
+        ck_assert_ptr_nonnull(vwork);
+        if (target == ILRL_VALUE_TARGET_FROZEN)
+            ck_assert_int_eq(ilrl_value_plan_freeze(plan, f->mlp, f->theta0, &f->data, vwork),
+                             ILRL_OK);
+        ck_assert_int_eq(ilrl_evaluator_set_value(ev, plan, alpha), ILRL_OK);
+        double td[N_POINTS], cql[N_POINTS], il2[N_POINTS], rl2[N_POINTS];
+        ilrl_evaluator_eval_all(ev, x, y, N_POINTS, il2, rl2, td, cql);
+        double *theta_p = malloc(f->mlp->n_params * sizeof(double));
+        for (int p = 0; p < N_POINTS; p++) {
+            double td_ref, cql_ref;
+            ck_assert(memcmp(&il2[p], &il[p], sizeof(double)) == 0
+                      && memcmp(&rl2[p], &rl[p], sizeof(double)) == 0);
+            ilrl_plane_point(f->mlp->n_params, f->theta0, f->dx, f->dy, x[p], y[p], theta_p);
+            ilrl_value_loss_eval(f->mlp, theta_p, &f->data, plan, alpha, vwork, &td_ref,
+                                 &cql_ref, NULL, NULL);
+            ck_assert_msg(isfinite(td[p]) && close_enough(td[p], td_ref, 0.0)
+                          && close_enough(cql[p], cql_ref, 0.0),
+                          "%s %s%s point %d: L_TD %.17g vs %.17g, L_CQL %.17g vs %.17g",
+                          mode, ilrl_value_target_name(target), v == 2 ? " (no final_obs)" : "",
+                          p, td[p], td_ref, cql[p], cql_ref);
+            double a[4];
+            ilrl_evaluator_eval_all(ev, &x[p], &y[p], 1, &a[0], &a[1], &a[2], &a[3]);
+            ck_assert(memcmp(&a[2], &td[p], sizeof(double)) == 0
+                      && memcmp(&a[3], &cql[p], sizeof(double)) == 0);
+        }
+        /* At theta0 the frozen and same targets agree: point 0 is (0, 0). */
+        if (v == 1) {
+            double frozen_td;
+            ilrl_value_plan_freeze(plan, f->mlp, f->theta0, &f->data, vwork);
+            ilrl_value_loss_eval(f->mlp, f->theta0, &f->data, plan, alpha, vwork, &frozen_td,
+                                 NULL, NULL, NULL);
+            ck_assert(close_enough(td[0], frozen_td, 0.0));
+        }
+        free(theta_p);
+        ilrl_value_work_free(vwork);
+        ilrl_evaluator_free(ev);   /* the plan is borrowed: a fresh evaluator next */
+        ev = ilrl_evaluator_alloc(f->mlp, f->theta0, f->dx, f->dy, &f->data, N_POINTS, path);
+        ck_assert_ptr_nonnull(ev);
+        ilrl_value_plan_free(plan);
+    }
+    f->demo.final_obs = NULL;
     ilrl_evaluator_free(ev);
 }
 

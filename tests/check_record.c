@@ -60,6 +60,40 @@ START_TEST(test_record_metadata)
     ilrl_demo_free(demo);
 }
 END_TEST
+/* final_obs[e] is the observation after the episode's last action: replaying
+ * the episode's actions in the game from its seed and observing gives it
+ * exactly, for a truncated and a terminated episode alike. */
+START_TEST(test_record_final_obs)
+{
+    const char *specs[2] = {"poor", "strong"};
+    int saw_terminated = 0, saw_truncated = 0;
+    struct ilrl_flappy *game = ilrl_flappy_alloc(ILRL_REWARD_SPARSE);
+    for (int k = 0; k < 2; k++) {
+        struct ilrl_record_options options = options_for(2, k == 0 ? 150 : 80, 7);
+        struct ilrl_demo *demo = record(specs[k], &options);
+        ck_assert_ptr_nonnull(demo->final_obs);
+        for (size_t e = 0; e < demo->n_episodes; e++) {
+            double reward, obs[12];
+            size_t begin = (size_t)demo->episode_start[e];
+            size_t last = begin + (size_t)demo->episode_length[e] - 1;
+            ilrl_flappy_reset(game, ilrl_episode_seed(7, e));
+            for (size_t t = begin; t <= last; t++)
+                ilrl_flappy_step(game, demo->action[t], &reward);
+            ilrl_flappy_observe(&game->state, obs);
+            for (size_t f = 0; f < 12; f++)
+                ck_assert_double_eq(demo->final_obs[e * 12 + f], obs[f]);
+            /* not the last step's own observation */
+            ck_assert(memcmp(obs, demo->obs + last * 12, sizeof obs) != 0);
+            saw_terminated |= demo->terminated[e];
+            saw_truncated |= !demo->terminated[e];
+        }
+        ilrl_demo_free(demo);
+    }
+    ck_assert(saw_terminated && saw_truncated);
+    ilrl_flappy_free(game);
+}
+END_TEST
+
 static void count_episode(void *ctx, size_t e, long length, int score, int terminated)
 {
     int *calls = ctx;
@@ -245,6 +279,7 @@ Suite *record_suite(void)
     TCase *recording = tcase_create("recording");
     tcase_set_timeout(recording, 60);
     tcase_add_test(recording, test_record_metadata);
+    tcase_add_test(recording, test_record_final_obs);
     tcase_add_test(recording, test_on_episode_callback);
     tcase_add_test(recording, test_episode_seed_formula);
     tcase_add_test(recording, test_one_splitmix64);

@@ -144,6 +144,19 @@ START_TEST(test_plan_of_hand_episodes)
     ilrl_value_plan_free(plan);
     ilrl_value_plan_free(NULL);
     ilrl_demo_free(demo);
+
+    /* An all-NaN final_obs row is "unknown" (the Python writer's mark): the
+     * truncated episode's last step is left out as without final_obs, and
+     * terminated episodes' NaN rows are never read. */
+    demo = hand_demo(1);
+    demo->final_obs[0] = demo->final_obs[1] = NAN;
+    ck_assert_int_eq(ilrl_demo_validate(demo, "hand"), ILRL_OK);
+    ck_assert_int_eq(ilrl_value_plan_alloc(demo, 0.5, "hand", &plan), ILRL_OK);
+    ck_assert_uint_eq(plan->n_final, 0);
+    ck_assert_uint_eq(plan->n_targets, 5);
+    ck_assert_int_eq(plan->has_target[4], 0);
+    ilrl_value_plan_free(plan);
+    ilrl_demo_free(demo);
 }
 END_TEST
 

@@ -32,6 +32,11 @@
  *    thresholds.
  *  - il_return_pearson, rl_return_pearson: Pearson r of -L_IL and of -L_RL
  *    with return_mean (positive: lower loss where the return is higher).
+ *  - value objectives (docs/value-objectives.md), from a landscape with
+ *    td_loss / cql_loss (ilrl_compare_landscape only), over the used points
+ *    where those are finite too: il_td_pearson (L_IL, L_TD), rl_td_pearson
+ *    (L_RL, L_TD), il_cql_pearson (L_IL, L_CQL), and with return_mean
+ *    td_return_pearson, cql_return_pearson (-L_TD, -L_CQL with the return).
  *
  * Scale: every statistic is invariant under multiplying a surface by any
  * positive constant (negating one flips the signs of r and rho), from
@@ -76,6 +81,12 @@ struct ilrl_comparison {
     int has_return;             /* 1 if return_mean was given */
     double il_return_pearson;   /* NaN unless has_return and defined */
     double rl_return_pearson;
+    int has_td, has_cql;        /* 1 if td_loss / cql_loss were given */
+    double il_td_pearson;       /* NaN unless has_td and defined */
+    double rl_td_pearson;
+    double td_return_pearson;   /* NaN unless has_td, has_return and defined */
+    double il_cql_pearson;      /* NaN unless has_cql and defined */
+    double cql_return_pearson;  /* NaN unless has_cql, has_return and defined */
 };
 
 /* Compares two (ny, nx) row-major surfaces on the grid x[nx], y[ny].
@@ -86,7 +97,8 @@ int ilrl_compare_surfaces(const double *x, size_t nx, const double *y, size_t ny
                           const unsigned char *computed, const double *return_mean,
                           double gradient_cosine, struct ilrl_comparison *result);
 
-/* The same for a landscape read from a file. */
+/* The same for a landscape read from a file, with the value objectives'
+ * correlations when it has td_loss or cql_loss. */
 int ilrl_compare_landscape(const struct ilrl_landscape *landscape,
                            struct ilrl_comparison *result);
 

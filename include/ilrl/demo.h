@@ -11,6 +11,8 @@
  * when the episode was truncated.  It is NULL unless someone calls
  * ilrl_demo_add_final_obs(): ilrl_demo_alloc() leaves it out, because a
  * zero-filled final observation would be a wrong one, not a missing one.
+ * A row may be all NaN: that episode's final observation is unknown (the
+ * Python writer's convention); every other entry is finite.
  */
 #ifndef ILRL_DEMO_H
 #define ILRL_DEMO_H
@@ -64,7 +66,7 @@ int ilrl_demo_set_string(char **field, const char *value);
 
 /* Checks every rule of docs/formats.md on the arrays: episode_start contiguous and
  * covering all steps, lengths >= 1, actions in [0, K), finite obs and rewards,
- * terminated in {0, 1}, and finite final_obs when present.  `origin` (a file name, or "built-in demo") starts
+ * terminated in {0, 1}, and final_obs rows finite or all NaN when present.  `origin` (a file name, or "built-in demo") starts
  * the message.  Returns ILRL_OK or ILRL_EINPUT with the variable and index
  * named, e.g. "demo.nc: action[17] = 3 is outside [0, 2)". */
 int ilrl_demo_validate(const struct ilrl_demo *demo, const char *origin);

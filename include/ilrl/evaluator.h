@@ -13,6 +13,10 @@
  *    X W(x, y)^T = X W0^T + x X Dx^T + y X Dy^T is formed from three products
  *    computed once; later layers are one dgemm per layer per point block,
  *    or, on AVX-512 CPUs, the fused kernel of dense_kernel.h.
+ * With a value plan (ilrl_evaluator_set_value) the same pass also gives
+ * L_TD and L_CQL (docs/value-objectives.md) from the logits every path
+ * already forms: a pick (and for the "same" target a max) per row, and for
+ * "same" the forward pass of the plan's final_obs rows at the point's theta.
  * A point's values depend only on (x, y) and the evaluator's inputs, never on
  * which other points share the call, so results are bit-identical whatever
  * the tiling, rank count or resume history.
@@ -68,5 +72,24 @@ const char *ilrl_evaluator_dense_kernel(const struct ilrl_evaluator *evaluator);
 void ilrl_evaluator_eval(struct ilrl_evaluator *evaluator, const double *x,
                          const double *y, size_t n_points, double *il_loss,
                          double *rl_loss);
+
+/* Makes the evaluator compute L_TD and L_CQL too, for the plan (borrowed:
+ * it must outlive the evaluator; built on the same samples; frozen already
+ * if its target is "frozen") and the CQL weight alpha.  ILRL_OK, or
+ * ILRL_EFAILED out of memory (the "same" target keeps 2 N + F doubles per
+ * point of a group). */
+struct ilrl_value_plan;
+int ilrl_evaluator_set_value(struct ilrl_evaluator *evaluator,
+                             const struct ilrl_value_plan *plan, double alpha);
+
+/* ilrl_evaluator_eval plus td_loss and cql_loss (each may be NULL: not
+ * wanted; non-NULL needs ilrl_evaluator_set_value first).  A point's L_TD
+ * equals ilrl_value_loss_eval's at its theta to ~1e-15 relative: the sum
+ * runs in step order over the same per-row numbers (value_loss.h), so only
+ * the logits' rounding differs; L_CQL = L_TD + alpha L_IL with the point's
+ * own L_IL, exactly value_loss.c's expression. */
+void ilrl_evaluator_eval_all(struct ilrl_evaluator *evaluator, const double *x,
+                             const double *y, size_t n_points, double *il_loss,
+                             double *rl_loss, double *td_loss, double *cql_loss);
 
 #endif /* ILRL_EVALUATOR_H */

@@ -14,7 +14,7 @@
  *
  * Resume: OUT.partial is read and must match this run's settings (demo
  * checksum, layers, activation, seed, plane, RL weighting, gamma, grid, ranges,
- * objective); tiles with every point computed are skipped, the others
+ * objectives, and with td or cql the TD target and CQL alpha); tiles with every point computed are skipped, the others
  * recomputed whole, so the result equals an uninterrupted run bit for bit.
  * With no checkpoint present --resume starts afresh (a requeued Slurm job
  * may always pass it) and says so.  A checkpoint is also refused (exit 3,
@@ -22,6 +22,16 @@
  * demo whose reward_scheme differs (--objective return), another dense
  * kernel path (attribute dense_kernel), or a non-finite value at a point
  * marked computed.
+ *
+ * Value objectives (--objectives td,cql; docs/value-objectives.md): rank 0
+ * builds the TD plan from the demo, computes the frozen targets at theta0
+ * and the gradient cosines there, and broadcasts the plan's arrays (frozen
+ * targets included), so every rank regresses onto the same bits; each
+ * point's L_TD and L_CQL come from the evaluator's pass with L_IL and L_RL
+ * (evaluator.h) and travel in the tiles after them.  The settings that
+ * decide them (objectives, td_target, cql_alpha, and final_obs through the
+ * demo checksum) are part of the resume check and the journal's
+ * fingerprint.
  *
  * Rank 0 decides what every rank must share.  Before set-up every rank
  * reports its facts (CPU runs the AVX-512 kernel; memory available: the
@@ -62,6 +72,7 @@
 #include "ilrl/loss.h"
 #include "ilrl/mlp.h"
 #include "ilrl/rollout.h"
+#include "ilrl/value_loss.h"
 
 struct ilrl_landscape_options {
     const char *demo_path;        /* NULL: the built-in poor session */
@@ -86,6 +97,12 @@ struct ilrl_landscape_options {
     size_t rollouts;              /* episodes per point, >= 1 (default 8) */
     long rollout_steps;           /* >= 1 (default 1000) */
     enum ilrl_rollout_policy rollout_policy;
+    /* Value objectives (docs/value-objectives.md): td_loss and/or
+     * cql_loss beside il_loss and rl_loss, which are always computed (they
+     * are every landscape file's arrays, and L_CQL is built on L_IL). */
+    int objective_td, objective_cql;
+    enum ilrl_value_target td_target;   /* default frozen */
+    double cql_alpha;                   /* >= 0, default 1 */
     const char *command_line;     /* for the history attribute */
 };
 

@@ -40,6 +40,14 @@ struct ilrl_landscape_meta {
                                  `ilrl-demo --pilot network:`; "" when absent */
     char *dense_kernel;       /* the evaluator's dense path: "avx512" | "dgemm"
                                  | "none" (weights planes); "" when absent */
+    /* Value objectives (docs/value-objectives.md): meaningful when td_loss
+     * or cql_loss is allocated; "" / NaN / -1 otherwise. */
+    char *td_target;          /* "frozen" | "same" */
+    double cql_alpha;         /* the CQL regulariser's weight (NaN without cql) */
+    long td_steps;            /* N': steps with a TD target */
+    long td_left_out;         /* N - N': truncated last steps without final_obs */
+    double gradient_cosine_il_td;   /* cos(grad L_IL, semi-grad L_TD) at theta0 */
+    double gradient_cosine_rl_td;   /* cos(grad L_RL, semi-grad L_TD) at theta0 */
 };
 
 struct ilrl_landscape {
@@ -56,6 +64,9 @@ struct ilrl_landscape {
     /* Return objective (docs/return-surface.md): all NULL unless allocated
      * with_return. */
     double *return_mean, *return_std, *score_mean, *length_mean;
+    /* Value objectives (docs/value-objectives.md): NULL unless added with
+     * ilrl_landscape_add_value_arrays. */
+    double *td_loss, *cql_loss;
     struct ilrl_landscape_meta meta;  /* strings owned; "" when unknown */
 };
 
@@ -65,13 +76,22 @@ struct ilrl_landscape *ilrl_landscape_alloc(size_t nx, size_t ny,
                                             size_t n_params, int with_return);
 void ilrl_landscape_free(struct ilrl_landscape *landscape);
 
+/* Gives the landscape NaN-filled td_loss and/or cql_loss arrays (those not
+ * already there).  ILRL_OK, or ILRL_EFAILED out of memory. */
+int ilrl_landscape_add_value_arrays(struct ilrl_landscape *landscape, int with_td,
+                                    int with_cql);
+
 /* The per-point arrays in their fixed order -- il_loss, rl_loss, then
- * return_mean, return_std, score_mean, length_mean when the landscape has a
- * return surface -- which is also the order of a point's values in the
- * engine's tiles.  Fills `arrays` and returns how many (2 or 6). */
-#define ILRL_LANDSCAPE_MAX_POINT_ARRAYS 6
+ * td_loss and cql_loss when present, then return_mean, return_std,
+ * score_mean, length_mean when the landscape has a return surface -- which
+ * is also the order of a point's values in the engine's tiles.  Fills
+ * `arrays` (and `names`, if not NULL, with the arrays' variable names) and
+ * returns how many (2 to 8). */
+#define ILRL_LANDSCAPE_MAX_POINT_ARRAYS 8
 size_t ilrl_landscape_point_arrays(const struct ilrl_landscape *landscape,
                                    double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS]);
+size_t ilrl_landscape_point_array_names(const struct ilrl_landscape *landscape,
+                                        const char *names[ILRL_LANDSCAPE_MAX_POINT_ARRAYS]);
 
 /* Replaces a metadata string with a copy (ILRL_OK or ILRL_EFAILED). */
 int ilrl_landscape_set_string(char **field, const char *value);

@@ -4,7 +4,8 @@
  * The network's K outputs are read as action values, Q_theta(s, .) = logits.
  * For step t, s'_t is the next step's observation in the same episode; at an
  * episode's last step it is final_obs[e] when the episode was truncated and
- * the demo has final_obs, and there is no bootstrap when it terminated:
+ * the demo has final_obs (a row that is not NaN, demo.h), and there is no
+ * bootstrap when it terminated:
  *   y_t     = r_t + gamma (1 - done_t) max_a Q_thetabar(s'_t, a)
  *   L_TD    = (1/N') sum_t (Q_theta(s_t, a_t) - y_t)^2   over the N' steps
  *             with a target (a truncated last step without final_obs has
