@@ -69,8 +69,8 @@ START_TEST(test_record_final_obs)
     int saw_terminated = 0, saw_truncated = 0;
     struct ilrl_flappy *game = ilrl_flappy_alloc(ILRL_REWARD_SPARSE);
     for (int k = 0; k < 2; k++) {
-        struct ilrl_record_options options = options_for(2, k == 0 ? 150 : 80, 7);
-        struct ilrl_demo *demo = record(specs[k], &options);
+        struct ilrl_record_options options = test_record_options(2, k == 0 ? 150 : 80, 7);
+        struct ilrl_demo *demo = test_record(specs[k], &options);
         ck_assert_ptr_nonnull(demo->final_obs);
         for (size_t e = 0; e < demo->n_episodes; e++) {
             double reward, obs[12];
