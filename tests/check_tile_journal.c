@@ -249,8 +249,9 @@ START_TEST(test_wrong_header)
     ck_assert_uint_eq(seen.n, 0);
 
     /* Not a journal at all. */
-    test_write_bytes(path, "CDF\001 this is a netcdf file, honestly, with more than 64 bytes in it",
-                     70);
+    static const char not_journal[] =
+        "CDF\001 this is a netcdf file, honestly, with more than 64 bytes in it";
+    test_write_bytes(path, not_journal, sizeof not_journal - 1);
     ck_assert_int_eq(ilrl_tile_journal_replay(path, &BINDING, visit, &seen, &replay), ILRL_OK);
     ck_assert_int_eq(replay.state, ILRL_TILE_JOURNAL_UNREADABLE);
     ck_assert_uint_eq(seen.n, 0);
