@@ -48,19 +48,13 @@ int ilrl_network_write(const char *path, const struct ilrl_mlp *mlp,
     return status;
 }
 
-/* Shape from the attributes, then theta(param) checked against it. */
-static int read_contents(struct ilrl_ncfile *file, struct ilrl_mlp **mlp, double **theta)
+int ilrl_network_read_shape(struct ilrl_ncfile *file, struct ilrl_mlp **mlp)
 {
-    char *kind = NULL, *activation_name = NULL;
-    int *sizes = NULL, status;
+    int *sizes = NULL;
     size_t n_sizes = 0;
+    char *activation_name = NULL;
     enum ilrl_activation activation = ILRL_ACTIVATION_TANH;
-
-    status = ilrl_ncfile_get_text(file, NC_GLOBAL, "ilrl_file_kind", &kind, NULL);
-    if (!status && strcmp(kind, ILRL_NETWORK_KIND) != 0)
-        status = ilrl_error(ILRL_EINPUT, "%s: ilrl_file_kind is '%s', not '%s'", file->path,
-                            kind, ILRL_NETWORK_KIND);
-    if (!status) status = ilrl_ncfile_get_ints(file, "layer_sizes", 0, &sizes, &n_sizes);
+    int status = ilrl_ncfile_get_ints(file, "layer_sizes", 0, &sizes, &n_sizes);
     if (!status) status = ilrl_ncfile_get_text(file, NC_GLOBAL, "activation", &activation_name, NULL);
     if (!status && ilrl_activation_parse(activation_name, &activation) != ILRL_OK)
         status = ilrl_error(ILRL_EINPUT, "%s: activation '%s' is not tanh or relu", file->path,
@@ -77,6 +71,22 @@ static int read_contents(struct ilrl_ncfile *file, struct ilrl_mlp **mlp, double
             status = ilrl_error(ILRL_EINPUT, "%s: attribute layer_sizes is not a network's layer sizes",
                                 file->path);
     }
+    free(sizes);
+    free(activation_name);
+    return status;
+}
+
+/* Shape from the attributes, then theta(param) checked against it. */
+static int read_contents(struct ilrl_ncfile *file, struct ilrl_mlp **mlp, double **theta)
+{
+    char *kind = NULL;
+    int status;
+
+    status = ilrl_ncfile_get_text(file, NC_GLOBAL, "ilrl_file_kind", &kind, NULL);
+    if (!status && strcmp(kind, ILRL_NETWORK_KIND) != 0)
+        status = ilrl_error(ILRL_EINPUT, "%s: ilrl_file_kind is '%s', not '%s'", file->path,
+                            kind, ILRL_NETWORK_KIND);
+    if (!status) status = ilrl_network_read_shape(file, mlp);
     int dimid = -1, varid = -1, ndims = 0, dims[NC_MAX_VAR_DIMS];
     size_t length = 0;
     nc_type type;
@@ -114,8 +124,6 @@ static int read_contents(struct ilrl_ncfile *file, struct ilrl_mlp **mlp, double
         if (!isfinite((*theta)[k]))
             status = ilrl_error(ILRL_EINPUT, "%s: theta[%zu] is not finite", file->path, k);
     free(kind);
-    free(activation_name);
-    free(sizes);
     return status;
 }
 

@@ -10,6 +10,7 @@
 
 #include "ilrl/error.h"
 #include "ilrl/ncfile.h"
+#include "ilrl/network_io.h"
 #include "ilrl/trajectory_io.h"
 
 const char *const ilrl_traj_double_names[ILRL_TRAJ_N_DOUBLES] = {
@@ -293,34 +294,6 @@ static int get_column(struct ilrl_ncfile *file, const char *name, nc_type type, 
     return ILRL_NC(file, name, nc_get_vara_longlong, (file->ncid, varid, &start, &count, data));
 }
 
-static int read_shape(struct ilrl_ncfile *file, struct ilrl_mlp **mlp)
-{
-    int *sizes = NULL;
-    size_t n_sizes = 0;
-    char *activation_name = NULL;
-    enum ilrl_activation activation = ILRL_ACTIVATION_TANH;
-    int status = ilrl_ncfile_get_ints(file, "layer_sizes", 0, &sizes, &n_sizes);
-    if (!status) status = ilrl_ncfile_get_text(file, NC_GLOBAL, "activation", &activation_name, NULL);
-    if (!status && ilrl_activation_parse(activation_name, &activation) != ILRL_OK)
-        status = ilrl_error(ILRL_EINPUT, "%s: activation '%s' is not tanh or relu", file->path,
-                            activation_name);
-    if (!status) {
-        size_t wide[64];
-        int ok = n_sizes >= 2 && n_sizes <= 64;
-        for (size_t l = 0; ok && l < n_sizes; l++) {
-            ok = sizes[l] >= 1 && sizes[l] <= 1000000;
-            wide[l] = ok ? (size_t)sizes[l] : 0;
-        }
-        *mlp = ok ? ilrl_mlp_alloc(wide, n_sizes, activation) : NULL;
-        if (*mlp == NULL)
-            status = ilrl_error(ILRL_EINPUT, "%s: attribute layer_sizes is not a network's layer sizes",
-                                file->path);
-    }
-    free(sizes);
-    free(activation_name);
-    return status;
-}
-
 static int read_contents(struct ilrl_ncfile *file, struct ilrl_trajectory *traj,
                          struct ilrl_mlp **mlp, char **settings, struct ilrl_traj_state *state)
 {
@@ -333,7 +306,7 @@ static int read_contents(struct ilrl_ncfile *file, struct ilrl_trajectory *traj,
         status = ilrl_error(ILRL_EINPUT, "%s: ilrl_file_kind is '%s', not '%s'", file->path, kind,
                             ILRL_TRAJECTORY_KIND);
     free(kind);
-    if (!status) status = read_shape(file, mlp);
+    if (!status) status = ilrl_network_read_shape(file, mlp);
     if (!status) status = ilrl_ncfile_get_text(file, NC_GLOBAL, "settings", settings, NULL);
     if (!status) status = get_dimension(file, "update", &update_dim, &n);
     if (!status) status = get_dimension(file, "checkpoint", &ck_dim, &c);

@@ -31,4 +31,11 @@ int ilrl_network_write(const char *path, const struct ilrl_mlp *mlp,
  * both the caller's to free.  ILRL_EINPUT naming the file and the problem. */
 int ilrl_network_read(const char *path, struct ilrl_mlp **mlp, double **theta);
 
+/* The network shape of an open file (its `layer_sizes` and `activation`
+ * attributes), for every file kind that carries a network (network and
+ * trajectory files): *mlp owns a new network on ILRL_OK; ILRL_EINPUT
+ * naming the file and the attribute otherwise. */
+struct ilrl_ncfile;
+int ilrl_network_read_shape(struct ilrl_ncfile *file, struct ilrl_mlp **mlp);
+
 #endif /* ILRL_NETWORK_IO_H */
