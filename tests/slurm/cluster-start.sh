@@ -130,6 +130,9 @@ else
     # slave, the propagation of the mount that holds it (private on these
     # machines; a shared one would let the nodes' bind mounts show on the
     # host until they end).
+    # `ip netns add` mounts /run/netns on first use; cluster-stop.sh
+    # unmounts it again when this run made it.
+    mountpoint -q /run/netns 2>/dev/null || touch "$dir/run/netns-mounted"
     propagation=slave
     unshare --mount --propagation slave true 2>/dev/null || propagation=unchanged
     for i in 1 2; do

@@ -86,6 +86,13 @@ if [ -r "$dir/run/netns" ]; then
     done
     rm -f "$dir/run/netns"
 fi
+# The /run/netns mount that the first `ip netns add` made, when
+# cluster-start.sh found none: gone once no namespace is left in it (a
+# chroot's would otherwise pin the chroot's directory).
+if [ -e "$dir/run/netns-mounted" ]; then
+    [ -z "$(ls -A /run/netns 2>/dev/null)" ] && umount /run/netns 2>/dev/null
+    rm -f "$dir/run/netns-mounted"
+fi
 # The cgroup tmpfs cluster-start.sh mounted on a machine that had none.
 if [ -e "$dir/run/cgroup-mounted" ]; then
     umount /sys/fs/cgroup/systemd 2>/dev/null
