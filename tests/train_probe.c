@@ -48,19 +48,19 @@ static double value(const struct ilrl_traj_row *row, int k)
     return (&row->il_loss_train)[k];
 }
 
-int main(int argc, char **argv)
+/* The probe proper; main frees what it loaded, whatever the answer. */
+static int probe(int argc, char **argv, struct ilrl_trajectory *pa, struct ilrl_trajectory *pb)
 {
-    struct ilrl_trajectory a, b;
     if (argc == 4 && strcmp(argv[1], "same") == 0) {
-        load(argv[2], &a);
-        load(argv[3], &b);
-        if (a.n_rows != b.n_rows || a.n_checkpoints != b.n_checkpoints || a.n_params != b.n_params) {
-            printf("different sizes: %zu/%zu rows, %zu/%zu checkpoints\n", a.n_rows, b.n_rows,
-                   a.n_checkpoints, b.n_checkpoints);
+        load(argv[2], pa);
+        load(argv[3], pb);
+        if (pa->n_rows != pb->n_rows || pa->n_checkpoints != pb->n_checkpoints || pa->n_params != pb->n_params) {
+            printf("different sizes: %zu/%zu rows, %zu/%zu checkpoints\n", pa->n_rows, pb->n_rows,
+                   pa->n_checkpoints, pb->n_checkpoints);
             return 1;
         }
-        for (size_t i = 0; i < a.n_rows; i++) {
-            struct ilrl_traj_row x = a.rows[i], y = b.rows[i];
+        for (size_t i = 0; i < pa->n_rows; i++) {
+            struct ilrl_traj_row x = pa->rows[i], y = pb->rows[i];
             x.wall_seconds = y.wall_seconds = 0;
             if (x.phase != y.phase || x.update != y.update || x.env_steps != y.env_steps
                 || x.samples != y.samples
@@ -69,32 +69,32 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
-        if (a.n_checkpoints
-            && (memcmp(a.ck_theta, b.ck_theta, a.n_checkpoints * a.n_params * sizeof(double))
-                || memcmp(a.ck_update, b.ck_update, a.n_checkpoints * sizeof(long long))
-                || memcmp(a.ck_env_steps, b.ck_env_steps, a.n_checkpoints * sizeof(long long))
-                || memcmp(a.ck_phase, b.ck_phase, a.n_checkpoints * sizeof(int)))) {
+        if (pa->n_checkpoints
+            && (memcmp(pa->ck_theta, pb->ck_theta, pa->n_checkpoints * pa->n_params * sizeof(double))
+                || memcmp(pa->ck_update, pb->ck_update, pa->n_checkpoints * sizeof(long long))
+                || memcmp(pa->ck_env_steps, pb->ck_env_steps, pa->n_checkpoints * sizeof(long long))
+                || memcmp(pa->ck_phase, pb->ck_phase, pa->n_checkpoints * sizeof(int)))) {
             printf("checkpoints differ\n");
             return 1;
         }
         return 0;
     }
     if (argc == 5 && strcmp(argv[1], "get") == 0) {
-        load(argv[2], &a);
+        load(argv[2], pa);
         long row = atol(argv[4]);
         if (row < 0)
-            row += (long)a.n_rows;
-        if (row < 0 || (size_t)row >= a.n_rows)
+            row += (long)pa->n_rows;
+        if (row < 0 || (size_t)row >= pa->n_rows)
             return 2;
-        printf("%.17g\n", value(&a.rows[row], column(argv[3])));
+        printf("%.17g\n", value(&pa->rows[row], column(argv[3])));
         return 0;
     }
     if (argc == 4 && (strcmp(argv[1], "min") == 0 || strcmp(argv[1], "max") == 0)) {
-        load(argv[2], &a);
+        load(argv[2], pa);
         int k = column(argv[3]), sign = strcmp(argv[1], "min") == 0 ? 1 : -1;
         double best = NAN;
-        for (size_t i = 0; i < a.n_rows; i++) {
-            double v = value(&a.rows[i], k);
+        for (size_t i = 0; i < pa->n_rows; i++) {
+            double v = value(&pa->rows[i], k);
             if (!isnan(v) && (isnan(best) || sign * v < sign * best))
                 best = v;
         }
@@ -102,27 +102,36 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc == 5 && strcmp(argv[1], "reach") == 0) {
-        load(argv[2], &a);
+        load(argv[2], pa);
         int k = column(argv[3]);
         double threshold = atof(argv[4]);
-        for (size_t i = 0; i < a.n_rows; i++)
-            if (value(&a.rows[i], k) >= threshold) {
-                printf("%lld\n", a.rows[i].env_steps);
+        for (size_t i = 0; i < pa->n_rows; i++)
+            if (value(&pa->rows[i], k) >= threshold) {
+                printf("%lld\n", pa->rows[i].env_steps);
                 return 0;
             }
         printf("never\n");
         return 1;
     }
     if (argc == 3 && strcmp(argv[1], "rows") == 0) {
-        load(argv[2], &a);
-        printf("%zu\n", a.n_rows);
+        load(argv[2], pa);
+        printf("%zu\n", pa->n_rows);
         return 0;
     }
     if (argc == 3 && strcmp(argv[1], "checkpoints") == 0) {
-        load(argv[2], &a);
-        printf("%zu\n", a.n_checkpoints);
+        load(argv[2], pa);
+        printf("%zu\n", pa->n_checkpoints);
         return 0;
     }
     fprintf(stderr, "usage: train_probe same A B | get FILE COLUMN ROW | min FILE COLUMN | rows FILE | checkpoints FILE\n");
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    struct ilrl_trajectory a = {0}, b = {0};
+    int status = probe(argc, argv, &a, &b);
+    ilrl_trajectory_free(&a);
+    ilrl_trajectory_free(&b);
+    return status;
 }
