@@ -297,10 +297,18 @@ static int parse_options(int argc, char **argv, struct ilrl_train_options *o, in
     return status;
 }
 
+/* A second signal leaves at once only when this is the only rank: with
+ * several, a rank leaving alone strands the others in a collective (the
+ * same rule as ilrl-landscape, whose two-node test hung on it). */
+static volatile sig_atomic_t single_rank = 1;
+
 static void on_stop_signal(int signum)
 {
-    if (ilrl_train_interrupt_signal() != 0)
-        _exit(128 + signum);
+    if (ilrl_train_interrupt_signal() != 0) {
+        if (single_rank)
+            _exit(128 + signum);
+        return;
+    }
     ilrl_train_request_stop(signum);
 }
 
@@ -335,6 +343,7 @@ int main(int argc, char **argv)
     options.command_line = history ? history : PROGRAM;
     ilrl_notice_setup(rank == 0 && !quiet ? stderr : NULL, PROGRAM, rank);
     if (status == ILRL_OK) {
+        single_rank = ilrl_schedule_size() == 1;
         install_signal_handlers();
         status = ilrl_train_run(&options);
     }
