@@ -65,6 +65,8 @@ def both(*mutations):
 NEG_NAN = math.copysign(math.nan, -1.0)
 
 # (name, mutation, expected message after "FILE: ", C source of the rule)
+FINAL_OBS = np.array([[1.0, 2.0, 3.0], [math.nan] * 3, [4.0, 5.0, 6.0]])
+
 BAD_CASES = [
     ("action = K", setting("action", 7, 2),
      "action[7] = 2 is outside [0, 2)"),
@@ -169,10 +171,33 @@ BAD_CASES = [
     ("score beyond an int",
      replacing(score=np.array([1, 2 ** 31, 0], dtype=np.int64)),
      "score[1] = 2147483648 does not fit in an int"),
+    # final_obs: a row is finite or all NaN (unknown); fills refused as read
+    ("inf in final_obs", both(replacing(final_obs=FINAL_OBS), setting("final_obs", (2, 1), math.inf)),
+     "final_obs[2,1] = inf is not finite"),
+    ("NaN in a known final_obs row",
+     both(replacing(final_obs=FINAL_OBS), setting("final_obs", (0, 2), math.nan)),
+     "final_obs[0,2] = nan is not finite"),
+    ("final_obs row partly unknown",
+     both(replacing(final_obs=FINAL_OBS), setting("final_obs", (1, 1), 0.5)),
+     "final_obs[1,1] = nan is not finite (a row is all NaN, meaning unknown, or finite)"),
+    ("fill value in final_obs",
+     both(replacing(final_obs=FINAL_OBS), setting("final_obs", (2, 0), 9.969209968386869e36)),
+     "final_obs[2, 0] = 9.96921e+36 is the fill value or missing_value "
+     "(never written, or marked missing)"),
+    ("final_obs checked after the steps",
+     both(replacing(final_obs=FINAL_OBS), setting("final_obs", (2, 1), math.inf),
+          setting("reward", 4, math.nan)),
+     "reward[4] = nan is not finite"),
+    ("final_obs fill read before the steps are checked",
+     both(replacing(final_obs=FINAL_OBS), setting("final_obs", (0, 0), 9.969209968386869e36),
+          setting("action", 1, 7)),
+     "final_obs[0, 0] = 9.96921e+36 is the fill value or missing_value "
+     "(never written, or marked missing)"),
 ]
 
 GOOD_CASES = [
     ("the base case", replacing()),
+    ("final_obs with an unknown row", replacing(final_obs=FINAL_OBS)),
     ("float32 obs and reward",
      both(replacing(obs=good()["obs"].astype(np.float32)),
           replacing(reward=good()["reward"].astype(np.float32)))),
@@ -212,7 +237,7 @@ def write_raw(path, kwargs):
         names = [("obs", ("step", "feature")), ("action", ("step",)),
                  ("reward", ("step",)), ("episode_start", ("episode",)),
                  ("episode_length", ("episode",)), ("terminated", ("episode",)),
-                 ("score", ("episode",))]
+                 ("score", ("episode",)), ("final_obs", ("episode", "feature"))]
         for name, dims in names:
             if kwargs.get(name) is None:
                 continue
@@ -258,6 +283,11 @@ def run_bad(index, name, mutate, expected):
     check(status == 3, f"{name}: C reader exit {status}, expected 3 ({stderr.strip()})")
     check(stderr == f"ilrl-landscape: {want}\n",
           f"{name}: C reader says {stderr!r}, expected {want!r}")
+    try:   # ilrl.demo's reader refuses the same file in the same words
+        demo.open_demo(raw)
+        check(False, f"{name}: open_demo accepted the file")
+    except demo.DemoError as error:
+        check(str(error) == want, f"{name}: open_demo says {str(error)!r}, expected {want!r}")
     os.unlink(raw)
     got = python_writer(target, kwargs)
     check(got == want, f"{name}: write_demo says {got!r}, expected {want!r}")
