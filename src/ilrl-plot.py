@@ -11,8 +11,8 @@ One file:  IL and RL side by side (then TD and CQL when the file has them,
            columns IL / RL (/ TD / CQL) (/ return), Pearson r of each row in
            its titles (TD and CQL: r with IL).
 A file that carries an ilrl-train path has it drawn on every panel, and a
-line of text on each panel when checkpoints lie off the plane
-(ilrl.landscape says how and why).
+line under the title when checkpoints lie off the plane (ilrl.landscape
+says how and why).
 
 The figure is laid out on a fixed grid so its pixel size is known:
 COLUMN_INCHES wide per column and ROW_INCHES high per row (plus TITLE_INCHES),
@@ -99,7 +99,7 @@ class Interrupted(Exception):
 
 
 class LibraryMissing(Exception):
-    """numpy, matplotlib or netCDF4 cannot be imported (exit 1)."""
+    """numpy, matplotlib, netCDF4, xarray or ilrl cannot be imported (exit 1)."""
 
 
 def one_line(text):
