@@ -90,8 +90,11 @@ class OutputError(Exception):
     """An output that may not or cannot be written (exit 4)."""
 
 
-class Interrupted(Exception):
-    """SIGINT, SIGTERM or SIGHUP arrived (exit 128 + N)."""
+class Interrupted(BaseException):
+    """SIGINT, SIGTERM or SIGHUP arrived (exit 128 + N).  A BaseException,
+    like KeyboardInterrupt: a library's `except Exception` (some imports of
+    numpy's and xarray's stack have one) must not swallow it; the signal is
+    also remembered (PENDING) and looked at between the stages of run()."""
 
     def __init__(self, signum):
         super().__init__(signum)
@@ -276,6 +279,7 @@ class Output:
         except OSError as error:
             raise OutputError(f"{self.path}: cannot write ({error.strerror or error}); "
                               f"not written")
+        check_pending()   # a signal during savefig: nothing moved into place
         # The target may have changed while the figure was drawn.
         self._check_target(inputs, input_identities)
         try:
@@ -326,8 +330,17 @@ class Output:
 
 # ---- main -----------------------------------------------------------------------
 
+PENDING = []   # signals received, in case a library swallowed the raise
+
+
 def raise_interrupted(signum, frame):
+    PENDING.append(signum)
     raise Interrupted(signum)
+
+
+def check_pending():
+    if PENDING:
+        raise Interrupted(PENDING[0])
 
 
 def run(argv):
@@ -339,6 +352,7 @@ def run(argv):
         datasets = [landscape.open_landscape(path) for path in paths]
     except landscape.LandscapeError as error:
         raise InputError(str(error))
+    check_pending()
     # A bad input is reported as such (exit 3) before the output is
     # examined; the output is checked and its temporary made before drawing,
     # the slow part.
@@ -347,9 +361,11 @@ def run(argv):
         for dataset in datasets:   # once the run will go ahead
             for line in landscape.warnings(dataset):
                 print(f"{PROGRAM}: warning: {one_line(line)}", file=sys.stderr)
+        check_pending()
         figure = landscape.make_figure(datasets, options.contours, options.log,
                                        options.dpi, COLUMN_INCHES, ROW_INCHES,
                                        TITLE_INCHES)
+        check_pending()
         output.save(figure, options.dpi, paths, input_identities)
     finally:
         output.discard()
