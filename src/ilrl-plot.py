@@ -50,6 +50,7 @@ Every error is one line "ilrl-plot: ...", never a traceback.  Exit status:
 
 import argparse
 import errno
+import importlib
 import math
 import os
 import signal
@@ -127,8 +128,9 @@ def load_libraries():
     try:
         import matplotlib
         matplotlib.use("Agg")
-        import numpy, netCDF4, xarray   # noqa: F401 -- needed by the module
         import ilrl.landscape as landscape
+        for name in ("numpy", "netCDF4", "xarray"):   # imported by its functions
+            importlib.import_module(name)
     except ImportError as error:
         raise LibraryMissing(f"needs matplotlib, numpy, netCDF4, xarray and the ilrl "
                              f"package for python3 ({error}); on Debian: apt-get "

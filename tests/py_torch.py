@@ -23,7 +23,6 @@ argv: ilrl-landscape, ilrl-train, ilrl-demo, the MPI launcher; cwd a
 scratch directory.
 """
 
-import math
 import os
 import subprocess
 import sys
