@@ -294,6 +294,36 @@ def run_bad(index, name, mutate, expected):
     check(not os.path.exists(target), f"{name}: write_demo left {target}")
 
 
+def run_sizes():
+    """Files declaring far more values than they hold (nothing written):
+    the C reader and open_demo refuse them before reading, in the same
+    words (ncfile.c ilrl_ncfile_check_size), compressed or not."""
+    for name, zlib, steps in (("declared", False, 10 ** 8), ("declared-zlib", True, 10 ** 9)):
+        path = f"{name}.nc"
+        with netCDF4.Dataset(path, "w") as nc:
+            nc.createDimension("step", steps)
+            nc.createDimension("feature", 3)
+            nc.createDimension("episode", 1)
+            nc.createVariable("obs", "f8", ("step", "feature"), zlib=zlib, chunksizes=(1024, 3))
+            nc.createVariable("action", "i4", ("step",), zlib=zlib, chunksizes=(1024,))
+            nc.createVariable("reward", "f8", ("step",), zlib=zlib, chunksizes=(1024,))
+            for variable in ("episode_start", "episode_length", "terminated"):
+                nc.createVariable(variable, "i4", ("episode",))[:] = 0
+            nc.ilrl_file_kind = "demonstration"
+            nc.n_actions = np.int32(2)
+        size = os.stat(path).st_size
+        want = (f"{path}: variable 'obs' declares {steps} x 3 values ({steps * 24:.3g} bytes), "
+                f"more than the file's {size} bytes can hold{' even compressed' if zlib else ''}")
+        status, stderr = c_reader(path, name)
+        check(status == 3 and stderr == f"ilrl-landscape: {want}\n",
+              f"{name}: C reader exit {status}, says {stderr!r}, expected {want!r}")
+        try:
+            demo.open_demo(path)
+            check(False, f"{name}: open_demo accepted the file")
+        except demo.DemoError as error:
+            check(str(error) == want, f"{name}: open_demo says {str(error)!r}, expected {want!r}")
+
+
 def run_good(index, name, mutate):
     kwargs = good()
     mutate(kwargs)
@@ -479,6 +509,7 @@ def main():
     for index, (name, mutate, expected) in enumerate(WRITER_ONLY):
         run_writer_only(index, name, mutate, expected)
     run_flags_and_output()
+    run_sizes()
     run_fill_attributes_and_file_types()
     print(f"py_demo: {len(BAD_CASES)} bad, {len(GOOD_CASES)} good, "
           f"{len(WRITER_ONLY)} writer-only cases; {len(FAILURES)} failures")

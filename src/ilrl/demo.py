@@ -768,6 +768,60 @@ _LAYOUT = (("obs", ("step", "feature")), ("action", ("step",)),
            ("score", ("episode",)), ("final_obs", ("episode", "feature")))
 
 
+# ncfile.c COMPRESSION_BOUND: deflate's largest ratio is about 1032:1.
+COMPRESSION_BOUND = 1100.0
+_SIZE_ORDER = ("obs", "action", "reward", "episode_start", "episode_length",
+               "terminated", "score", "final_obs")   # demo_io.c's variable_spec
+
+
+def _physical_memory():
+    try:
+        pages, page = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGESIZE")
+    except (ValueError, OSError):
+        return 0.0
+    return float(pages) * float(page) if pages > 0 and page > 0 else 0.0
+
+
+def _check_sizes(path):
+    """ncfile.c ilrl_ncfile_check_size, before anything is loaded: every
+    variable of the schema within what the file can hold (times 1100 when
+    it is compressed) and within 80% of the machine's memory, so that a
+    26 kB file declaring 10^8 steps is refused at once rather than read.
+    The C reader checks a variable's size right after its type and
+    dimensions; a file whose variable is both mistyped and oversized is
+    named for its size here (the C reader names the type)."""
+    import netCDF4
+    try:
+        nc = netCDF4.Dataset(path)
+    except (OSError, RuntimeError, ValueError):
+        return   # open_demo says why it cannot be read
+    with nc:
+        if getattr(nc, "ilrl_file_kind", FILE_KIND) != FILE_KIND:
+            return   # open_demo names the kind
+        size = os.stat(path).st_size
+        for name in _SIZE_ORDER:
+            if name not in nc.variables:
+                continue
+            variable = nc.variables[name]
+            lengths = [len(nc.dimensions[d]) for d in variable.dimensions]
+            values = float(np.prod(lengths, dtype=np.float64))
+            nbytes = values * variable.dtype.itemsize
+            filters = variable.filters() or {}
+            compressed = any(bool(filters.get(key)) for key in
+                             ("zlib", "szip", "zstd", "bzip2", "blosc", "shuffle",
+                              "fletcher32"))
+            shape = " x ".join(str(length) for length in lengths)
+            if nbytes > size * (COMPRESSION_BOUND if compressed else 1.0):
+                raise DemoError(f"{path}: variable '{name}' declares {shape} values "
+                                f"({nbytes:.3g} bytes), more than the file's {size} "
+                                f"bytes can hold{' even compressed' if compressed else ''}")
+            memory = _physical_memory()
+            if memory > 0 and nbytes > 0.8 * memory:
+                raise DemoError(f"{path}: variable '{name}' declares {shape} values "
+                                f"({nbytes / 1073741824.0:.1f} GiB), more than this "
+                                f"machine's memory ({memory / 1073741824.0:.1f} GiB)")
+
+
 def _check_layout(dataset, dimensions, path):
     """What demo_io.c checks before the values: dimensions (the file's:
     xarray lists only those that variables use), n_actions, variables and
@@ -857,6 +911,8 @@ def open_demo(path, validate=True):
 
     path = os.fspath(path)
     _check_regular(path)
+    if validate:
+        _check_sizes(path)
     try:
         with xarray.open_dataset(path, engine="netcdf4", mask_and_scale=False,
                                  decode_times=False) as dataset:
