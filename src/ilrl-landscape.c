@@ -66,7 +66,14 @@ static const char usage_text[] =
     "  --plane P             weights:NAME1,NAME2 (default: the weights from the last\n"
     "                        hidden units 0 and 1 into the last logit -- flap, push\n"
     "                        right -- e.g. W3[1,0],W3[1,1]),\n"
-    "                        random[:SEED], gradients\n"
+    "                        random[:SEED], gradients,\n"
+    "                        trajectory:FILE[:PHASE] (the plane of a training path's\n"
+    "                        two leading directions, PHASE il or rl: that phase's\n"
+    "                        checkpoints only; centred on its last checkpoint or\n"
+    "                        --theta; default window: the path with a margin)\n"
+    "  --path FILE[:PHASE]   draw a training path (a trajectory file) on the plane:\n"
+    "                        coordinates, distance off the plane, true values at\n"
+    "                        each checkpoint (default: the trajectory plane's own)\n"
     "  --nx N, --ny N        grid points along x and y (default 101 each)\n"
     "  --x-range MIN:MAX     x window (default -10:10 for weights planes, -1:1 otherwise)\n"
     "  --y-range MIN:MAX     y window (same defaults)\n"
@@ -102,7 +109,7 @@ enum {
     OPT_PLANE, OPT_NX, OPT_NY, OPT_X_RANGE, OPT_Y_RANGE, OPT_OUT, OPT_TILE,
     OPT_CHECKPOINT, OPT_RESUME, OPT_FORCE, OPT_QUIET, OPT_HELP, OPT_VERSION,
     OPT_OBJECTIVE, OPT_ROLLOUTS, OPT_ROLLOUT_STEPS, OPT_ROLLOUT_POLICY,
-    OPT_OBJECTIVES, OPT_TD_TARGET, OPT_CQL_ALPHA, OPT_THETA
+    OPT_OBJECTIVES, OPT_TD_TARGET, OPT_CQL_ALPHA, OPT_THETA, OPT_PATH
 };
 
 static const struct option long_options[] = {
@@ -111,6 +118,7 @@ static const struct option long_options[] = {
     {"activation", required_argument, NULL, OPT_ACTIVATION},
     {"seed", required_argument, NULL, OPT_SEED},
     {"theta", required_argument, NULL, OPT_THETA},
+    {"path", required_argument, NULL, OPT_PATH},
     {"rl-weight", required_argument, NULL, OPT_RL_WEIGHT},
     {"gamma", required_argument, NULL, OPT_GAMMA},
     {"plane", required_argument, NULL, OPT_PLANE},
@@ -248,6 +256,11 @@ static int parse_options(int argc, char **argv, struct ilrl_landscape_options *o
             if (status != ILRL_OK)
                 status = ilrl_error(status, "--activation: '%s' is not tanh or relu", optarg);
             options->activation_given = 1;
+            break;
+        case OPT_PATH:
+            options->path = optarg;
+            if (optarg[0] == '\0')
+                status = ilrl_error(ILRL_EUSAGE, "--path: the file name is empty");
             break;
         case OPT_THETA:
             options->theta = optarg;

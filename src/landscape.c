@@ -26,6 +26,7 @@
 #include "ilrl/landscape.h"
 #include "ilrl/landscape_io.h"
 #include "ilrl/network_source.h"
+#include "ilrl/path.h"
 #include "ilrl/output_file.h"
 #include "ilrl/env.h"
 #include "ilrl/flappy.h"   /* the built-in demo is Flappy Bird's */
@@ -333,7 +334,10 @@ struct run {
     double peak_rss_mib;                /* largest over ranks, for the summary */
     struct rank_facts *facts;           /* rank 0: every rank's, by rank */
     double cosine_il_td, cosine_rl_td;  /* rank 0: gradient cosines at theta0 */
-    struct ilrl_network_source theta_source;  /* rank 0: --theta's network (mlp NULL: --seed's) */
+    struct ilrl_network_source theta_source;  /* rank 0: theta0's file (mlp NULL: --seed's) */
+    struct ilrl_path plane_path;        /* rank 0: --plane trajectory's checkpoints */
+    struct ilrl_path overlay_path;      /* rank 0: --path's */
+    double explained_variance[2];       /* rank 0: the trajectory plane's */
 };
 
 /* ---- what rank 0 decides for every rank ------------------------------------------ */
@@ -741,12 +745,27 @@ static int check_resume_theta(const char *path, const struct ilrl_landscape_meta
                       path, saved, wanted);
 }
 
+/* The path shown: a checkpoint's and this run's must be the same (its
+ * values are computed afresh by every run, so only the choice matters). */
+static int check_resume_path(const char *path, const struct ilrl_landscape_meta *a,
+                             const struct ilrl_landscape_meta *b)
+{
+    if (strcmp(a->path_file, b->path_file) == 0 && strcmp(a->path_phase, b->path_phase) == 0)
+        return ILRL_OK;
+    return ilrl_error(ILRL_EUSAGE, "--resume: %s was made with the path %s%s%s, this run asks for %s%s%s",
+                      path, a->path_file[0] ? a->path_file : "(none)", a->path_file[0] ? ":" : "",
+                      a->path_phase, b->path_file[0] ? b->path_file : "(none)",
+                      b->path_file[0] ? ":" : "", b->path_phase);
+}
+
 /* The settings a checkpoint must share with the run that resumes it. */
 static int check_resume_settings(const char *path, const struct ilrl_landscape *saved,
                                  const struct ilrl_landscape *wanted)
 {
     const struct ilrl_landscape_meta *a = &saved->meta, *b = &wanted->meta;
     int theta_status = check_resume_theta(path, a, b);
+    if (theta_status == ILRL_OK)
+        theta_status = check_resume_path(path, a, b);
     if (theta_status != ILRL_OK)
         return theta_status;
     struct { const char *option, *saved, *wanted; } strings[] = {
@@ -1284,25 +1303,50 @@ static int prepare_value(struct run *run, const struct ilrl_demo *demo, const ch
     return status;
 }
 
-/* --theta FILE[:K]: the network and theta0 of a network file or trajectory
- * checkpoint (network_source.h) into run->theta_source, its layer sizes
- * into a new *sizes.  The file decides the shape: --layers and
- * --activation may only repeat it (exit 2); it must fit the demo (exit 3,
- * naming the file).  Without --theta nothing happens (theta_source.mlp
- * stays NULL: --seed's network). */
+/* The trajectory plane's path's last checkpoint as theta0's source. */
+static int source_from_path(const struct ilrl_path *path, struct ilrl_network_source *source)
+{
+    const size_t P = path->n_params, last = path->n_checkpoints - 1;
+    memset(source, 0, sizeof *source);
+    source->checkpoint = path->index[last];
+    source->file = strdup(path->file);
+    source->mlp = ilrl_mlp_alloc(path->mlp->sizes, path->mlp->n_layers + 1, path->mlp->activation);
+    source->theta = malloc(P * sizeof *source->theta);
+    if (source->file == NULL || source->mlp == NULL || source->theta == NULL)
+        return ilrl_error(ILRL_EFAILED, "out of memory");
+    memcpy(source->theta, path->theta + last * P, P * sizeof *source->theta);
+    return ILRL_OK;
+}
+
+/* theta0 from a file into run->theta_source, its layer sizes into a new
+ * *sizes: --theta FILE[:K] (network_source.h), else with --plane
+ * trajectory:FILE[:PHASE] the path's last checkpoint (its reference).  The
+ * file decides the shape: --layers and --activation may only repeat it
+ * (exit 2); it must fit the demo, and a trajectory plane's path must have
+ * --theta's network (exit 3, naming the file).  Otherwise nothing happens
+ * (theta_source.mlp stays NULL: --seed's network). */
 static int theta_network(struct run *run, const struct ilrl_demo *demo, const char *origin,
                          size_t **sizes, size_t *n_sizes)
 {
     const struct ilrl_landscape_options *options = run->options;
     struct ilrl_network_source *source = &run->theta_source;
-    char what[4200];
-    if (options->theta == NULL)
-        return ILRL_OK;
-    int status = ilrl_network_source_read("--theta", options->theta, source);
+    const char *plane = options->plane;
+    char what[4200], shape[512], other[512];
+    int status = ILRL_OK;
+    if (plane != NULL && strncmp(plane, "trajectory:", 11) == 0 && plane[11] != '\0')
+        status = ilrl_path_read("--plane trajectory:", plane + 11, &run->plane_path);
+    if (status != ILRL_OK || (options->theta == NULL && run->plane_path.mlp == NULL))
+        return status;
+    if (options->theta != NULL) {
+        status = ilrl_network_source_read("--theta", options->theta, source);
+        snprintf(what, sizeof what, "--theta %s", options->theta);
+    } else {
+        status = source_from_path(&run->plane_path, source);
+        snprintf(what, sizeof what, "--plane %s", plane);
+    }
     if (status != ILRL_OK)
         return status;
     const struct ilrl_mlp *mlp = source->mlp;
-    snprintf(what, sizeof what, "--theta %s", options->theta);
     status = ilrl_network_source_check_options(mlp, what, options->layers,
                                                options->activation_given, options->activation);
     if (status != ILRL_OK)
@@ -1311,12 +1355,174 @@ static int theta_network(struct run *run, const struct ilrl_demo *demo, const ch
         return ilrl_error(ILRL_EINPUT, "%s: the network maps %zu inputs to %zu actions but %s has %zu features and %d actions",
                           source->file, mlp->sizes[0], mlp->sizes[mlp->n_layers], origin,
                           demo->n_features, demo->n_actions);
+    if (run->plane_path.mlp != NULL && !ilrl_mlp_same_shape(run->plane_path.mlp, mlp)) {
+        ilrl_mlp_shape_format(run->plane_path.mlp, shape, sizeof shape);
+        ilrl_mlp_shape_format(mlp, other, sizeof other);
+        return ilrl_error(ILRL_EINPUT, "%s: its network (%s) differs from the one of %s (%s)",
+                          run->plane_path.file, shape, what, other);
+    }
     *sizes = malloc((mlp->n_layers + 1) * sizeof **sizes);
     if (*sizes == NULL)
         return ilrl_error(ILRL_EFAILED, "out of memory");
     memcpy(*sizes, mlp->sizes, (mlp->n_layers + 1) * sizeof **sizes);
     *n_sizes = mlp->n_layers + 1;
     return ILRL_OK;
+}
+
+/* --path: its checkpoints, which must be of the landscape's network. */
+static int read_overlay_path(struct run *run)
+{
+    const struct ilrl_mlp *mlp = run->problem.mlp;
+    char shape[512], other[512];
+    if (run->options->path == NULL)
+        return ILRL_OK;
+    int status = ilrl_path_read("--path", run->options->path, &run->overlay_path);
+    if (status != ILRL_OK || ilrl_mlp_same_shape(run->overlay_path.mlp, mlp))
+        return status;
+    ilrl_mlp_shape_format(run->overlay_path.mlp, shape, sizeof shape);
+    ilrl_mlp_shape_format(mlp, other, sizeof other);
+    return ilrl_error(ILRL_EINPUT, "%s: its network (%s) differs from the landscape's (%s)",
+                      run->overlay_path.file, shape, other);
+}
+
+/* The path the file shows: --path's, else the trajectory plane's own. */
+static const struct ilrl_path *shown_path(const struct run *run)
+{
+    if (run->overlay_path.mlp != NULL)
+        return &run->overlay_path;
+    return run->plane_path.mlp != NULL ? &run->plane_path : NULL;
+}
+
+/* Default window of the trajectory plane: the usual [-1, 1] says nothing
+ * about a path whose checkpoints lie at distances of 0.01 or 100 from its
+ * reference, so each axis spans the path's coordinates and 0 (theta0),
+ * widened by a quarter of that span on either side. */
+#define PATH_WINDOW_MARGIN 0.25
+
+static int trajectory_window(struct run *run, const struct ilrl_plane_spec *plane, double range[4])
+{
+    const struct ilrl_path *path = &run->plane_path;
+    const struct problem *problem = &run->problem;
+    size_t n = path->n_checkpoints;
+    if (plane->kind != ILRL_PLANE_TRAJECTORY || run->options->ranges_given)
+        return ILRL_OK;
+    double *coordinates = malloc(3 * n * sizeof *coordinates);
+    if (coordinates == NULL)
+        return ilrl_error(ILRL_EFAILED, "out of memory");
+    ilrl_path_project(n, problem->shape.n_params, path->theta, problem->theta0,
+                      problem->direction_x, problem->direction_y, coordinates,
+                      coordinates + n, coordinates + 2 * n);
+    for (int axis = 0; axis < 2; axis++) {
+        double low = 0.0, high = 0.0;
+        for (size_t k = 0; k < n; k++) {
+            low = fmin(low, coordinates[axis * n + k]);
+            high = fmax(high, coordinates[axis * n + k]);
+        }
+        double margin = high > low ? PATH_WINDOW_MARGIN * (high - low) : 1.0;
+        range[2 * axis] = low - margin;
+        range[2 * axis + 1] = high + margin;
+    }
+    free(coordinates);
+    return ILRL_OK;
+}
+
+/* Stops a path's rollouts when a stop is asked for. */
+static int path_poll(void *ctx)
+{
+    (void)ctx;
+    return (int)stop_signal;
+}
+
+/* The values of every point array at checkpoint k's theta itself: an
+ * evaluator centred there with zero directions, at (0, 0) -- the grid's
+ * code, theta_k + 0 d_x + 0 d_y being theta_k exactly -- and the rollouts
+ * of point nx * ny + k.  Rank 0, in checkpoint order (landscape.h). */
+static int path_point_values(struct run *run, const double *theta, const double *zeros,
+                             size_t k, double *values)
+{
+    struct problem *problem = &run->problem;
+    const struct problem_shape *s = &problem->shape;
+    const double origin = 0.0;
+    double il, rl, td, cql;
+    struct ilrl_evaluator *evaluator = ilrl_evaluator_alloc(problem->mlp, theta, zeros, zeros,
+                                                            &problem->data, 1,
+                                                            (enum ilrl_dense_path)s->dense_path);
+    if (evaluator == NULL)
+        return ILRL_EFAILED;
+    if (problem->plan != NULL
+        && ilrl_evaluator_set_value(evaluator, problem->plan, s->cql_alpha) != ILRL_OK) {
+        ilrl_evaluator_free(evaluator);
+        return ILRL_EFAILED;
+    }
+    ilrl_evaluator_eval_all(evaluator, &origin, &origin, 1, &il, &rl, s->value_td ? &td : NULL,
+                            s->value_cql ? &cql : NULL);
+    ilrl_evaluator_free(evaluator);
+    size_t v = 0;
+    values[v++] = il;
+    values[v++] = rl;
+    if (s->value_td)
+        values[v++] = td;
+    if (s->value_cql)
+        values[v++] = cql;
+    if (!s->objective_return)
+        return ILRL_OK;
+    struct ilrl_rollout_stats stats;
+    if (ilrl_rollout_point(problem->mlp, theta, &s->rollout, (unsigned long)s->run_seed,
+                           s->nx * s->ny + k, problem->rollout_work, &stats, path_poll,
+                           NULL) != 0)
+        return ILRL_EINTERRUPTED;
+    values[v++] = stats.return_mean;
+    values[v++] = stats.return_std;
+    values[v++] = stats.score_mean;
+    values[v++] = stats.length_mean;
+    return ILRL_OK;
+}
+
+/* The landscape's path: coordinates, residuals, counters, the attributes,
+ * and the values at every checkpoint (a stop leaves the rest NaN). */
+static int set_path(struct run *run)
+{
+    const struct ilrl_path *path = shown_path(run);
+    struct ilrl_landscape *landscape = run->landscape;
+    struct problem *problem = &run->problem;
+    const size_t P = problem->shape.n_params;
+    int status;
+    if (run->plane_path.mlp != NULL) {
+        landscape->meta.explained_variance[0] = run->explained_variance[0];
+        landscape->meta.explained_variance[1] = run->explained_variance[1];
+    }
+    if (path == NULL)
+        return ILRL_OK;
+    const size_t n = path->n_checkpoints;
+    if ((status = ilrl_landscape_add_path(landscape, n)) != ILRL_OK
+        || (status = ilrl_landscape_set_string(&landscape->meta.path_file, path->file)) != ILRL_OK
+        || (status = ilrl_landscape_set_string(&landscape->meta.path_phase,
+                                               ilrl_path_phase_name(path->phase))) != ILRL_OK)
+        return status;
+    struct ilrl_landscape_path *shown = landscape->path;
+    ilrl_path_project(n, P, path->theta, problem->theta0, problem->direction_x,
+                      problem->direction_y, shown->x, shown->y, shown->residual);
+    for (size_t k = 0; k < n; k++) {
+        shown->phase[k] = path->checkpoint_phase[k];
+        shown->env_steps[k] = path->env_steps[k];
+        shown->update[k] = path->update[k];
+        shown->index[k] = path->index[k];
+    }
+    double *zeros = calloc(P, sizeof *zeros);
+    double values[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
+    if (zeros == NULL)
+        return ilrl_error(ILRL_EFAILED, "out of memory");
+    status = ILRL_OK;
+    for (size_t k = 0; k < n && status == ILRL_OK; k++) {
+        status = path_point_values(run, path->theta + k * P, zeros, k, values);
+        for (size_t a = 0; status == ILRL_OK && a < shown->n_values; a++)
+            shown->values[a][k] = values[a];
+    }
+    free(zeros);
+    if (status == ILRL_EINTERRUPTED)
+        return ILRL_OK;   /* the schedule sees the stop and checkpoints */
+    return status == ILRL_OK ? ILRL_OK
+           : ilrl_error(status, "%s: %s", path->file, ilrl_error_message());
 }
 
 /* The file attributes theta_file and theta_checkpoint. */
@@ -1370,8 +1576,13 @@ static int setup_rank0(struct run *run)
         status = network_refused(options, demo, origin);
         goto done;
     }
-    if ((status = ilrl_plane_parse(options->plane, problem->mlp, &plane)) != ILRL_OK)
+    if ((status = ilrl_plane_parse(options->plane, problem->mlp, &plane)) != ILRL_OK
+        || (status = read_overlay_path(run)) != ILRL_OK)
         goto done;
+    if (plane.kind == ILRL_PLANE_TRAJECTORY) {
+        plane.path = &run->plane_path;
+        plane.explained_variance = run->explained_variance;
+    }
     default_ranges(options, plane.kind, range);
 
     problem->shape = (struct problem_shape){
@@ -1411,7 +1622,7 @@ static int setup_rank0(struct run *run)
     status = ilrl_plane_build(&plane, problem->mlp, problem->theta0, &problem->data,
                               problem->work, problem->direction_x, problem->direction_y,
                               &gradient_cosine, &degenerate);
-    if (status != ILRL_OK)
+    if (status != ILRL_OK || (status = trajectory_window(run, &plane, range)) != ILRL_OK)
         goto done;
     if ((status = check_window(problem, range)) != ILRL_OK)
         goto done;
@@ -1446,7 +1657,7 @@ static int setup_rank0(struct run *run)
     memcpy(run->landscape->direction_x, problem->direction_x, problem->mlp->n_params * sizeof(double));
     memcpy(run->landscape->direction_y, problem->direction_y, problem->mlp->n_params * sizeof(double));
     if ((status = set_meta(run, demo, origin, &plane, gradient_cosine)) != ILRL_OK
-        || (status = set_theta_meta(run)) != ILRL_OK)
+        || (status = set_theta_meta(run)) != ILRL_OK || (status = set_path(run)) != ILRL_OK)
         goto done;
     run->landscape->meta.gradient_cosine_il_td = run->cosine_il_td;
     run->landscape->meta.gradient_cosine_rl_td = run->cosine_rl_td;
@@ -1791,6 +2002,8 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
     }
     problem_free(&run.problem);
     ilrl_network_source_free(&run.theta_source);
+    ilrl_path_free(&run.plane_path);
+    ilrl_path_free(&run.overlay_path);
     free(run.facts);
     ilrl_landscape_free(run.landscape);
     free(run.tile_done);
