@@ -25,8 +25,7 @@
 #include "ilrl/evaluator.h"
 #include "ilrl/landscape.h"
 #include "ilrl/landscape_io.h"
-#include "ilrl/network_source.h"
-#include "ilrl/path.h"
+#include "ilrl/landscape_path.h"
 #include "ilrl/output_file.h"
 #include "ilrl/env.h"
 #include "ilrl/flappy.h"   /* the built-in demo is Flappy Bird's */
@@ -334,10 +333,7 @@ struct run {
     double peak_rss_mib;                /* largest over ranks, for the summary */
     struct rank_facts *facts;           /* rank 0: every rank's, by rank */
     double cosine_il_td, cosine_rl_td;  /* rank 0: gradient cosines at theta0 */
-    struct ilrl_network_source theta_source;  /* rank 0: theta0's file (mlp NULL: --seed's) */
-    struct ilrl_path plane_path;        /* rank 0: --plane trajectory's checkpoints */
-    struct ilrl_path overlay_path;      /* rank 0: --path's */
-    double explained_variance[2];       /* rank 0: the trajectory plane's */
+    struct ilrl_landscape_paths paths;  /* rank 0: theta0's file, training paths */
 };
 
 /* ---- what rank 0 decides for every rank ------------------------------------------ */
@@ -1303,126 +1299,27 @@ static int prepare_value(struct run *run, const struct ilrl_demo *demo, const ch
     return status;
 }
 
-/* The trajectory plane's path's last checkpoint as theta0's source. */
-static int source_from_path(const struct ilrl_path *path, struct ilrl_network_source *source)
-{
-    const size_t P = path->n_params, last = path->n_checkpoints - 1;
-    memset(source, 0, sizeof *source);
-    source->checkpoint = path->index[last];
-    source->file = strdup(path->file);
-    source->mlp = ilrl_mlp_alloc(path->mlp->sizes, path->mlp->n_layers + 1, path->mlp->activation);
-    source->theta = malloc(P * sizeof *source->theta);
-    if (source->file == NULL || source->mlp == NULL || source->theta == NULL)
-        return ilrl_error(ILRL_EFAILED, "out of memory");
-    memcpy(source->theta, path->theta + last * P, P * sizeof *source->theta);
-    return ILRL_OK;
-}
-
-/* theta0 from a file into run->theta_source, its layer sizes into a new
- * *sizes: --theta FILE[:K] (network_source.h), else with --plane
- * trajectory:FILE[:PHASE] the path's last checkpoint (its reference).  The
- * file decides the shape: --layers and --activation may only repeat it
- * (exit 2); it must fit the demo, and a trajectory plane's path must have
- * --theta's network (exit 3, naming the file).  Otherwise nothing happens
- * (theta_source.mlp stays NULL: --seed's network). */
+/* theta0's file and the trajectory plane's path (landscape_path.h); the
+ * file's layer sizes into a new *sizes.  Nothing when theta0 is --seed's. */
 static int theta_network(struct run *run, const struct ilrl_demo *demo, const char *origin,
                          size_t **sizes, size_t *n_sizes)
 {
     const struct ilrl_landscape_options *options = run->options;
-    struct ilrl_network_source *source = &run->theta_source;
-    const char *plane = options->plane;
-    char what[4200], shape[512], other[512];
-    int status = ILRL_OK;
-    if (plane != NULL && strncmp(plane, "trajectory:", 11) == 0 && plane[11] != '\0')
-        status = ilrl_path_read("--plane trajectory:", plane + 11, &run->plane_path);
-    if (status != ILRL_OK || (options->theta == NULL && run->plane_path.mlp == NULL))
+    const struct ilrl_landscape_paths_request request = {
+        .theta = options->theta, .plane = options->plane, .layers = options->layers,
+        .activation_given = options->activation_given, .activation = options->activation,
+        .n_features = demo->n_features, .n_actions = (size_t)demo->n_actions,
+        .demo_origin = origin,
+    };
+    int status = ilrl_landscape_paths_read(&run->paths, &request);
+    const struct ilrl_mlp *mlp = run->paths.theta.mlp;
+    if (status != ILRL_OK || mlp == NULL)
         return status;
-    if (options->theta != NULL) {
-        status = ilrl_network_source_read("--theta", options->theta, source);
-        snprintf(what, sizeof what, "--theta %s", options->theta);
-    } else {
-        status = source_from_path(&run->plane_path, source);
-        snprintf(what, sizeof what, "--plane %s", plane);
-    }
-    if (status != ILRL_OK)
-        return status;
-    const struct ilrl_mlp *mlp = source->mlp;
-    status = ilrl_network_source_check_options(mlp, what, options->layers,
-                                               options->activation_given, options->activation);
-    if (status != ILRL_OK)
-        return status;
-    if (mlp->sizes[0] != demo->n_features || mlp->sizes[mlp->n_layers] != (size_t)demo->n_actions)
-        return ilrl_error(ILRL_EINPUT, "%s: the network maps %zu inputs to %zu actions but %s has %zu features and %d actions",
-                          source->file, mlp->sizes[0], mlp->sizes[mlp->n_layers], origin,
-                          demo->n_features, demo->n_actions);
-    if (run->plane_path.mlp != NULL && !ilrl_mlp_same_shape(run->plane_path.mlp, mlp)) {
-        ilrl_mlp_shape_format(run->plane_path.mlp, shape, sizeof shape);
-        ilrl_mlp_shape_format(mlp, other, sizeof other);
-        return ilrl_error(ILRL_EINPUT, "%s: its network (%s) differs from the one of %s (%s)",
-                          run->plane_path.file, shape, what, other);
-    }
     *sizes = malloc((mlp->n_layers + 1) * sizeof **sizes);
     if (*sizes == NULL)
         return ilrl_error(ILRL_EFAILED, "out of memory");
     memcpy(*sizes, mlp->sizes, (mlp->n_layers + 1) * sizeof **sizes);
     *n_sizes = mlp->n_layers + 1;
-    return ILRL_OK;
-}
-
-/* --path: its checkpoints, which must be of the landscape's network. */
-static int read_overlay_path(struct run *run)
-{
-    const struct ilrl_mlp *mlp = run->problem.mlp;
-    char shape[512], other[512];
-    if (run->options->path == NULL)
-        return ILRL_OK;
-    int status = ilrl_path_read("--path", run->options->path, &run->overlay_path);
-    if (status != ILRL_OK || ilrl_mlp_same_shape(run->overlay_path.mlp, mlp))
-        return status;
-    ilrl_mlp_shape_format(run->overlay_path.mlp, shape, sizeof shape);
-    ilrl_mlp_shape_format(mlp, other, sizeof other);
-    return ilrl_error(ILRL_EINPUT, "%s: its network (%s) differs from the landscape's (%s)",
-                      run->overlay_path.file, shape, other);
-}
-
-/* The path the file shows: --path's, else the trajectory plane's own. */
-static const struct ilrl_path *shown_path(const struct run *run)
-{
-    if (run->overlay_path.mlp != NULL)
-        return &run->overlay_path;
-    return run->plane_path.mlp != NULL ? &run->plane_path : NULL;
-}
-
-/* Default window of the trajectory plane: the usual [-1, 1] says nothing
- * about a path whose checkpoints lie at distances of 0.01 or 100 from its
- * reference, so each axis spans the path's coordinates and 0 (theta0),
- * widened by a quarter of that span on either side. */
-#define PATH_WINDOW_MARGIN 0.25
-
-static int trajectory_window(struct run *run, const struct ilrl_plane_spec *plane, double range[4])
-{
-    const struct ilrl_path *path = &run->plane_path;
-    const struct problem *problem = &run->problem;
-    size_t n = path->n_checkpoints;
-    if (plane->kind != ILRL_PLANE_TRAJECTORY || run->options->ranges_given)
-        return ILRL_OK;
-    double *coordinates = malloc(3 * n * sizeof *coordinates);
-    if (coordinates == NULL)
-        return ilrl_error(ILRL_EFAILED, "out of memory");
-    ilrl_path_project(n, problem->shape.n_params, path->theta, problem->theta0,
-                      problem->direction_x, problem->direction_y, coordinates,
-                      coordinates + n, coordinates + 2 * n);
-    for (int axis = 0; axis < 2; axis++) {
-        double low = 0.0, high = 0.0;
-        for (size_t k = 0; k < n; k++) {
-            low = fmin(low, coordinates[axis * n + k]);
-            high = fmax(high, coordinates[axis * n + k]);
-        }
-        double margin = high > low ? PATH_WINDOW_MARGIN * (high - low) : 1.0;
-        range[2 * axis] = low - margin;
-        range[2 * axis + 1] = high + margin;
-    }
-    free(coordinates);
     return ILRL_OK;
 }
 
@@ -1433,105 +1330,21 @@ static int path_poll(void *ctx)
     return (int)stop_signal;
 }
 
-/* The values of every point array at checkpoint k's theta itself: an
- * evaluator centred there with zero directions, at (0, 0) -- the grid's
- * code, theta_k + 0 d_x + 0 d_y being theta_k exactly -- and the rollouts
- * of point nx * ny + k.  Rank 0, in checkpoint order (landscape.h). */
-static int path_point_values(struct run *run, const double *theta, const double *zeros,
-                             size_t k, double *values)
+/* theta0's file and the path into the landscape, the path's values through
+ * the grid's own pieces (landscape_path.h). */
+static int store_paths(struct run *run)
 {
-    struct problem *problem = &run->problem;
+    const struct problem *problem = &run->problem;
     const struct problem_shape *s = &problem->shape;
-    const double origin = 0.0;
-    double il, rl, td, cql;
-    struct ilrl_evaluator *evaluator = ilrl_evaluator_alloc(problem->mlp, theta, zeros, zeros,
-                                                            &problem->data, 1,
-                                                            (enum ilrl_dense_path)s->dense_path);
-    if (evaluator == NULL)
-        return ILRL_EFAILED;
-    if (problem->plan != NULL
-        && ilrl_evaluator_set_value(evaluator, problem->plan, s->cql_alpha) != ILRL_OK) {
-        ilrl_evaluator_free(evaluator);
-        return ILRL_EFAILED;
-    }
-    ilrl_evaluator_eval_all(evaluator, &origin, &origin, 1, &il, &rl, s->value_td ? &td : NULL,
-                            s->value_cql ? &cql : NULL);
-    ilrl_evaluator_free(evaluator);
-    size_t v = 0;
-    values[v++] = il;
-    values[v++] = rl;
-    if (s->value_td)
-        values[v++] = td;
-    if (s->value_cql)
-        values[v++] = cql;
-    if (!s->objective_return)
-        return ILRL_OK;
-    struct ilrl_rollout_stats stats;
-    if (ilrl_rollout_point(problem->mlp, theta, &s->rollout, (unsigned long)s->run_seed,
-                           s->nx * s->ny + k, problem->rollout_work, &stats, path_poll,
-                           NULL) != 0)
-        return ILRL_EINTERRUPTED;
-    values[v++] = stats.return_mean;
-    values[v++] = stats.return_std;
-    values[v++] = stats.score_mean;
-    values[v++] = stats.length_mean;
-    return ILRL_OK;
-}
-
-/* The landscape's path: coordinates, residuals, counters, the attributes,
- * and the values at every checkpoint (a stop leaves the rest NaN). */
-static int set_path(struct run *run)
-{
-    const struct ilrl_path *path = shown_path(run);
-    struct ilrl_landscape *landscape = run->landscape;
-    struct problem *problem = &run->problem;
-    const size_t P = problem->shape.n_params;
-    int status;
-    if (run->plane_path.mlp != NULL) {
-        landscape->meta.explained_variance[0] = run->explained_variance[0];
-        landscape->meta.explained_variance[1] = run->explained_variance[1];
-    }
-    if (path == NULL)
-        return ILRL_OK;
-    const size_t n = path->n_checkpoints;
-    if ((status = ilrl_landscape_add_path(landscape, n)) != ILRL_OK
-        || (status = ilrl_landscape_set_string(&landscape->meta.path_file, path->file)) != ILRL_OK
-        || (status = ilrl_landscape_set_string(&landscape->meta.path_phase,
-                                               ilrl_path_phase_name(path->phase))) != ILRL_OK)
-        return status;
-    struct ilrl_landscape_path *shown = landscape->path;
-    ilrl_path_project(n, P, path->theta, problem->theta0, problem->direction_x,
-                      problem->direction_y, shown->x, shown->y, shown->residual);
-    for (size_t k = 0; k < n; k++) {
-        shown->phase[k] = path->checkpoint_phase[k];
-        shown->env_steps[k] = path->env_steps[k];
-        shown->update[k] = path->update[k];
-        shown->index[k] = path->index[k];
-    }
-    double *zeros = calloc(P, sizeof *zeros);
-    double values[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
-    if (zeros == NULL)
-        return ilrl_error(ILRL_EFAILED, "out of memory");
-    status = ILRL_OK;
-    for (size_t k = 0; k < n && status == ILRL_OK; k++) {
-        status = path_point_values(run, path->theta + k * P, zeros, k, values);
-        for (size_t a = 0; status == ILRL_OK && a < shown->n_values; a++)
-            shown->values[a][k] = values[a];
-    }
-    free(zeros);
-    if (status == ILRL_EINTERRUPTED)
-        return ILRL_OK;   /* the schedule sees the stop and checkpoints */
-    return status == ILRL_OK ? ILRL_OK
-           : ilrl_error(status, "%s: %s", path->file, ilrl_error_message());
-}
-
-/* The file attributes theta_file and theta_checkpoint. */
-static int set_theta_meta(struct run *run)
-{
-    struct ilrl_landscape_meta *meta = &run->landscape->meta;
-    const struct ilrl_network_source *source = &run->theta_source;
-    meta->theta_checkpoint = source->mlp != NULL ? (long)source->checkpoint : -1;
-    return ilrl_landscape_set_string(&meta->theta_file, source->mlp != NULL ? source->file : "");
+    const struct ilrl_path_evaluation evaluation = {
+        .mlp = problem->mlp, .data = &problem->data,
+        .dense_path = (enum ilrl_dense_path)s->dense_path, .plan = problem->plan,
+        .cql_alpha = s->cql_alpha, .want_td = s->value_td, .want_cql = s->value_cql,
+        .rollout = s->objective_return ? &s->rollout : NULL,
+        .rollout_work = problem->rollout_work, .run_seed = (unsigned long)s->run_seed,
+        .first_point = s->nx * s->ny, .poll = path_poll,
+    };
+    return ilrl_landscape_paths_store(&run->paths, run->landscape, &evaluation);
 }
 
 static int setup_rank0(struct run *run)
@@ -1566,23 +1379,21 @@ static int setup_rank0(struct run *run)
     if ((status = load_demo(options, &demo)) != ILRL_OK)
         return status;
     if ((status = theta_network(run, demo, origin, &sizes, &n_sizes)) != ILRL_OK
-        || (run->theta_source.mlp == NULL
+        || (run->paths.theta.mlp == NULL
             && (status = network_sizes(options, demo, origin, &sizes, &n_sizes)) != ILRL_OK))
         goto done;
-    problem->mlp = ilrl_mlp_alloc(sizes, n_sizes, run->theta_source.mlp != NULL
-                                                  ? run->theta_source.mlp->activation
+    problem->mlp = ilrl_mlp_alloc(sizes, n_sizes, run->paths.theta.mlp != NULL
+                                                  ? run->paths.theta.mlp->activation
                                                   : options->activation);
     if (problem->mlp == NULL) {
         status = network_refused(options, demo, origin);
         goto done;
     }
     if ((status = ilrl_plane_parse(options->plane, problem->mlp, &plane)) != ILRL_OK
-        || (status = read_overlay_path(run)) != ILRL_OK)
+        || (status = ilrl_landscape_paths_read_overlay(&run->paths, options->path,
+                                                       problem->mlp)) != ILRL_OK)
         goto done;
-    if (plane.kind == ILRL_PLANE_TRAJECTORY) {
-        plane.path = &run->plane_path;
-        plane.explained_variance = run->explained_variance;
-    }
+    ilrl_landscape_paths_attach(&run->paths, &plane);
     default_ranges(options, plane.kind, range);
 
     problem->shape = (struct problem_shape){
@@ -1608,8 +1419,8 @@ static int setup_rank0(struct run *run)
     memcpy(problem->obs, demo->obs, demo->n_steps * demo->n_features * sizeof *demo->obs);
     memcpy(problem->action, demo->action, demo->n_steps * sizeof *demo->action);
     ilrl_rl_weights(demo, options->rl_weight, options->gamma, problem->weight);
-    if (run->theta_source.theta != NULL)
-        memcpy(problem->theta0, run->theta_source.theta,
+    if (run->paths.theta.theta != NULL)
+        memcpy(problem->theta0, run->paths.theta.theta,
                problem->mlp->n_params * sizeof *problem->theta0);
     else if ((status = ilrl_mlp_init(problem->mlp, options->seed, problem->theta0)) != ILRL_OK)
         goto done;
@@ -1622,7 +1433,11 @@ static int setup_rank0(struct run *run)
     status = ilrl_plane_build(&plane, problem->mlp, problem->theta0, &problem->data,
                               problem->work, problem->direction_x, problem->direction_y,
                               &gradient_cosine, &degenerate);
-    if (status != ILRL_OK || (status = trajectory_window(run, &plane, range)) != ILRL_OK)
+    if (status == ILRL_OK && plane.kind == ILRL_PLANE_TRAJECTORY && !options->ranges_given)
+        status = ilrl_landscape_paths_window(&run->paths, problem->shape.n_params,
+                                             problem->theta0, problem->direction_x,
+                                             problem->direction_y, range);
+    if (status != ILRL_OK)
         goto done;
     if ((status = check_window(problem, range)) != ILRL_OK)
         goto done;
@@ -1657,7 +1472,7 @@ static int setup_rank0(struct run *run)
     memcpy(run->landscape->direction_x, problem->direction_x, problem->mlp->n_params * sizeof(double));
     memcpy(run->landscape->direction_y, problem->direction_y, problem->mlp->n_params * sizeof(double));
     if ((status = set_meta(run, demo, origin, &plane, gradient_cosine)) != ILRL_OK
-        || (status = set_theta_meta(run)) != ILRL_OK || (status = set_path(run)) != ILRL_OK)
+        || (status = store_paths(run)) != ILRL_OK)
         goto done;
     run->landscape->meta.gradient_cosine_il_td = run->cosine_il_td;
     run->landscape->meta.gradient_cosine_rl_td = run->cosine_rl_td;
@@ -2001,9 +1816,7 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
         status = ilrl_schedule_agree(status);
     }
     problem_free(&run.problem);
-    ilrl_network_source_free(&run.theta_source);
-    ilrl_path_free(&run.plane_path);
-    ilrl_path_free(&run.overlay_path);
+    ilrl_landscape_paths_free(&run.paths);
     free(run.facts);
     ilrl_landscape_free(run.landscape);
     free(run.tile_done);

@@ -14,6 +14,11 @@
  *       FILE's theta0 came from TRAJ checkpoint theta_checkpoint, and the
  *       grid point at (x, y) = (0, 0) holds the il_loss_train and
  *       rl_loss_demo that TRAJ recorded for it (1e-12 relative).
+ *   path_probe explained FILE.nc TRAJ.nc
+ *       FILE is a trajectory plane of TRAJ (path_phase's checkpoints):
+ *       explained_variance[i] equals sum_k (d_i . (theta_k - theta0))^2 /
+ *       sum_k |theta_k - theta0|^2 over those checkpoints (1e-10), and
+ *       d_x, d_y are orthonormal (1e-12).
  *   path_probe get FILE.nc VARIABLE K
  *       Prints path variable VARIABLE (path_x, path_y, path_residual,
  *       path_il_loss, ...) at checkpoint K with 17 digits.
@@ -209,6 +214,49 @@ static int centre(const char *file, const char *traj_file)
     return failures > 0;
 }
 
+static int explained(const char *file, const char *traj_file)
+{
+    struct ilrl_landscape *landscape = load(file);
+    struct ilrl_trajectory traj;
+    load_trajectory(traj_file, &traj);
+    const size_t P = landscape->n_params;
+    const char *phase = landscape->meta.path_phase;
+    int keep = strcmp(phase, "il") == 0 ? 0 : strcmp(phase, "rl") == 0 ? 1 : -1;
+    const double *d[2] = {landscape->direction_x, landscape->direction_y};
+    double along[2] = {0.0, 0.0}, total = 0.0, norms[3] = {0.0, 0.0, 0.0};
+    for (size_t p = 0; p < P; p++) {
+        norms[0] += d[0][p] * d[0][p];
+        norms[1] += d[1][p] * d[1][p];
+        norms[2] += d[0][p] * d[1][p];
+    }
+    for (size_t k = 0; k < traj.n_checkpoints; k++) {
+        if (keep >= 0 && traj.ck_phase[k] != keep)
+            continue;
+        double dots[2] = {0.0, 0.0};
+        for (size_t p = 0; p < P; p++) {
+            double v = traj.ck_theta[k * P + p] - landscape->theta0[p];
+            dots[0] += d[0][p] * v;
+            dots[1] += d[1][p] * v;
+            total += v * v;
+        }
+        along[0] += dots[0] * dots[0];
+        along[1] += dots[1] * dots[1];
+    }
+    for (int i = 0; i < 2; i++) {
+        double expected = along[i] / total, got = landscape->meta.explained_variance[i];
+        if (!(fabs(got - expected) <= 1e-10))
+            failf("%s: %.17g, recomputed %.17g", i ? "explained_variance[1]" : "explained_variance[0]",
+                  got, expected);
+    }
+    if (!(fabs(norms[0] - 1.0) <= 1e-12 && fabs(norms[1] - 1.0) <= 1e-12 && fabs(norms[2]) <= 1e-12))
+        failf("%s: |d_x|^2 = %.17g, |d_y|^2 = %.17g", "directions", norms[0], norms[1]);
+    printf("explained_variance %.6f %.6f\n", landscape->meta.explained_variance[0],
+           landscape->meta.explained_variance[1]);
+    ilrl_trajectory_free(&traj);
+    ilrl_landscape_free(landscape);
+    return failures > 0;
+}
+
 static int get(const char *file, const char *name, const char *index)
 {
     struct ilrl_landscape *landscape = load(file);
@@ -243,8 +291,10 @@ int main(int argc, char **argv)
         return trajectory(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "centre") == 0)
         return centre(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "explained") == 0)
+        return explained(argv[2], argv[3]);
     if (argc == 5 && strcmp(argv[1], "get") == 0)
         return get(argv[2], argv[3], argv[4]);
-    fprintf(stderr, "usage: path_probe same A B | trajectory FILE TRAJ | centre FILE TRAJ | get FILE VARIABLE K\n");
+    fprintf(stderr, "usage: path_probe same A B | trajectory FILE TRAJ | centre FILE TRAJ | explained FILE TRAJ | get FILE VARIABLE K\n");
     return 2;
 }

@@ -17,21 +17,11 @@
  * activation then decide the network (a --layers or --activation that
  * differs is a bad command line); the file must fit the demo (exit 3).
  *
- * Training paths (docs/planes.md): --plane trajectory:FILE[:PHASE] reads
- * the path's checkpoints on rank 0; without --theta its last checkpoint is
- * theta0 (and its network the landscape's).  The path shown -- --path's,
- * else the trajectory plane's own -- is projected onto the plane and its
- * values (every point array, at theta_k itself) are computed on rank 0
- * during set-up, before any tile: a checkpoint k is evaluated by the same
- * evaluator code as a grid point (an evaluator centred on theta_k with zero
- * directions, at (0, 0)), and its rollouts are those of point number
- * nx * ny + k of the grid's seeding, so the arrays depend on nothing but
- * the settings.  Rank 0 and not the tiles' schedule: a path has tens to a
- * few hundred checkpoints against ~10^4 grid points (about 1 % of the work
- * for 101 x 101), it needs the whole path in memory (K x P doubles) that
- * only rank 0 holds, and it keeps the tiles' format, journal and resume
- * untouched.  A resumed run computes them again (the same bits); a stop
- * during them leaves the rest NaN in the checkpoint.
+ * Training paths (docs/planes.md): rank 0 reads --plane trajectory:'s
+ * path and theta0's file, and stores the path shown (--path's, else the
+ * trajectory plane's) with its values, computed before any tile by the
+ * grid's own code; landscape_path.h owns these decisions and why they make
+ * the path arrays independent of ranks and resumes.
  *
  * Resume: OUT.partial is read and must match this run's settings (demo
  * checksum, theta0's source (theta_file, theta_checkpoint) and theta0 itself,
