@@ -157,6 +157,8 @@ int ilrl_path_pca(size_t n, size_t n_params, const double *theta, const double *
     const size_t rows = transpose ? P : n, columns = transpose ? n : P;
     if (n < 2 || P < 2)
         return ilrl_error(ILRL_EINPUT, "%zu checkpoints of %zu parameters span no plane", n, P);
+    /* GSL's default handler aborts on a failed allocation: statuses instead */
+    gsl_error_handler_t *old_handler = gsl_set_error_handler_off();
     gsl_matrix *a = gsl_matrix_alloc(rows, columns);
     gsl_matrix *v = gsl_matrix_alloc(columns, columns);
     gsl_vector *s = gsl_vector_alloc(columns);
@@ -174,9 +176,7 @@ int ilrl_path_pca(size_t n, size_t n_params, const double *theta, const double *
             else
                 gsl_matrix_set(a, k, p, entry);
         }
-    gsl_error_handler_t *old_handler = gsl_set_error_handler_off();
     int gsl_status = gsl_linalg_SV_decomp(a, v, s, work);
-    gsl_set_error_handler(old_handler);
     if (gsl_status != GSL_SUCCESS) {
         status = ilrl_error(ILRL_EFAILED, "the SVD of the checkpoints failed: %s",
                             gsl_strerror(gsl_status));
@@ -215,6 +215,7 @@ done:
     gsl_matrix_free(v);
     gsl_vector_free(s);
     gsl_vector_free(work);
+    gsl_set_error_handler(old_handler);
     return status;
 }
 

@@ -27,6 +27,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +41,16 @@
 
 static int failures = 0;
 
-static void failf(const char *format, const char *a, double x, double y)
+static void failf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+static void failf(const char *format, ...)
 {
+    va_list args;
+    va_start(args, format);
     fprintf(stderr, "path_probe: ");
-    fprintf(stderr, format, a, x, y);
+    vfprintf(stderr, format, args);
     fputc('\n', stderr);
+    va_end(args);
     failures++;
 }
 
@@ -61,17 +67,17 @@ static struct ilrl_landscape *load(const char *path)
 static void same_bytes(const char *what, const void *a, const void *b, size_t n)
 {
     if ((a == NULL) != (b == NULL) || (a != NULL && memcmp(a, b, n) != 0))
-        failf("%s differs (%g, %g)", what, 0.0, 0.0);
+        failf("%s differs", what);
 }
 
 static int same(const char *file_a, const char *file_b)
 {
     struct ilrl_landscape *a = load(file_a), *b = load(file_b);
-    if (a->nx != b->nx || a->ny != b->ny || a->n_params != b->n_params)
+    if (a->nx != b->nx || a->ny != b->ny || a->n_params != b->n_params) {
         failf("%s: grids of other sizes (%g vs %g points)", "shape", (double)(a->nx * a->ny),
               (double)(b->nx * b->ny));
-    if (failures)
-        return 1;
+        goto done;
+    }
     size_t points = a->nx * a->ny, P = a->n_params;
     double *arrays_a[ILRL_LANDSCAPE_MAX_POINT_ARRAYS], *arrays_b[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
     const char *names[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
@@ -94,17 +100,16 @@ static int same(const char *file_a, const char *file_b)
         || a->meta.theta_checkpoint != b->meta.theta_checkpoint
         || strcmp(a->meta.path_file, b->meta.path_file) != 0
         || strcmp(a->meta.path_phase, b->meta.path_phase) != 0)
-        failf("%s: theta_file, theta_checkpoint, path_file or path_phase differ (%g, %g)",
-              "attributes", 0.0, 0.0);
+        failf("attributes theta_file, theta_checkpoint, path_file or path_phase differ");
     if ((a->path == NULL) != (b->path == NULL))
-        failf("%s: only one file has a path (%g, %g)", "path", a->path != NULL, b->path != NULL);
+        failf("path: only one file has one");
     if (a->path == NULL || b->path == NULL)
-        return failures > 0;
+        goto done;
     const struct ilrl_landscape_path *p = a->path, *q = b->path;
     size_t n = p->n;
     if (q->n != n || q->n_values != p->n_values) {
         failf("%s: other lengths (%g vs %g)", "path", (double)n, (double)q->n);
-        return 1;
+        goto done;
     }
     same_bytes("path_x", p->x, q->x, n * sizeof(double));
     same_bytes("path_y", p->y, q->y, n * sizeof(double));
@@ -115,6 +120,7 @@ static int same(const char *file_a, const char *file_b)
     same_bytes("path_env_steps", p->env_steps, q->env_steps, n * sizeof(long long));
     same_bytes("path_update", p->update, q->update, n * sizeof(long long));
     same_bytes("path_checkpoint", p->index, q->index, n * sizeof(long long));
+done:
     ilrl_landscape_free(a);
     ilrl_landscape_free(b);
     return failures > 0;
@@ -154,16 +160,13 @@ static int trajectory(const char *file, const char *traj_file)
     struct ilrl_trajectory traj;
     load_trajectory(traj_file, &traj);
     const struct ilrl_landscape_path *path = landscape->path;
-    if (path == NULL) {
-        failf("%s has no path (%g, %g)", file, 0.0, 0.0);
-        return 1;
-    }
-    for (size_t k = 0; k < path->n; k++) {
+    if (path == NULL)
+        failf("%s has no path", file);
+    for (size_t k = 0; path != NULL && k < path->n; k++) {
         long r = find_row(&traj, path->phase[k], path->update[k]);
         char what[64];
         if (r < 0) {
-            failf("%s: no row of its phase and update (%g, %g)", "checkpoint", (double)k,
-                  (double)path->update[k]);
+            failf("checkpoint %zu: no row of its phase and update %lld", k, path->update[k]);
             continue;
         }
         snprintf(what, sizeof what, "path_il_loss[%zu]", k);
@@ -171,7 +174,8 @@ static int trajectory(const char *file, const char *traj_file)
         snprintf(what, sizeof what, "path_rl_loss[%zu]", k);
         compare(what, path->values[1][k], traj.rows[r].rl_loss_demo);
     }
-    printf("%zu checkpoints match their rows\n", path->n);
+    if (path != NULL)
+        printf("%zu checkpoints match their rows\n", path->n);
     ilrl_trajectory_free(&traj);
     ilrl_landscape_free(landscape);
     return failures > 0;
@@ -191,24 +195,24 @@ static int centre(const char *file, const char *traj_file)
             j = k;
     long c = landscape->meta.theta_checkpoint;
     if (i == landscape->nx || j == landscape->ny || c < 0 || (size_t)c >= traj.n_checkpoints) {
-        failf("%s: no grid point at (0, 0) or no theta_checkpoint (%g, %g)", file, (double)c,
-              0.0);
-        return 1;
+        failf("%s: no grid point at (0, 0) or no theta_checkpoint (%ld)", file, c);
+        goto done;
     }
     const size_t P = traj.n_params;
     if (landscape->n_params != P
         || memcmp(landscape->theta0, traj.ck_theta + (size_t)c * P, P * sizeof(double)) != 0)
-        failf("%s: theta0 is not the trajectory's checkpoint (%g, %g)", file, (double)c, 0.0);
+        failf("%s: theta0 is not the trajectory's checkpoint %ld", file, c);
     long r = find_row(&traj, traj.ck_phase[c], traj.ck_update[c]);
     if (r < 0) {
-        failf("%s: no row for checkpoint %g (%g)", traj_file, (double)c, 0.0);
-        return 1;
+        failf("%s: no row for checkpoint %ld", traj_file, c);
+        goto done;
     }
     size_t p = j * landscape->nx + i;
     compare("il_loss at (0, 0)", landscape->il_loss[p], traj.rows[r].il_loss_train);
     compare("rl_loss at (0, 0)", landscape->rl_loss[p], traj.rows[r].rl_loss_demo);
     printf("checkpoint %ld (row %ld): il_loss %.17g rl_loss %.17g\n", c, r,
            landscape->il_loss[p], landscape->rl_loss[p]);
+done:
     ilrl_trajectory_free(&traj);
     ilrl_landscape_free(landscape);
     return failures > 0;
@@ -264,7 +268,8 @@ static int get(const char *file, const char *name, const char *index)
     const char *names[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
     size_t k = strtoul(index, NULL, 10);
     if (path == NULL || k >= path->n) {
-        failf("%s: no path checkpoint %s (%g)", file, (double)k, 0.0);
+        failf("%s: no path checkpoint %zu", file, k);
+        ilrl_landscape_free(landscape);
         return 1;
     }
     size_t n_names = ilrl_landscape_point_array_names(landscape, names);
@@ -276,6 +281,7 @@ static int get(const char *file, const char *name, const char *index)
             values = path->values[a];
     if (values == NULL) {
         fprintf(stderr, "path_probe: %s: no path variable %s\n", file, name);
+        ilrl_landscape_free(landscape);
         return 1;
     }
     printf("%.17g\n", values[k]);
