@@ -26,6 +26,7 @@
 #include <gsl/gsl_vector.h>
 
 #include "ilrl/error.h"
+#include "ilrl/landscape_io.h"
 #include "ilrl/mlp.h"
 #include "ilrl/path.h"
 #include "ilrl/trajectory_io.h"
@@ -302,6 +303,99 @@ START_TEST(test_read_refusals)
 }
 END_TEST
 
+/* The path arrays and attributes through the landscape file and back, bit
+ * for bit, NaN (not computed) included; with td_loss, every grid array has
+ * its path_ twin. */
+START_TEST(test_landscape_file_round_trip)
+{
+    const size_t n = 4, P = 5;
+    struct ilrl_landscape *l = ilrl_landscape_alloc(3, 2, P, 1), *back = NULL;
+    ck_assert_ptr_nonnull(l);
+    ck_assert_int_eq(ilrl_landscape_add_value_arrays(l, 1, 0), ILRL_OK);
+    for (size_t k = 0; k < 6; k++) {
+        l->computed[k] = 1;
+        double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
+        size_t n_arrays = ilrl_landscape_point_arrays(l, arrays);
+        for (size_t a = 0; a < n_arrays; a++)
+            arrays[a][k] = 0.5 * (double)(k + a);
+    }
+    for (size_t p = 0; p < P; p++) {
+        l->theta0[p] = 0.1 * (double)p;
+        l->direction_x[p] = p == 0;
+        l->direction_y[p] = p == 1;
+    }
+    l->meta.n_layer_sizes = 3;
+    l->meta.layer_sizes = malloc(3 * sizeof(int));
+    l->meta.layer_sizes[0] = 1;
+    l->meta.layer_sizes[1] = 1;
+    l->meta.layer_sizes[2] = 2;
+    ck_assert_int_eq(ilrl_landscape_set_string(&l->meta.plane, "trajectory:run.nc:rl"), ILRL_OK);
+    ck_assert_int_eq(ilrl_landscape_set_string(&l->meta.theta_file, "run.nc"), ILRL_OK);
+    l->meta.theta_checkpoint = 7;
+    l->meta.explained_variance[0] = 0.75;
+    l->meta.explained_variance[1] = 0.125;
+    ck_assert_int_eq(ilrl_landscape_add_path(l, n), ILRL_OK);
+    ck_assert_uint_eq(l->path->n_values, 7);   /* il, rl, td, 4 return statistics */
+    ck_assert_int_eq(ilrl_landscape_set_string(&l->meta.path_file, "run.nc"), ILRL_OK);
+    ck_assert_int_eq(ilrl_landscape_set_string(&l->meta.path_phase, "rl"), ILRL_OK);
+    for (size_t k = 0; k < n; k++) {
+        l->path->x[k] = -1.5 + (double)k;
+        l->path->y[k] = 1.0 / (3.0 + (double)k);
+        l->path->residual[k] = 0.01 * (double)k;
+        for (size_t a = 0; a < l->path->n_values; a++)
+            l->path->values[a][k] = k == 2 && a == 5 ? NAN : (double)(a * 10 + k) / 7.0;
+        l->path->phase[k] = 1;
+        l->path->env_steps[k] = 1000000000000LL + (long long)k;
+        l->path->update[k] = 16 * (long long)k;
+        l->path->index[k] = 5 + (long long)k;
+    }
+    const char *file = test_scratch_path("with-path.nc");
+    ck_assert_int_eq(ilrl_landscape_write(file, l, 0), ILRL_OK);
+    ck_assert_int_eq(ilrl_landscape_read(file, &back), ILRL_OK);
+    ck_assert_ptr_nonnull(back->path);
+    ck_assert_uint_eq(back->path->n, n);
+    ck_assert_uint_eq(back->path->n_values, l->path->n_values);
+    ck_assert_mem_eq(back->path->x, l->path->x, n * sizeof(double));
+    ck_assert_mem_eq(back->path->y, l->path->y, n * sizeof(double));
+    ck_assert_mem_eq(back->path->residual, l->path->residual, n * sizeof(double));
+    for (size_t a = 0; a < l->path->n_values; a++)
+        ck_assert_mem_eq(back->path->values[a], l->path->values[a], n * sizeof(double));
+    ck_assert_mem_eq(back->path->phase, l->path->phase, n * sizeof(int));
+    ck_assert_mem_eq(back->path->env_steps, l->path->env_steps, n * sizeof(long long));
+    ck_assert_mem_eq(back->path->update, l->path->update, n * sizeof(long long));
+    ck_assert_mem_eq(back->path->index, l->path->index, n * sizeof(long long));
+    ck_assert_str_eq(back->meta.path_file, "run.nc");
+    ck_assert_str_eq(back->meta.path_phase, "rl");
+    ck_assert_str_eq(back->meta.theta_file, "run.nc");
+    ck_assert_int_eq(back->meta.theta_checkpoint, 7);
+    ck_assert_double_eq(back->meta.explained_variance[0], 0.75);
+    ck_assert_double_eq(back->meta.explained_variance[1], 0.125);
+    ilrl_landscape_free(back);
+    /* a new path replaces the old one (its memory freed: valgrind, LSan) */
+    ck_assert_int_eq(ilrl_landscape_add_path(l, 1), ILRL_OK);
+    ck_assert_uint_eq(l->path->n, 1);
+    ilrl_landscape_free(l);
+    /* without a path nor a file theta0: no arrays, "" / -1 / NaN */
+    l = ilrl_landscape_alloc(1, 1, 2, 0);
+    l->computed[0] = 1;
+    l->il_loss[0] = l->rl_loss[0] = 1.0;
+    l->direction_x[0] = l->direction_y[1] = 1.0;
+    l->meta.n_layer_sizes = 2;
+    l->meta.layer_sizes = malloc(2 * sizeof(int));
+    l->meta.layer_sizes[0] = 1;
+    l->meta.layer_sizes[1] = 2;
+    file = test_scratch_path("no-path.nc");
+    ck_assert_int_eq(ilrl_landscape_write(file, l, 0), ILRL_OK);
+    ck_assert_int_eq(ilrl_landscape_read(file, &back), ILRL_OK);
+    ck_assert_ptr_null(back->path);
+    ck_assert_str_eq(back->meta.theta_file, "");
+    ck_assert_int_eq(back->meta.theta_checkpoint, -1);
+    ck_assert(isnan(back->meta.explained_variance[0]));
+    ilrl_landscape_free(back);
+    ilrl_landscape_free(l);
+}
+END_TEST
+
 Suite *path_suite(void)
 {
     Suite *suite = suite_create("path");
@@ -317,6 +411,7 @@ Suite *path_suite(void)
     tcase_add_checked_fixture(files, setup_scratch, test_scratch_remove);
     tcase_add_test(files, test_read_phase_filter);
     tcase_add_test(files, test_read_refusals);
+    tcase_add_test(files, test_landscape_file_round_trip);
     suite_add_tcase(suite, files);
     return suite;
 }
