@@ -17,8 +17,14 @@
    the file at the same pixel size as without a path.  The PNGs are kept
    in the scratch directory (path.png, offplane.png) for a look.
 
+4. A real path: ilrl-train (IL then RL, checkpoints every 2 rows), its
+   trajectory plane with ilrl-landscape: open_landscape reads the path,
+   compare() still equals the C library, the figure draws every
+   checkpoint, and the off-plane line counts the file's own residuals.
+
 argv: ilrl-compare, compare_probe, make-landscape, ilrl-demo,
-ilrl-landscape, ilrl-plot, the MPI launcher; cwd a scratch directory.
+ilrl-landscape, ilrl-plot, the MPI launcher, ilrl-train; cwd a scratch
+directory.
 """
 
 import json
@@ -34,7 +40,7 @@ import numpy as np
 
 from ilrl import landscape as L
 
-COMPARE, PROBE, MAKE, DEMO, LANDSCAPE, PLOT, MPIRUN = sys.argv[1:8]
+COMPARE, PROBE, MAKE, DEMO, LANDSCAPE, PLOT, MPIRUN, TRAIN = sys.argv[1:9]
 FAILURES = []
 
 
@@ -260,6 +266,40 @@ for name in ("real", "path", "offplane"):
 check(png_size("path.png") == png_size("real.png") == png_size("offplane.png") == (1500, 288),
       f"sizes {png_size('real.png')}, {png_size('path.png')}, {png_size('offplane.png')}")
 run(PLOT, "--panel", "offplane.nc", "inverted.nc", "-o", "panel.png", "--dpi", "40")
+
+# ---- 4. a real path ---------------------------------------------------------------
+run(*MPIRUN.split(), "-n", "2", TRAIN, "--demo", "flappy.nc", "--layers", "12,8,2",
+    "--il-epochs", "10", "--rl-steps", "1500", "--batch-episodes", "4", "--rollout-steps", "150",
+    "--save-every", "2", "--eval-episodes", "0", "--quiet", "--out", "traj.nc")
+run(*MPIRUN.split(), "-n", "2", LANDSCAPE, "--demo", "flappy.nc", "--plane", "trajectory:traj.nc",
+    "--nx", "9", "--ny", "7", "--quiet", "--out", "trajplane.nc")
+traj = L.open_landscape("trajplane.nc")
+k = traj.sizes.get("checkpoint", 0)
+phases = set(np.asarray(traj["path_phase"].values).tolist()) if L.has_path(traj) else set()
+check(L.has_path(traj) and k >= 3 and phases == {0, 1},
+      f"trajplane.nc: path of {k} checkpoints, phases {phases}")
+mine, c = L.compare(traj), probe("trajplane.nc")
+check(all(close(float(mine[key]), c[key], 1e-12) for key in ("pearson", "spearman", "nrmsd")),
+      "trajplane.nc: compare() differs from the C library")
+residual = np.asarray(traj["path_residual"].values)
+off = int((residual > L.OFF_PLANE_RESIDUAL).sum())
+figure = L.make_figure([traj], contours=5, dpi=40)
+texts = L.figure_texts(figure)
+check(("IL \u2192 RL" in texts) and ("start" in texts) and ("end" in texts),
+      f"trajplane.nc: legend {texts}")
+notes = [t for t in texts if "off this plane" in t]
+if off:
+    check(len(notes) == 1 and f"{off} of {k} checkpoints lie >10% off this plane" in notes[0],
+          f"trajplane.nc: {off} residuals > 0.1, notes {notes}")
+else:
+    check(not notes, f"trajplane.nc: no residual > 0.1, yet {notes}")
+drawn = sum(len(line.get_xdata()) for line in figure.axes[0].get_lines()
+            if line.get_linestyle() == "None" and line.get_label().endswith(
+                ("checkpoints", "plane)")))
+check(drawn == k, f"trajplane.nc: {drawn} checkpoints drawn on the first panel, the file has {k}")
+check("of the path's variance" in L.axis_labels(traj)[0], "trajplane.nc: axes lack the variance")
+run(PLOT, "trajplane.nc", "-o", "trajplane.png", "--dpi", "60")
+print(f"real path: {k} checkpoints, {off} more than 10% off the trajectory plane")
 
 if FAILURES:
     print(f"{len(FAILURES)} failure(s)", file=sys.stderr)
