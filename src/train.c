@@ -34,8 +34,15 @@
  *    (seed.h's ilrl_seed_derive; S the run seed) and samples its actions
  *    from rollout.h's sampler started from the same value
  *    (ilrl_rollout_episode_start), so who plays it does not matter.
- *    Episode e is played by rank e mod n; the episodes travel to rank 0
- *    and from it to every rank in episode order.  Advantages: returns-to-go
+ *    The episodes are dealt to ranks on demand in chunks of consecutive
+ *    episodes (about CHUNKS_PER_RANK per rank; all of them on one rank),
+ *    as ilrl-landscape deals tiles (schedule.h): a rank asks for the next
+ *    chunk when it is done.  A chunk is played in lockstep, one batched
+ *    forward per frame (rollout.h; a row's bits do not depend on the
+ *    batch), so an episode is the same whoever plays it and with whom.
+ *    Rank 0 puts the episodes in episode order and sends every rank their
+ *    lengths and actions; every rank replays them from their seeds to get
+ *    the observations and rewards (see play_batch).  Advantages: returns-to-go
  *    with --gamma and the batch baseline, normalised (policy_gradient.h).
  *    REINFORCE: one Adam step on the whole batch (one part per episode).
  *    PPO: --ppo-epochs passes, each a shuffle of the batch's N steps
@@ -60,7 +67,8 @@
  *  - Greedy evaluation: --eval-episodes episodes, argmax actions, episode k
  *    seeded low32(derive(derive(S, EVAL_STREAM), k)) in every evaluation
  *    (independent of training's seeds), after every --eval-every-th row of
- *    a phase and after the last row of each phase; played by rank 0.
+ *    a phase and after the last row of each phase; played by rank 0, in
+ *    lockstep (up to LOCKSTEP_EVAL_MAX episodes side by side).
  *
  *  - Checkpoints.  Rank 0 writes OUT.partial (a trajectory file with the
  *    resume state) at least every --checkpoint seconds and when a signal
