@@ -390,6 +390,11 @@ static int lockstep_group(struct ilrl_lockstep *ls, const struct ilrl_mlp *mlp,
                     memcpy(record->obs[e] + (size_t)t * D, ls->x + q * D, D * sizeof *ls->x);
                 if (record->action != NULL && record->action[e] != NULL)
                     record->action[e][t] = action;
+                if (record->log_prob != NULL && record->log_prob[e] != NULL) {
+                    if (policy != ILRL_ROLLOUT_SAMPLE)   /* sample() has computed them */
+                        ilrl_log_softmax(logits + q * K, K, ls->log_probs);
+                    record->log_prob[e][t] = ls->log_probs[action];
+                }
             }
             double reward;
             int over = ilrl_env_step(env, action, &reward, NULL, NULL);
@@ -425,7 +430,8 @@ int ilrl_lockstep_play(struct ilrl_lockstep *ls, const struct ilrl_mlp *mlp,
             shifted = (struct ilrl_lockstep_record){
                 record->obs ? record->obs + e0 : NULL,
                 record->action ? record->action + e0 : NULL,
-                record->reward ? record->reward + e0 : NULL};
+                record->reward ? record->reward + e0 : NULL,
+                record->log_prob ? record->log_prob + e0 : NULL};
         int status = lockstep_group(ls, mlp, theta, policy, group, seeds + e0, max_steps, gamma,
                                     record ? &shifted : NULL, result + e0, poll, poll_ctx);
         if (status != ILRL_OK)

@@ -41,8 +41,12 @@
  *    forward per frame (rollout.h; a row's bits do not depend on the
  *    batch), so an episode is the same whoever plays it and with whom.
  *    Rank 0 puts the episodes in episode order and sends every rank their
- *    lengths and actions; every rank replays them from their seeds to get
- *    the observations and rewards (see play_batch).  Advantages: returns-to-go
+ *    lengths and actions (and, for PPO, the actions' log-probabilities);
+ *    every rank replays them from their seeds to get the observations and
+ *    rewards (see play_batch).  PPO's "old" log-probabilities are those
+ *    the sampler drew from (rollout.c's log-softmax of the rollout's
+ *    logits), as a PyTorch user keeps them: no second forward pass over
+ *    the batch, which every rank used to repeat.  Advantages: returns-to-go
  *    with --gamma and the batch baseline, normalised (policy_gradient.h).
  *    REINFORCE: one Adam step on the whole batch (one part per episode).
  *    PPO: --ppo-epochs passes, each a shuffle of the batch's N steps
@@ -179,7 +183,9 @@ struct trainer {
     unsigned long *seeds;                 /* lockstep_cap */
     struct ilrl_lockstep_result *results; /* lockstep_cap */
     int **record_action;                  /* lockstep_cap pointers into chunk_actions */
-    int *chunk_actions;                   /* lockstep_cap x M */
+    int *chunk_actions;                   /* chunk x M */
+    double **record_log_prob;             /* lockstep_cap pointers into chunk_log_probs */
+    double *chunk_log_probs;              /* chunk x M */
     size_t chunk;                         /* episodes per dealt chunk */
     unsigned long long update;            /* the update being played */
     struct ilrl_bc_samples train, val;
@@ -556,7 +562,8 @@ static int il_phase(struct trainer *t)
  * episodes, a tile = a chunk): a rank asks for the next chunk when it is
  * done, rank 0 plays chunks too.  A chunk's episodes are played in lockstep
  * (rollout.h); a finished chunk travels to rank 0 as, per episode, its
- * length, score, return and actions (3 + M doubles).  Rank 0 assembles the
+ * length, score, return, actions and their log-probabilities (3 + 2 M
+ * doubles).  Rank 0 assembles the
  * batch in episode order and sends every rank the lengths and actions;
  * every rank then replays the episodes in its own game (same seeds, same
  * actions: the simulator is deterministic) to recover their observations
@@ -570,14 +577,14 @@ static int batch_compute(void *ctx, const struct ilrl_tile *tile, double *values
     size_t M = (size_t)t->o->rollout_steps, n = tile->nx;
     for (size_t i = 0; i < n; i++)
         t->seeds[i] = ilrl_train_episode_seed(t->o->seed, t->update, tile->x0 + i);
-    struct ilrl_lockstep_record record = {NULL, t->record_action, NULL};
+    struct ilrl_lockstep_record record = {NULL, t->record_action, NULL, t->record_log_prob};
     int status = ilrl_lockstep_play(t->lockstep, t->mlp, t->theta, ILRL_ROLLOUT_SAMPLE, n,
                                     t->seeds, t->o->rollout_steps, 1.0, &record, t->results,
                                     hooks->poll, hooks->poll_ctx);
     if (status != ILRL_OK)
         return status;
     for (size_t i = 0; i < n; i++) {
-        double *v = values + i * (3 + M);
+        double *v = values + i * (3 + 2 * M);
         size_t len = (size_t)t->results[i].length;
         v[0] = (double)len;
         v[1] = t->results[i].score;
@@ -586,6 +593,8 @@ static int batch_compute(void *ctx, const struct ilrl_tile *tile, double *values
         for (size_t k = 0; k < len; k++)
             v[3 + k] = a[k];
         memset(v + 3 + len, 0, (M - len) * sizeof *v);
+        memcpy(v + 3 + M, t->record_log_prob[i], len * sizeof *v);
+        memset(v + 3 + M + len, 0, (M - len) * sizeof *v);
     }
     return ILRL_OK;
 }
@@ -593,7 +602,7 @@ static int batch_compute(void *ctx, const struct ilrl_tile *tile, double *values
 static int batch_store(void *ctx, const struct ilrl_tile *tile, const double *values)
 {
     struct trainer *t = ctx;
-    size_t slot = 3 + (size_t)t->o->rollout_steps;
+    size_t slot = 3 + 2 * (size_t)t->o->rollout_steps;
     memcpy(t->episode_all + tile->x0 * slot, values, tile->nx * slot * sizeof *values);
     return ILRL_OK;
 }
@@ -604,7 +613,7 @@ static int play_batch(struct trainer *t, unsigned long long u, size_t *n_steps, 
                       double *score_mean, double *len_mean)
 {
     const struct ilrl_train_options *o = t->o;
-    size_t B = o->batch_episodes, M = (size_t)o->rollout_steps, slot = 3 + M;
+    size_t B = o->batch_episodes, M = (size_t)o->rollout_steps, slot = 3 + 2 * M;
     t->update = u;
     struct ilrl_schedule_job job = {.n_values = slot, .compute = batch_compute,
                                     .store = batch_store, .ctx = t};
@@ -620,6 +629,7 @@ static int play_batch(struct trainer *t, unsigned long long u, size_t *n_steps, 
             size_t len = (size_t)s[0];
             for (size_t k = 0; k < len; k++)
                 t->action[N + k] = (int)s[3 + k];
+            memcpy(t->old_log_prob + N, s + 3 + M, len * sizeof *s);
             t->length[e] = len;
             N += len;
             rs += s[2];
@@ -634,6 +644,8 @@ static int play_batch(struct trainer *t, unsigned long long u, size_t *n_steps, 
         status = ilrl_schedule_broadcast(&N, sizeof N);
         if (status == ILRL_OK) status = ilrl_schedule_broadcast(t->length, B * sizeof *t->length);
         if (status == ILRL_OK) status = ilrl_schedule_broadcast(t->action, N * sizeof(int));
+        if (status == ILRL_OK && o->algo == ILRL_PG_PPO)
+            status = ilrl_schedule_broadcast(t->old_log_prob, N * sizeof(double));
         if (status != ILRL_OK)
             return status;
     }
@@ -684,8 +696,7 @@ static int rl_phase(struct trainer *t)
             .spec = {o->algo, o->clip},
         };
         if (o->algo == ILRL_PG_PPO) {
-            ilrl_pg_log_prob(t->mlp, t->theta, t->obs, t->action, N, t->pg_work, t->old_log_prob);
-            batch.steps.old_log_prob = t->old_log_prob;
+            batch.steps.old_log_prob = t->old_log_prob;   /* recorded while playing */
         }
         double coefficient = t->demo && o->bc_weight > 0
                                  ? ilrl_pg_retention_coefficient(o->bc_weight, o->bc_decay, u) : 0.0;
@@ -1026,15 +1037,22 @@ static int setup(struct trainer *t)
         t->seeds = malloc(t->lockstep_cap * sizeof *t->seeds);
         t->results = malloc(t->lockstep_cap * sizeof *t->results);
         t->record_action = malloc(t->lockstep_cap * sizeof *t->record_action);
+        t->record_log_prob = malloc(t->lockstep_cap * sizeof *t->record_log_prob);
         t->chunk_actions = o->rl_steps > 0 ? malloc(t->chunk * M * sizeof *t->chunk_actions) : NULL;
-        if (!t->seeds || !t->results || !t->record_action || (o->rl_steps > 0 && !t->chunk_actions))
+        t->chunk_log_probs = o->rl_steps > 0 ? malloc(t->chunk * M * sizeof *t->chunk_log_probs)
+                                             : NULL;
+        if (!t->seeds || !t->results || !t->record_action || !t->record_log_prob
+            || (o->rl_steps > 0 && (!t->chunk_actions || !t->chunk_log_probs)))
             return ilrl_error(ILRL_EFAILED, "out of memory for %zu episodes at once", t->lockstep_cap);
-        for (size_t i = 0; i < t->lockstep_cap; i++)
-            t->record_action[i] = t->chunk_actions && i < t->chunk ? t->chunk_actions + i * M : NULL;
+        for (size_t i = 0; i < t->lockstep_cap; i++) {
+            int in_chunk = t->chunk_actions && i < t->chunk;
+            t->record_action[i] = in_chunk ? t->chunk_actions + i * M : NULL;
+            t->record_log_prob[i] = in_chunk ? t->chunk_log_probs + i * M : NULL;
+        }
     }
     if (o->rl_steps > 0) {
         size_t B = o->batch_episodes, M = (size_t)o->rollout_steps, n = (size_t)t->n_ranks;
-        size_t slot = 3 + M, cap = B * M;
+        size_t slot = 3 + 2 * M, cap = B * M;
         (void)n;
         t->obs = malloc(cap * t->D * sizeof *t->obs);
         t->reward = malloc(cap * sizeof *t->reward);
@@ -1125,6 +1143,8 @@ static void teardown(struct trainer *t)
     free(t->results);
     free(t->record_action);
     free(t->chunk_actions);
+    free(t->record_log_prob);
+    free(t->chunk_log_probs);
     ilrl_bc_work_free(t->bc_work);
     ilrl_pg_work_free(t->pg_work);
     ilrl_loss_work_free(t->loss_work);

@@ -117,12 +117,15 @@ void ilrl_lockstep_free(struct ilrl_lockstep *lockstep);
 
 /* Where episode e of a play records its frames, if anything: obs[e] gets
  * length x D observations (the one each action was chosen from), action[e]
- * and reward[e] length entries.  Any of the three arrays, and any entry,
- * may be NULL; each must have room for max_steps frames. */
+ * and reward[e] length entries, log_prob[e] the log-probability of each
+ * action under the policy (rollout.c's log-softmax of the frame's logits,
+ * the one sampling used).  Any of the four arrays, and any entry, may be
+ * NULL; each must have room for max_steps frames. */
 struct ilrl_lockstep_record {
     double **obs;
     int **action;
     double **reward;
+    double **log_prob;
 };
 
 /* One episode's result: return = sum_t gamma^t r_t with gamma^t a running
