@@ -173,6 +173,7 @@ struct trainer {
     size_t P, D;
     int K;
     double *theta, *grad, *grad_il, *grad_il0, *theta_before;
+    double *share;                        /* P + 1: theta and a control word */
     struct ilrl_adam *adam;               /* rank 0 */
     const struct ilrl_env_type *env_type;
     int env_index, scheme;
@@ -284,16 +285,23 @@ static int run_parts(struct trainer *t, const struct part *parts, size_t n_parts
 }
 
 /* Rank 0 steps Adam with t->grad, then theta and the control word (0 go on,
- * else the status every rank returns) travel to every rank. */
+ * else the status every rank returns) travel to every rank in one
+ * broadcast (theta's P doubles and the control word as a double). */
 static int step_and_share(struct trainer *t, int control, int *out_control)
 {
     if (t->rank == 0 && control == ILRL_OK)
         ilrl_adam_step(t->adam, t->theta, t->grad);
     int status = ILRL_OK;
     if (t->n_ranks > 1) {
-        status = ilrl_schedule_broadcast(t->theta, t->P * sizeof(double));
-        if (status == ILRL_OK)
-            status = ilrl_schedule_broadcast(&control, sizeof control);
+        if (t->rank == 0) {
+            memcpy(t->share, t->theta, t->P * sizeof *t->share);
+            t->share[t->P] = (double)control;
+        }
+        status = ilrl_schedule_broadcast(t->share, (t->P + 1) * sizeof *t->share);
+        if (status == ILRL_OK && t->rank != 0) {
+            memcpy(t->theta, t->share, t->P * sizeof *t->theta);
+            control = (int)t->share[t->P];
+        }
     }
     *out_control = control;
     return status;
@@ -999,9 +1007,10 @@ static int setup(struct trainer *t)
     t->grad = calloc(P, sizeof *t->grad);
     t->grad_il = calloc(P, sizeof *t->grad_il);
     t->theta_before = calloc(P, sizeof *t->theta_before);
+    t->share = calloc(P + 1, sizeof *t->share);
     t->grad_il0 = calloc(P, sizeof *t->grad_il0);
     t->adam = ilrl_adam_alloc(P, o->lr);
-    if (!t->grad || !t->grad_il || !t->grad_il0 || !t->theta_before || !t->adam)
+    if (!t->grad || !t->grad_il || !t->grad_il0 || !t->theta_before || !t->share || !t->adam)
         return ilrl_error(ILRL_EFAILED, "out of memory");
     if (t->demo) {
         size_t n_val_steps = 0, E = t->demo->n_episodes;
@@ -1136,6 +1145,7 @@ static void teardown(struct trainer *t)
     free(t->grad_il);
     free(t->grad_il0);
     free(t->theta_before);
+    free(t->share);
     ilrl_adam_free(t->adam);
     ilrl_env_free(t->env);
     ilrl_lockstep_free(t->lockstep);

@@ -514,6 +514,7 @@ struct played {
     double episode_return;
     int action[LS_STEPS];
     double reward[LS_STEPS];
+    double log_prob[LS_STEPS];
     double obs[LS_STEPS * ILRL_FLAPPY_N_FEATURES];
 };
 
@@ -525,6 +526,7 @@ static void play_alone(const struct net *net, enum ilrl_rollout_policy policy,
     struct ilrl_rollout_options options = options_of(1, LS_STEPS, ILRL_REWARD_SHAPED, policy);
     struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net->mlp, &options);
     struct ilrl_env *env = ilrl_env_alloc(ilrl_env_at(0), ILRL_REWARD_SHAPED);
+    struct ilrl_mlp_work *mlp_work = ilrl_mlp_work_alloc(net->mlp, 1);
     ck_assert_ptr_nonnull(work);
     ck_assert_ptr_nonnull(env);
     ilrl_rollout_episode_start(work, seed);
@@ -534,6 +536,11 @@ static void play_alone(const struct net *net, enum ilrl_rollout_policy policy,
     while (!over && t < LS_STEPS) {
         ilrl_env_observe(env, out->obs + t * ILRL_FLAPPY_N_FEATURES);
         out->action[t] = ilrl_rollout_act(net->mlp, net->theta, policy, env, work);
+        double logits[2], log_probs[2];
+        ilrl_mlp_forward_one(net->mlp, net->theta, out->obs + t * ILRL_FLAPPY_N_FEATURES, logits,
+                             mlp_work);
+        ilrl_log_softmax(logits, 2, log_probs);
+        out->log_prob[t] = log_probs[out->action[t]];
         over = ilrl_env_step(env, out->action[t], &out->reward[t], NULL, NULL);
         t++;
     }
@@ -542,6 +549,7 @@ static void play_alone(const struct net *net, enum ilrl_rollout_policy policy,
     out->episode_return = ilrl_rollout_episode_return(out->reward, (size_t)t, GAMMA);
     ilrl_env_free(env);
     ilrl_rollout_work_free(work);
+    ilrl_mlp_work_free(mlp_work);
 }
 
 static void assert_same_episode(const struct played *a, const struct played *b, size_t e)
@@ -554,12 +562,14 @@ static void assert_same_episode(const struct played *a, const struct played *b, 
     size_t n = (size_t)a->length;
     ck_assert_int_eq(memcmp(a->action, b->action, n * sizeof *a->action), 0);
     ck_assert_int_eq(memcmp(a->reward, b->reward, n * sizeof *a->reward), 0);
+    ck_assert_int_eq(memcmp(a->log_prob, b->log_prob, n * sizeof *a->log_prob), 0);
     ck_assert_int_eq(memcmp(a->obs, b->obs, n * ILRL_FLAPPY_N_FEATURES * sizeof *a->obs), 0);
 }
 
 /* Lockstep plays of 13 episodes -- all together, in groups of 4, and in
  * the reverse order with capacity 5 -- give every episode exactly the
- * actions, rewards, observations, score and return of playing it alone,
+ * actions, rewards, observations, log-probabilities of its actions, score
+ * and return of playing it alone,
  * greedy (the copy network: long episodes) and sampled (the seed-1
  * network with a flap bias of -2: episodes of varied lengths, so the batch
  * shrinks frame by frame). */
@@ -595,15 +605,16 @@ START_TEST(test_lockstep_episode_independent_of_batch)
         ck_assert_ptr_nonnull(ls);
         double *obs[LS_EPISODES];
         int *action[LS_EPISODES];
-        double *reward[LS_EPISODES];
+        double *reward[LS_EPISODES], *log_prob[LS_EPISODES];
         struct ilrl_lockstep_result result[LS_EPISODES];
         for (size_t e = 0; e < LS_EPISODES; e++) {
             size_t slot = reverse ? LS_EPISODES - 1 - e : e;
             obs[slot] = together[e].obs;
             action[slot] = together[e].action;
             reward[slot] = together[e].reward;
+            log_prob[slot] = together[e].log_prob;
         }
-        struct ilrl_lockstep_record record = {obs, action, reward};
+        struct ilrl_lockstep_record record = {obs, action, reward, log_prob};
         ck_assert_int_eq(ilrl_lockstep_play(ls, net.mlp, net.theta, policy, LS_EPISODES,
                                             reverse ? reversed : seeds, LS_STEPS, GAMMA, &record,
                                             result, NULL, NULL), ILRL_OK);

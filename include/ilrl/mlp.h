@@ -106,10 +106,11 @@ void ilrl_mlp_forward_one(const struct ilrl_mlp *mlp, const double *theta,
  * output is 0.0 plus the products W[j,k] x[k] added in k order, every
  * product rounded before its addition (no fused multiply-add), then
  * ilrl_mlp_activate(); only the order in which independent outputs are
- * computed differs.  OpenBLAS's dgemm gives no such promise (its edge
- * kernels for the last rows and columns sum in another order), so a
- * rollout whose batch shrinks as episodes end cannot use it and stay
- * exact (tests/check_mlp.c tests both). */
+ * computed differs.  OpenBLAS's dgemm gives no such promise: a row's bits
+ * depend on the batch's size and the row's place in it (OpenBLAS 0.3.21,
+ * Zen kernels: 3969 of 4096 rows of 12,64,64,2 differed from a batch of
+ * one, tests/check_mlp.c), so a rollout whose batch shrinks as episodes
+ * end could not use it and stay exact. */
 
 /* Doubles of the packed weights: sum over l of sizes[l-1] * sizes[l]. */
 size_t ilrl_mlp_packed_size(const struct ilrl_mlp *mlp);
