@@ -135,6 +135,9 @@ awk -v s1="$random1" -v s2="$random2" -v std="$random_td" -v w1="$weights1" -v w
 # The return objective's inner loop (docs/return-surface.md): simulator frames per second
 # with the default network choosing every action, one rank.
 echo "rollouts: $("$top_builddir/tests/bench_rollout" 12,64,64,2 3)"
+# The same episodes one at a time, one single-row forward per frame (the
+# path before the lockstep engine): the lockstep's speed-up in this run.
+echo "rollouts: $("$top_builddir/tests/bench_rollout" 12,64,64,2 3 alone)"
 
 if [ "${BENCH_TILES:-0}" = 1 ]; then
     echo "tile sweep (2 ranks; seconds of the whole mpirun):"
@@ -238,8 +241,8 @@ train_rl() {
             --eval-episodes 0 --checkpoint 3600 --quiet --force --out "$work/train.nc"
         r=$(ncdump -v env_steps,wall_seconds,length_mean "$work/train.nc" | tr -d ',;' | awk -v ranks="$1" \
             -v time="$(cat "$work/time")" -v label="rl $2" -v run="$run" '
-            /^ env_steps =/ { mode = 1; next } /^ wall_seconds =/ { mode = 2; next }
-            /^ length_mean =/ { mode = 3; next } /^}/ { mode = 0 }
+            /^ env_steps =/ { mode = 1; sub(/^[^=]*=/, "") } /^ wall_seconds =/ { mode = 2; sub(/^[^=]*=/, "") }
+            /^ length_mean =/ { mode = 3; sub(/^[^=]*=/, "") } /^}/ || /^ [a-z_]+ =/ && !/^ (env_steps|wall_seconds|length_mean) =/ { mode = 0 }
             mode == 1 { for (i = 1; i <= NF; i++) { n1++; if (n1 == 1) s0 = $i; s1 = $i } }
             mode == 2 { for (i = 1; i <= NF; i++) { n2++; if (n2 == 1) w0 = $i; w1 = $i } }
             mode == 3 { for (i = 1; i <= NF; i++) { n3++; if (n3 > 1) { l += $i; nl++ } } }
@@ -264,7 +267,8 @@ train_bc=$(sed -n 's/^samples\/s[^:]*: \([^ ]*\) by the wall clock.*/\1/p' "$wor
 $TIME -f '%e %U %S' -o "$work/time" "$TRAIN" --demo "$work/demo.nc" --il-epochs 40 --batch 256 \
     --eval-episodes 0 --checkpoint 3600 --quiet --force --out "$work/train.nc"
 ncdump -v samples,wall_seconds "$work/train.nc" | tr -d ',;' | awk -v time="$(cat "$work/time")" '
-    /^ samples =/ { mode = 1; next } /^ wall_seconds =/ { mode = 2; next } /^}/ { mode = 0 }
+    /^ samples =/ { mode = 1; sub(/^[^=]*=/, "") } /^ wall_seconds =/ { mode = 2; sub(/^[^=]*=/, "") }
+    /^}/ || /^ [a-z_]+ =/ && !/^ (samples|wall_seconds) =/ { mode = 0 }
     mode == 1 { for (i = 1; i <= NF; i++) { n1++; if (n1 == 1) s0 = $i; s1 = $i } }
     mode == 2 { for (i = 1; i <= NF; i++) { n2++; if (n2 == 1) w0 = $i; w1 = $i } }
     END { split(time, t, " ")
@@ -277,10 +281,10 @@ if [ "$peer_ready" = 1 ]; then
         -v t1="$train_ppo1" -v t2="$train_ppo2" -v tr="$train_reinforce2" -v tb="$train_bc" 'BEGIN {
         best = p1; if (p2 > best) best = p2; if (pp > best) best = pp
         bbest = b1; if (b2 > bbest) bbest = b2; if (bp > bbest) bbest = bp
-        rbest = r1 > r2 ? r1 : r2
+        rbest = (r1 > r2 ? r1 : r2)
         printf "training ratios (this run):\n"
         printf "        rl ppo 2 ranks %.4g steps/s: / peer 2 threads = %.1fx, / best peer row = %.1fx (target >= 20); >= 1e6 steps/s: %s\n",
-               t2, t2 / p2, t2 / best, t2 >= 1e6 ? "met" : "missed"
+               t2, t2 / p2, t2 / best, (t2 >= 1e6 ? "met" : "missed")
         printf "        rl reinforce 2 ranks %.4g steps/s: / peer 2 threads = %.1fx, / best peer row = %.1fx\n", tr, tr / r2, tr / rbest
         printf "        rl ppo 1 rank / peer 1 thread = %.1fx\n", t1 / p1
         printf "        bc step %.4g samples/s / peer 1 thread = %.1fx, / best peer row = %.1fx (target >= 3)\n", tb, tb / b1, tb / bbest }'
