@@ -14,10 +14,15 @@
  *    retention term; one episode for REINFORCE; chunks of ILRL_BC_CHUNK
  *    positions of a shuffled minibatch for PPO).  Part p is computed by rank
  *    p mod n (static dealing: every part costs about the same), every part
- *    depends on its samples alone, and rank 0 adds them in part order
- *    (bc.h's ilrl_bc_add_part) and divides.  Rank 0 alone holds Adam and
- *    steps it; theta is then broadcast.  So theta after every step has the
- *    same bits for any number of ranks.
+ *    depends on its samples alone, and the parts are added in part order
+ *    (bc.h's ilrl_bc_add_part) and divided.  IL: rank 0 gathers the parts,
+ *    alone holds Adam and steps it; theta is then broadcast.  RL: every
+ *    rank receives every part (one all-gather per step), adds them in
+ *    part order and steps its own copy of Adam (reset on every rank when
+ *    the phase starts, broadcast on --resume): one synchronisation per
+ *    step instead of two, which PPO's 16 steps per update felt on a busy
+ *    machine.  So theta after every step has the same bits for any number
+ *    of ranks.
  *
  *  - IL.  The demo's last --val-episodes episodes are held out; the others
  *    are the training set.  Epoch k's minibatch order is bc.h's
@@ -173,8 +178,7 @@ struct trainer {
     size_t P, D;
     int K;
     double *theta, *grad, *grad_il, *grad_il0, *theta_before;
-    double *share;                        /* P + 1: theta and a control word */
-    struct ilrl_adam *adam;               /* rank 0 */
+    struct ilrl_adam *adam;               /* IL: rank 0's; RL: every rank's */
     const struct ilrl_env_type *env_type;
     int env_index, scheme;
     int can_play;                         /* the network plays env_type (RL, evaluation) */
@@ -222,8 +226,8 @@ static int ensure_parts(struct trainer *t, size_t per_rank)
     free(t->mine);
     free(t->all);
     t->mine = malloc(per_rank * row * sizeof(double) + sizeof(double));
-    t->all = t->rank == 0 ? malloc((size_t)t->n_ranks * (per_rank * row + 1) * sizeof(double)) : NULL;
-    if (t->mine == NULL || (t->rank == 0 && t->all == NULL))
+    t->all = malloc((size_t)t->n_ranks * (per_rank * row + 1) * sizeof(double));
+    if (t->mine == NULL || t->all == NULL)
         return ilrl_error(ILRL_EFAILED, "out of memory for %zu gradient parts", per_rank);
     t->parts_capacity = per_rank;
     return ILRL_OK;
@@ -234,12 +238,12 @@ struct rl_batch {
     struct ilrl_pg_objective_spec spec;
 };
 
-/* Computes the parts and, on rank 0, sums parts [0, n_rl) into (*v_rl,
- * g_rl) and [n_rl, n) into (*v_il, g_il) in part order.  *stop gets the
- * largest signal any worker saw. */
+/* Computes the parts and, on rank 0 (on every rank if `everyone`), sums
+ * parts [0, n_rl) into (*v_rl, g_rl) and [n_rl, n) into (*v_il, g_il) in
+ * part order.  *stop gets the largest signal any worker saw. */
 static int run_parts(struct trainer *t, const struct part *parts, size_t n_parts, size_t n_rl,
                      const struct rl_batch *batch, double *v_rl, double *g_rl, double *v_il,
-                     double *g_il, int *stop)
+                     double *g_il, int *stop, int everyone)
 {
     size_t n = (size_t)t->n_ranks, per_rank = (n_parts + n - 1) / n, row = t->P + 2;
     int status = ensure_parts(t, per_rank ? per_rank : 1);
@@ -258,11 +262,13 @@ static int run_parts(struct trainer *t, const struct part *parts, size_t n_parts
     }
     t->mine[0] = (double)stop_signal;
     size_t bytes = (per_rank * row + 1) * sizeof(double);
-    if (n > 1)
+    if (n > 1 && everyone)
+        status = ilrl_schedule_allgather(t->mine, bytes, t->all);
+    else if (n > 1)
         status = ilrl_schedule_gather(t->mine, bytes, t->all);
     else
         memcpy(t->all, t->mine, bytes);
-    if (status != ILRL_OK || t->rank != 0)
+    if (status != ILRL_OK || (t->rank != 0 && !everyone))
         return status;
     *v_rl = 0.0;
     *v_il = 0.0;
@@ -282,29 +288,6 @@ static int run_parts(struct trainer *t, const struct part *parts, size_t n_parts
             ilrl_bc_add_part(t->P, in[0], in + 2, v_il, g_il);
     }
     return ILRL_OK;
-}
-
-/* Rank 0 steps Adam with t->grad, then theta and the control word (0 go on,
- * else the status every rank returns) travel to every rank in one
- * broadcast (theta's P doubles and the control word as a double). */
-static int step_and_share(struct trainer *t, int control, int *out_control)
-{
-    if (t->rank == 0 && control == ILRL_OK)
-        ilrl_adam_step(t->adam, t->theta, t->grad);
-    int status = ILRL_OK;
-    if (t->n_ranks > 1) {
-        if (t->rank == 0) {
-            memcpy(t->share, t->theta, t->P * sizeof *t->share);
-            t->share[t->P] = (double)control;
-        }
-        status = ilrl_schedule_broadcast(t->share, (t->P + 1) * sizeof *t->share);
-        if (status == ILRL_OK && t->rank != 0) {
-            memcpy(t->theta, t->share, t->P * sizeof *t->theta);
-            control = (int)t->share[t->P];
-        }
-    }
-    *out_control = control;
-    return status;
 }
 
 static int share_control(struct trainer *t, int *control)
@@ -493,7 +476,8 @@ static int il_phase(struct trainer *t)
                 parts[c] = (struct part){PART_IL, order + begin, c, size};
             double v_rl, v_il = 0.0;
             int worker_stop = 0;
-            status = run_parts(t, parts, n_chunks, 0, NULL, &v_rl, NULL, &v_il, t->grad, &worker_stop);
+            status = run_parts(t, parts, n_chunks, 0, NULL, &v_rl, NULL, &v_il, t->grad, &worker_stop,
+                               0);
             if (status != ILRL_OK)
                 break;
             int control = ILRL_OK;
@@ -687,8 +671,7 @@ static int rl_phase(struct trainer *t)
     int status = parts ? ILRL_OK : ilrl_error(ILRL_EFAILED, "out of memory");
     if (t->counter[C_PHASE] == 0) {
         t->counter[C_PHASE] = 1;
-        if (t->rank == 0)
-            ilrl_adam_reset(t->adam);
+        ilrl_adam_reset(t->adam);   /* every rank steps its own copy in RL */
         t->counter[C_RL_ROW0] = (long long)t->traj.n_rows;
     }
     while (status == ILRL_OK && t->counter[C_ENV_STEPS] < o->rl_steps) {
@@ -737,26 +720,24 @@ static int rl_phase(struct trainer *t)
                         parts[np++] = (struct part){PART_IL, NULL, c, t->train.n_samples};
                 double v_rl = 0, v_il = 0;
                 status = run_parts(t, parts, np, n_rl, &batch, &v_rl, t->grad, &v_il, t->grad_il,
-                                   &worker_stop);
+                                   &worker_stop, 1);
                 if (status != ILRL_OK)
                     break;
-                int control = ILRL_OK;
-                if (t->rank == 0) {
-                    ilrl_bc_finish(t->P, end - begin, &v_rl, t->grad);
-                    if (np > n_rl) {
-                        ilrl_bc_finish(t->P, t->train.n_samples, &v_il, t->grad_il);
-                        if (first) {   /* -grad L_IL at the update's start, for the cosine */
-                            il_at_start_norm = norm(t->grad_il, t->P);
-                            memcpy(t->grad_il0, t->grad_il, t->P * sizeof *t->grad_il0);
-                        }
-                        if (coefficient > 0)
-                            ilrl_pg_add_retention(t->P, coefficient, v_il, t->grad_il, &v_rl, t->grad);
+                /* Every rank holds the same sums: each finishes the
+                 * gradient and steps its own Adam, with the same bits. */
+                ilrl_bc_finish(t->P, end - begin, &v_rl, t->grad);
+                if (np > n_rl) {
+                    ilrl_bc_finish(t->P, t->train.n_samples, &v_il, t->grad_il);
+                    if (first) {   /* -grad L_IL at the update's start, for the cosine */
+                        il_at_start_norm = norm(t->grad_il, t->P);
+                        memcpy(t->grad_il0, t->grad_il, t->P * sizeof *t->grad_il0);
                     }
-                    row.grad_norm = norm(t->grad, t->P);
+                    if (coefficient > 0)
+                        ilrl_pg_add_retention(t->P, coefficient, v_il, t->grad_il, &v_rl, t->grad);
                 }
-                status = step_and_share(t, control, &control);
-                if (status == ILRL_OK)
-                    status = control;
+                if (t->rank == 0)
+                    row.grad_norm = norm(t->grad, t->P);
+                ilrl_adam_step(t->adam, t->theta, t->grad);
             }
         }
         if (status != ILRL_OK)
@@ -1007,10 +988,9 @@ static int setup(struct trainer *t)
     t->grad = calloc(P, sizeof *t->grad);
     t->grad_il = calloc(P, sizeof *t->grad_il);
     t->theta_before = calloc(P, sizeof *t->theta_before);
-    t->share = calloc(P + 1, sizeof *t->share);
     t->grad_il0 = calloc(P, sizeof *t->grad_il0);
     t->adam = ilrl_adam_alloc(P, o->lr);
-    if (!t->grad || !t->grad_il || !t->grad_il0 || !t->theta_before || !t->share || !t->adam)
+    if (!t->grad || !t->grad_il || !t->grad_il0 || !t->theta_before || !t->adam)
         return ilrl_error(ILRL_EFAILED, "out of memory");
     if (t->demo) {
         size_t n_val_steps = 0, E = t->demo->n_episodes;
@@ -1145,7 +1125,6 @@ static void teardown(struct trainer *t)
     free(t->grad_il);
     free(t->grad_il0);
     free(t->theta_before);
-    free(t->share);
     ilrl_adam_free(t->adam);
     ilrl_env_free(t->env);
     ilrl_lockstep_free(t->lockstep);
@@ -1208,6 +1187,13 @@ int ilrl_train_run(const struct ilrl_train_options *o)
         status = ilrl_schedule_broadcast(t.theta, t.P * sizeof *t.theta);
         if (status == ILRL_OK)
             status = ilrl_schedule_broadcast(t.counter, sizeof t.counter);
+        /* The RL phase steps Adam on every rank: all need its state. */
+        if (status == ILRL_OK)
+            status = ilrl_schedule_broadcast(t.adam->m, t.P * sizeof *t.adam->m);
+        if (status == ILRL_OK)
+            status = ilrl_schedule_broadcast(t.adam->v, t.P * sizeof *t.adam->v);
+        if (status == ILRL_OK)
+            status = ilrl_schedule_broadcast(&t.adam->step, sizeof t.adam->step);
     }
     t.start_time = ilrl_schedule_wtime();
     t.last_checkpoint = t.start_time;
