@@ -12,6 +12,10 @@
 #              the trajectories have the same bits for any rank count, so
 #              it changes the wall time only
 #   SEEDS      (environment) the seeds, default "1 2 3"
+#   SETTING    (environment) `best` (default: IL, then RL keeping some IL)
+#              or `scratch` (the best RL from scratch: PPO, sparse
+#              rewards, gamma 0.999, 8 million steps; files scratch-seedN.nc,
+#              table scratch-table.md)
 #   PYTHON     (environment) a Python 3 with numpy and netCDF4, default
 #              /usr/bin/python3
 #
@@ -27,6 +31,9 @@
 #    the objective (--bc-weight 0.1).  Everything else is ilrl-train's
 #    default: Adam 1e-3 in both phases, IL minibatch 256, 16 episodes per
 #    update, PPO clip 0.2, 4 epochs of 4 minibatches, gamma 0.99.
+#  - SETTING=scratch: PPO from theta0 (seed S), sparse rewards, gamma 0.999,
+#    defaults otherwise; the only setting without IL that reached 50 pipes
+#    in the search.
 #  - Episodes last at most 3000 frames (--rollout-steps), in training and in
 #    the greedy evaluation: the first pipe is passed at frame 60 and then one
 #    every 37.7 frames on average, so an episode holds at most 79 pipes (the
@@ -50,23 +57,27 @@ demo=$here/../strong-demo.nc
 [ -r "$demo" ] || { echo "run.sh: $demo not found" >&2; exit 1; }
 mkdir -p "$dir" || exit 1
 
-SETTING="--demo $demo --il-epochs 400 --rl-steps 3000000 --bc-weight 0.1
- --rollout-steps 3000 --eval-every 10 --eval-episodes 10"
+common="--rollout-steps 3000 --eval-every 10 --eval-episodes 10"
+case ${SETTING:-best} in
+    best) options="--demo $demo --il-epochs 400 --rl-steps 3000000 --bc-weight 0.1 $common" prefix= ;;
+    scratch) options="--env flappy-bird --rewards sparse --gamma 0.999 --rl-steps 8000000 $common" prefix=scratch- ;;
+    *) echo "run.sh: SETTING must be best or scratch, not '$SETTING'" >&2; exit 2 ;;
+esac
 
 files=
 for seed in $seeds; do
-    out=$dir/seed$seed.nc
+    out=$dir/${prefix}seed$seed.nc
     files="$files $out"
     [ -e "$out" ] && continue
     start=$(date +%s)
     # shellcheck disable=SC2086
-    $launch "$bin/ilrl-train" $SETTING --seed "$seed" --quiet --force --out "$out" || {
+    $launch "$bin/ilrl-train" $options --seed "$seed" --quiet --force --out "$out" || {
         echo "run.sh: seed $seed failed" >&2; exit 1; }
     echo "seed $seed: $(( $(date +%s) - start )) s" >&2
 done
 
 # shellcheck disable=SC2086
-"$python" - $files >"$dir/table.md" <<'PY' || exit 1
+"$python" - $files >"$dir/${prefix}table.md" <<'PY' || exit 1
 import sys
 
 import netCDF4
@@ -82,6 +93,7 @@ def row(path):
     phase = np.asarray(d['phase'][:], dtype=int)
     wall = float(np.asarray(d['wall_seconds'][:])[-1])
     seed = int(d.getncattr('seed'))
+    il_epochs = int(d.getncattr('il_epochs'))
     d.close()
     ok = ~np.isnan(score)
     cells = []
@@ -97,10 +109,11 @@ def row(path):
     hit = np.nonzero(ok & (phase == 1) & (score >= 50))[0]
     rl50 = '%.2fM' % (steps[hit[0]] / 1e6) if len(hit) else 'never'
     il = ok & (phase == 0)
+    end_il = '%.1f' % score[il][-1] if il_epochs > 0 and il.any() else '-'
     evals = score[ok]
-    return ('| %d | %s | %s | %s | %s | %.1f | %.1f | %.1f | %.1f | %.2fM | %.0f |'
-            % (seed, *cells, rl50, score[il][-1] if il.any() else float('nan'),
-               evals.max(), evals[-1], evals[-5:].mean(), steps[-1] / 1e6, wall))
+    return ('| %d | %s | %s | %s | %s | %s | %.1f | %.1f | %.1f | %.2fM | %.0f |'
+            % (seed, *cells, rl50, end_il, evals.max(), evals[-1], evals[-5:].mean(),
+               steps[-1] / 1e6, wall))
 
 
 print('| seed | env steps to 1 pipe | to 10 pipes | to 50 pipes | RL phase: first >= 50 '
@@ -110,4 +123,4 @@ print('|---|---|---|---|---|---|---|---|---|---|---|')
 for path in sys.argv[1:]:
     print(row(path))
 PY
-cat "$dir/table.md"
+cat "$dir/${prefix}table.md"
