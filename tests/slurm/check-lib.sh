@@ -173,6 +173,13 @@ same_trajectory() {
     [ -e "$2" ] || fail "$2 missing"
     diff=$("$top_builddir/tests/train_probe" same "$1" "$2" 2>&1) || fail "trajectories differ: $1 vs $2: $diff"
 }
+# trained_on FILE N -- the trajectory FILE was written by a run of N ranks
+# (its mpi_ranks attribute): equal arrays alone would not notice N separate
+# one-rank runs started by a launcher that failed to wire them together.
+trained_on() {
+    ncdump -h "$1" | grep -q ":mpi_ranks = ${2}LL ;" \
+        || fail "$1 not written by $2 ranks: $(ncdump -h "$1" | grep mpi_ranks)"
+}
 
 # preemption_job SCRIPT NAME OUT SBATCH_OPTIONS PROGRAM_OPTION... -- the
 # pre-timeout signal for any resumable job script of jobs/: submit SCRIPT
@@ -204,13 +211,14 @@ preemption_job() {
     [ ! -e "$pj_out.partial" ] || fail "$pj_out.partial left behind"
 }
 
-# preemption_train MIN_SECONDS REFERENCE SBATCH_OPTIONS... -- preemption_job
+# preemption_train MIN_SECONDS RANKS REFERENCE SBATCH_OPTIONS... -- preemption_job
 # for jobs/train.sbatch: CartPole RL (no demo needed), steps grown from
 # ILRL_SLURM_TRAIN_STEPS (50000) until the uninterrupted run by the
 # function REFERENCE (called with ilrl-train's options) takes >= MIN_SECONDS;
-# the resumed trajectory must equal it array for array (same_trajectory).
+# the resumed trajectory must equal it array for array (same_trajectory)
+# and come from RANKS ranks (trained_on).
 preemption_train() {
-    min=$1 reference=$2; shift 2
+    min=$1 ranks=$2 reference=$3; shift 3
     steps=${ILRL_SLURM_TRAIN_STEPS:-50000}
     while :; do
         train="--env cartpole --rl-steps $steps --batch-episodes 8 --eval-every 5 --eval-episodes 3 --save-every 10 --quiet"
@@ -226,6 +234,7 @@ preemption_train() {
     # shellcheck disable=SC2086
     preemption_job train.sbatch train-big train-big.nc "$*" $train
     same_trajectory train-big.nc ref-train-big.nc
+    trained_on train-big.nc "$ranks"
 }
 
 # ---- the cluster -----------------------------------------------------------

@@ -13,7 +13,8 @@
 #      from OUT.partial and ends byte-identical to an uninterrupted run;
 #   3. train.sbatch on 2 tasks (srun --mpi=pmix): a short CartPole RL run
 #      whose trajectory arrays equal `mpirun -n 2 ilrl-train`'s bit for bit
-#      (tests/train_probe same; wall_seconds excepted);
+#      (tests/train_probe same; wall_seconds excepted), written by 2 ranks
+#      (mpi_ranks: not 2 separate one-rank runs);
 #   4. pre-emption of training: the same with --checkpoint 1 and more steps
 #      (doubled until an uninterrupted run takes >= 6 s) gets USR1 in its
 #      batch shell mid-run, requeues, resumes from OUT.partial and ends with
@@ -78,10 +79,11 @@ timeout 300 sbatch -Q -W --ntasks=2 --job-name=train "$JOBS/train.sbatch" $train
     || fail "train.sbatch job failed"
 grep -q 'srun --mpi=pmix' ilrl-train-*.out || fail "train.sbatch did not launch with srun --mpi=pmix"
 same_trajectory train.nc ref-train.nc
+trained_on train.nc 2
 pass "train.sbatch (srun --mpi=pmix, 2 tasks) equals mpirun -n 2 ilrl-train"
 
 # ---- 4. training: pre-timeout signal, checkpoint, requeue, resume ------------------
-preemption_train 6 mpirun_2_train --ntasks=2
+preemption_train 6 2 mpirun_2_train --ntasks=2
 pass "train.sbatch: USR1 to the batch shell, checkpoint, requeue (Restarts=$restarts), resume; trajectory equals uninterrupted run"
 
 # ---- 5. sweep array + dependent gather --------------------------------------------
