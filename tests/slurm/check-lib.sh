@@ -166,6 +166,77 @@ preemption_test() {
     same_losses big.nc ref-big.nc
 }
 
+# same_trajectory A B -- every array of two ilrl-train trajectory files equal
+# bit for bit (wall_seconds excepted): tests/train_probe same.
+same_trajectory() {
+    [ -e "$1" ] || fail "$1 missing"
+    [ -e "$2" ] || fail "$2 missing"
+    diff=$("$top_builddir/tests/train_probe" same "$1" "$2" 2>&1) || fail "trajectories differ: $1 vs $2: $diff"
+}
+# trained_on FILE N -- the trajectory FILE was written by a run of N ranks
+# (its mpi_ranks attribute): equal arrays alone would not notice N separate
+# one-rank runs started by a launcher that failed to wire them together.
+trained_on() {
+    ncdump -h "$1" | grep -q ":mpi_ranks = ${2}LL ;" \
+        || fail "$1 not written by $2 ranks: $(ncdump -h "$1" | grep mpi_ranks)"
+}
+
+# preemption_job SCRIPT NAME OUT SBATCH_OPTIONS PROGRAM_OPTION... -- the
+# pre-timeout signal for any resumable job script of jobs/: submit SCRIPT
+# (job name NAME; SBATCH_OPTIONS one word-split string) with the program's
+# options and `--checkpoint 1 --out OUT`, wait for its first OUT.partial,
+# send USR1 to the batch shell (`scancel --batch`), and require that the
+# job requeued itself, ran again with --resume, completed and left no
+# OUT.partial.  The caller compares OUT with an uninterrupted run.  Sets
+# job and restarts.  PREEMPTION_WAIT (600 s) bounds requeue + resume.
+preemption_job() {
+    pj_script=$1 pj_name=$2 pj_out=$3 pj_sbatch=$4; shift 4
+    # shellcheck disable=SC2086
+    job=$(client sbatch --parsable $pj_sbatch --job-name="$pj_name" "$JOBS/$pj_script" "$@" \
+          --checkpoint 1 --out "$pj_out") || fail "sbatch of the pre-emption job $pj_name failed"
+    job=${job%%;*}
+    deadline=$(( $(date +%s) + 120 ))
+    until [ -e "$pj_out.partial" ]; do
+        [ -e "$pj_out" ] && fail "job $job finished before the signal: make the $pj_name run longer"
+        [ "$(date +%s)" -lt "$deadline" ] || fail "no checkpoint $pj_out.partial after 120 s"
+        sleep 0.5
+    done
+    client timeout 10 scancel --batch --signal=USR1 "$job" || fail "scancel --batch --signal=USR1 $job failed"
+    states=$(wait_job "$job" "${PREEMPTION_WAIT:-600}")
+    [ "$states" = "COMPLETED " ] || fail "pre-emption job $job ($pj_name) ended $states"
+    restarts=$(job_field "$job" Restarts)
+    [ "${restarts:-0}" -ge 1 ] || fail "job $job ($pj_name) was not requeued (Restarts=$restarts)"
+    grep -q 'requeueing job' "ilrl-$pj_name-$job.out" || fail "no requeue in the log of $pj_name"
+    grep -q -- '--resume' "ilrl-$pj_name-$job.out" || fail "restart of $pj_name did not pass --resume"
+    [ ! -e "$pj_out.partial" ] || fail "$pj_out.partial left behind"
+}
+
+# preemption_train MIN_SECONDS RANKS REFERENCE SBATCH_OPTIONS... -- preemption_job
+# for jobs/train.sbatch: CartPole RL (no demo needed), steps grown from
+# ILRL_SLURM_TRAIN_STEPS (50000) until the uninterrupted run by the
+# function REFERENCE (called with ilrl-train's options) takes >= MIN_SECONDS;
+# the resumed trajectory must equal it array for array (same_trajectory)
+# and come from RANKS ranks (trained_on).
+preemption_train() {
+    min=$1 ranks=$2 reference=$3; shift 3
+    steps=${ILRL_SLURM_TRAIN_STEPS:-50000}
+    while :; do
+        train="--env cartpole --rl-steps $steps --batch-episodes 8 --eval-every 5 --eval-episodes 3 --save-every 10 --quiet"
+        t0=$(date +%s)
+        # shellcheck disable=SC2086
+        $reference $train --out ref-train-big.nc --force >/dev/null 2>&1 \
+            || fail "reference training run ($steps steps) outside Slurm failed"
+        elapsed=$(( $(date +%s) - t0 ))
+        echo "     uninterrupted training run of $steps steps: $elapsed s"
+        [ "$elapsed" -ge "$min" ] || [ "$steps" -ge 20000000 ] && break
+        steps=$(( steps * 2 ))
+    done
+    # shellcheck disable=SC2086
+    preemption_job train.sbatch train-big train-big.nc "$*" $train
+    same_trajectory train-big.nc ref-train-big.nc
+    trained_on train-big.nc "$ranks"
+}
+
 # ---- the cluster -----------------------------------------------------------
 timeout 120 sh "$SLURM_TESTS/cluster-start.sh" "$CLUSTER" "$NODES" || fail "cluster did not start"
 . "$CLUSTER/env"

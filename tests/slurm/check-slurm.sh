@@ -11,9 +11,17 @@
 #   2. pre-emption: a longer landscape with --checkpoint 1 gets the
 #      pre-timeout USR1 in its batch shell mid-run, requeues itself, resumes
 #      from OUT.partial and ends byte-identical to an uninterrupted run;
-#   3. the sweep array (3 points, tiny grid) and its dependent gather job,
+#   3. train.sbatch on 2 tasks (srun --mpi=pmix): a short CartPole RL run
+#      whose trajectory arrays equal `mpirun -n 2 ilrl-train`'s bit for bit
+#      (tests/train_probe same; wall_seconds excepted), written by 2 ranks
+#      (mpi_ranks: not 2 separate one-rank runs);
+#   4. pre-emption of training: the same with --checkpoint 1 and more steps
+#      (doubled until an uninterrupted run takes >= 6 s) gets USR1 in its
+#      batch shell mid-run, requeues, resumes from OUT.partial and ends with
+#      the uninterrupted run's arrays (preemption_train in check-lib.sh);
+#   5. the sweep array (3 points, tiny grid) and its dependent gather job,
 #      which must write sweep.csv (one row per point) and sweep.png;
-#   4. experiment.sbatch on a tiny grid (compare table, CSV, panel figure).
+#   6. experiment.sbatch on a tiny grid (compare table, CSV, panel figure).
 # The cluster is stopped by PID on every exit path (trap), a watchdog ends
 # the whole test after ILRL_SLURM_TEST_TIMEOUT seconds (default 900), and
 # every wait has its own deadline, so CI cannot hang here (tests/slurm/
@@ -22,6 +30,8 @@
 # Environment: top_srcdir, top_builddir (set by make), PYTHON,
 #   ILRL_SLURM_REQUEUE_NX  starting grid side of the pre-emption run (default
 #                          451; grown until an uninterrupted run takes >= 6 s)
+#   ILRL_SLURM_TRAIN_STEPS starting CartPole steps of the training pre-emption
+#                          run (default 50000)
 #   ILRL_SLURM_TIMELIMIT=1 also run a 1-minute job into its real time limit
 #                          (Slurm's own --signal warning; ~3 more minutes)
 #   ILRL_SLURM_KEEP=1      keep the scratch directory even on success
@@ -34,6 +44,10 @@ timeout 60 sbatch -Q -W -o "$WORK/hostname.out" --wrap hostname || fail "trivial
 pass "cluster up, trivial job ran"
 
 mpirun_2() { timeout -k 10 300 mpirun -n 2 --oversubscribe "$BIN/ilrl-landscape" "$@"; }
+mpirun_2_train() { timeout -k 10 300 mpirun -n 2 --oversubscribe "$BIN/ilrl-train" "$@"; }
+for program in "$BIN/ilrl-train" "$top_builddir/tests/train_probe"; do
+    [ -x "$program" ] || fail "$program not built (make check-slurm builds it)"
+done
 
 # ---- 1. one landscape, 2 tasks ----------------------------------------------
 small="--nx 31 --ny 23 --tile 8 --quiet"
@@ -56,7 +70,23 @@ pass "landscape.sbatch (ILRL_LAUNCHER=mpirun) equals mpirun -n 2"
 preemption_test 6 mpirun_2 --ntasks=2
 pass "USR1 to the batch shell: checkpoint, requeue (Restarts=$restarts), resume; result equals uninterrupted run"
 
-# ---- 3. sweep array + dependent gather --------------------------------------------
+# ---- 3. one training run, 2 tasks ---------------------------------------------
+train="--env cartpole --rl-steps 20000 --batch-episodes 8 --eval-every 5 --eval-episodes 3 --save-every 4 --quiet"
+# shellcheck disable=SC2086
+mpirun_2_train $train --out ref-train.nc >/dev/null 2>&1 || fail "reference training run outside Slurm failed"
+# shellcheck disable=SC2086
+timeout 300 sbatch -Q -W --ntasks=2 --job-name=train "$JOBS/train.sbatch" $train --out train.nc \
+    || fail "train.sbatch job failed"
+grep -q 'srun --mpi=pmix' ilrl-train-*.out || fail "train.sbatch did not launch with srun --mpi=pmix"
+same_trajectory train.nc ref-train.nc
+trained_on train.nc 2
+pass "train.sbatch (srun --mpi=pmix, 2 tasks) equals mpirun -n 2 ilrl-train"
+
+# ---- 4. training: pre-timeout signal, checkpoint, requeue, resume ------------------
+preemption_train 6 2 mpirun_2_train --ntasks=2
+pass "train.sbatch: USR1 to the batch shell, checkpoint, requeue (Restarts=$restarts), resume; trajectory equals uninterrupted run"
+
+# ---- 5. sweep array + dependent gather --------------------------------------------
 ILRL_SWEEP_EPS="0 0.05" ILRL_OUTDIR=sweep ILRL_DEMO_OPTIONS="--episodes 2 --max-steps 200" \
     timeout 30 bash "$JOBS/sweep-submit.sh" --ntasks=1 -- --nx 9 --ny 7 --quiet >sweep-ids.txt \
     || fail "sweep-submit.sh failed"
@@ -79,7 +109,7 @@ done
 pass "sweep array ($array, 3 tasks) + gather ($gather): sweep.csv, sweep.png"
 sed 's/^/     /' sweep/sweep.csv
 
-# ---- 4. the reference experiment ------------------------------------------------------
+# ---- 6. the reference experiment ------------------------------------------------------
 if [ -x "$BIN/ilrl-plot" ]; then
     ILRL_OUTDIR=experiment ILRL_DEMO_OPTIONS="--episodes 2 --max-steps 300" \
         timeout 600 sbatch -Q -W --ntasks=2 --job-name=experiment "$JOBS/experiment.sbatch" \
@@ -92,7 +122,7 @@ else
     echo "SKIP: experiment.sbatch ($BIN/ilrl-plot not built)"
 fi
 
-# ---- 5. (opt-in) a real time limit ---------------------------------------------------
+# ---- 7. (opt-in) a real time limit ---------------------------------------------------
 # Slurm itself sends the --signal=B:USR1@55 warning of a 1-minute job; it
 # checks time limits every ~30 s, so the run must outlast ~35 s.  About 3
 # minutes in all, hence only with ILRL_SLURM_TIMELIMIT=1.
