@@ -199,6 +199,7 @@ static int parse_options(int argc, char **argv, struct ilrl_train_options *o, in
         case OPT_REWARDS: o->rewards = optarg; break;
         case OPT_LAYERS: o->layers = optarg; break;
         case OPT_ACTIVATION:
+            o->activation_given = 1;
             if (ilrl_activation_parse(optarg, &o->activation) != ILRL_OK)
                 status = ilrl_error(ILRL_EUSAGE, "--activation: '%s' is not tanh or relu", optarg);
             break;

@@ -116,6 +116,7 @@
 #include "ilrl/loss.h"
 #include "ilrl/ncfile.h"
 #include "ilrl/network_io.h"
+#include "ilrl/network_source.h"
 #include "ilrl/output_file.h"
 #include "ilrl/progress.h"
 #include "ilrl/rollout.h"
@@ -806,71 +807,6 @@ static char *settings_line(const struct trainer *t)
     return line;
 }
 
-/* --init FILE[:K]: the network, or checkpoint K of a trajectory. */
-static int load_init(const char *spec, struct ilrl_mlp **mlp, double **theta)
-{
-    char path[4096];
-    long long k = -1;
-    if (strlen(spec) >= sizeof path)
-        return ilrl_error(ILRL_EUSAGE, "--init: the file name is too long");
-    strcpy(path, spec);
-    if (access(path, F_OK) != 0) {
-        char *colon = strrchr(path, ':');
-        char *end = NULL;
-        if (colon != NULL && colon[1] >= '0' && colon[1] <= '9') {
-            errno = 0;
-            k = strtoll(colon + 1, &end, 10);
-            if (*end == '\0' && errno == 0)
-                *colon = '\0';
-            else
-                k = -1;
-        }
-    }
-    char *kind = NULL;
-    int status = ilrl_file_kind(path, &kind);
-    if (status != ILRL_OK)
-        return status;
-    if (strcmp(kind, ILRL_NETWORK_KIND) == 0) {
-        free(kind);
-        if (k >= 0)
-            return ilrl_error(ILRL_EUSAGE, "--init %s: a network file has no checkpoints to choose from",
-                              spec);
-        return ilrl_network_read(path, mlp, theta);
-    }
-    if (strcmp(kind, ILRL_TRAJECTORY_KIND) != 0) {
-        status = ilrl_error(ILRL_EINPUT, "%s: not a network or trajectory file (ilrl_file_kind '%s')",
-                            path, kind);
-        free(kind);
-        return status;
-    }
-    free(kind);
-    struct ilrl_trajectory traj;
-    char *settings = NULL;
-    status = ilrl_trajectory_read(path, &traj, mlp, &settings, NULL);
-    free(settings);
-    if (status != ILRL_OK)
-        return status;
-    size_t c = traj.n_checkpoints;
-    if (k < 0)
-        k = (long long)c - 1;
-    if (c == 0 || k >= (long long)c)
-        status = ilrl_error(ILRL_EINPUT, "%s: no checkpoint %lld (the file holds %zu)", path,
-                            k < 0 ? 0 : k, c);
-    if (status == ILRL_OK) {
-        *theta = malloc(traj.n_params * sizeof **theta);
-        if (*theta == NULL)
-            status = ilrl_error(ILRL_EFAILED, "out of memory");
-        else
-            memcpy(*theta, traj.ck_theta + (size_t)k * traj.n_params, traj.n_params * sizeof **theta);
-    }
-    if (status != ILRL_OK) {
-        ilrl_mlp_free(*mlp);
-        *mlp = NULL;
-    }
-    ilrl_trajectory_free(&traj);
-    return status;
-}
-
 static int setup_network(struct trainer *t)
 {
     const struct ilrl_train_options *o = t->o;
@@ -883,24 +819,27 @@ static int setup_network(struct trainer *t)
     }
     int status;
     if (o->init != NULL) {
-        status = load_init(o->init, &t->mlp, &t->theta);
+        struct ilrl_network_source source;
+        status = ilrl_network_source_read("--init", o->init, &source);
+        if (status == ILRL_OK) {
+            t->mlp = source.mlp;
+            t->theta = source.theta;
+            source.mlp = NULL;
+            source.theta = NULL;
+        }
+        ilrl_network_source_free(&source);
         if (status != ILRL_OK)
             return status;
         if (t->mlp->sizes[0] != D || t->mlp->sizes[t->mlp->n_layers] != K)
             return ilrl_error(ILRL_EINPUT,
                               "%s: the network maps %zu inputs to %zu actions but %s has %zu features and %zu actions",
                               o->init, t->mlp->sizes[0], t->mlp->sizes[t->mlp->n_layers], against, D, K);
-        if (o->layers != NULL) {
-            size_t *sizes = NULL, n_sizes = 0;
-            status = ilrl_mlp_parse_layers(o->layers, &sizes, &n_sizes);
-            int same = status == ILRL_OK && n_sizes == t->mlp->n_layers + 1;
-            for (size_t l = 0; same && l < n_sizes; l++)
-                same = sizes[l] == t->mlp->sizes[l];
-            free(sizes);
-            if (!same)
-                return ilrl_error(ILRL_EUSAGE, "--layers %s does not match the layer sizes of --init %s",
-                                  o->layers, o->init);
-        }
+        char what[4200];
+        snprintf(what, sizeof what, "--init %s", o->init);
+        status = ilrl_network_source_check_options(t->mlp, what, o->layers, o->activation_given,
+                                                   o->activation);
+        if (status != ILRL_OK)
+            return status;
     } else {
         size_t *sizes = NULL, n_sizes = 0;
         if (o->layers == NULL) {

@@ -23,6 +23,7 @@ struct ilrl_train_options {
     const char *rewards;         /* --rewards scheme name without a demo */
     const char *layers;          /* --layers; NULL: D,64,64,K */
     enum ilrl_activation activation;
+    int activation_given;        /* --activation given: checked against --init's */
     unsigned long seed;          /* --seed: theta0 and every derived stream */
     const char *init;            /* --init FILE[:K]; NULL: theta0 from --seed */
     /* IL */
