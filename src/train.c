@@ -67,7 +67,9 @@
  *    its losses and a greedy evaluation; then one row per IL epoch and one
  *    per RL update.  Saved thetas: checkpoint 0 is theta0, then one at the
  *    end of the IL phase when an RL phase follows, every --save-every rows,
- *    and the final theta.
+ *    and the final theta; a theta already kept (same phase, optimiser step
+ *    and environment steps: a --save-every row that ends its phase) is not
+ *    kept twice.
  *
  *  - Returns.  Returns in the trajectory (return_mean, eval_return) are
  *    undiscounted sums of rewards, as Gymnasium reports episode returns
@@ -451,11 +453,24 @@ static int add_row(struct trainer *t, struct ilrl_traj_row *row, int evaluate_no
     return ilrl_trajectory_add_row(&t->traj, row);
 }
 
+/* Keeps theta as a checkpoint of the path, unless the last one kept is this
+ * very theta (same phase and optimiser step): a --save-every row that is
+ * also the phase's last row is kept once, not twice. */
+static int save_theta(struct trainer *t, int phase)
+{
+    const struct ilrl_trajectory *traj = &t->traj;
+    size_t n = traj->n_checkpoints;
+    long long step = (long long)t->adam->step;
+    if (n > 0 && traj->ck_phase[n - 1] == phase && traj->ck_update[n - 1] == step
+        && traj->ck_env_steps[n - 1] == t->counter[C_ENV_STEPS])
+        return ILRL_OK;
+    return ilrl_trajectory_add_checkpoint(&t->traj, t->theta, step, t->counter[C_ENV_STEPS], phase);
+}
+
 static int maybe_save_theta(struct trainer *t, int phase)
 {
     if (t->o->save_every > 0 && t->traj.n_rows % t->o->save_every == 0)
-        return ilrl_trajectory_add_checkpoint(&t->traj, t->theta, (long long)t->adam->step,
-                                              t->counter[C_ENV_STEPS], phase);
+        return save_theta(t, phase);
     return ILRL_OK;
 }
 
@@ -1149,15 +1164,13 @@ int ilrl_train_run(const struct ilrl_train_options *o)
     if (status == ILRL_OK && t.counter[C_PHASE] == 0 && o->il_epochs > 0) {
         status = il_phase(&t);
         if (status == ILRL_OK && t.rank == 0 && o->rl_steps > 0)
-            status = ilrl_trajectory_add_checkpoint(&t.traj, t.theta, (long long)t.adam->step,
-                                                    t.counter[C_ENV_STEPS], 0);
+            status = save_theta(&t, 0);
     }
     if (status == ILRL_OK && t.counter[C_PHASE] <= 1 && o->rl_steps > 0)
         status = rl_phase(&t);
     if (status == ILRL_OK && t.rank == 0) {
         t.counter[C_PHASE] = 2;
-        status = ilrl_trajectory_add_checkpoint(&t.traj, t.theta, (long long)t.adam->step,
-                                                t.counter[C_ENV_STEPS], o->rl_steps > 0);
+        status = save_theta(&t, o->rl_steps > 0);
         if (status == ILRL_OK)
             status = write_file(&t, o->out_path, 0, o->force);
         if (status == ILRL_OK && o->save_network != NULL)
