@@ -182,20 +182,25 @@ static int find_unit_direction(const struct ilrl_mlp *mlp, const double *d,
 /* Runs layers 1 .. l of theta0 over all samples, block by block, into
  * out (N x sizes[l]); activates layer l only if `activate`.  Uses the two
  * scratch buffers. */
-static void cache_layer(struct ilrl_evaluator *ev, size_t l, int activate, double *out)
+static void cache_layer_rows(struct ilrl_evaluator *ev, size_t l, int activate, size_t start,
+                             size_t n, double *out)
 {
     const struct ilrl_mlp *mlp = ev->mlp;
-    const size_t D = mlp->sizes[0], width = mlp->sizes[l];
+    const double *input = ev->data->obs + start * mlp->sizes[0];
+    for (size_t k = 1; k < l; k++) {
+        double *next = ev->buffer[k % 2];
+        ilrl_mlp_layer_forward(mlp, k, ev->theta0, input, n, next, 1);
+        input = next;
+    }
+    ilrl_mlp_layer_forward(mlp, l, ev->theta0, input, n, out, activate);
+}
+
+static void cache_layer(struct ilrl_evaluator *ev, size_t l, int activate, double *out)
+{
+    const size_t width = ev->mlp->sizes[l];
     for (size_t start = 0; start < ev->n_steps; start += ev->block) {
         size_t n = ev->n_steps - start < ev->block ? ev->n_steps - start : ev->block;
-        const double *input = ev->data->obs + start * D;
-        for (size_t k = 1; k < l; k++) {
-            double *next = ev->buffer[k % 2];
-            ilrl_mlp_layer_forward(mlp, k, ev->theta0, input, n, next, 1);
-            input = next;
-        }
-        ilrl_mlp_layer_forward(mlp, l, ev->theta0, input, n, out + start * width,
-                               activate);
+        cache_layer_rows(ev, l, activate, start, n, out + start * width);
     }
 }
 
@@ -230,32 +235,33 @@ static int prepare_weights(struct ilrl_evaluator *ev)
     }
 
     /* The input of layer l_f (the observations, or layer l_f - 1's
-     * activation) is needed only for the columns the directions read. */
-    double *input = NULL;
-    if (lf > 1 && ev->cache_fill) {
-        input = malloc(N * n_in * sizeof *input);
-        if (input == NULL)
+     * activation) is needed only for the columns the directions read: it
+     * is formed one block at a time (N x n_in at once was 512 MB of a
+     * 10^6-step demo). */
+    for (int d = 0; d < 2; d++)
+        if (ev->unit[d].layer == lf && (ev->column[d] = cache_take(ev, N)) == NULL)
             return ILRL_EFAILED;
-        cache_layer(ev, lf - 1, 1, input);
-    }
-    int status = ILRL_OK;
-    for (int d = 0; d < 2; d++) {
-        const struct unit_direction *u = &ev->unit[d];
-        if (u->layer != lf)
-            continue;
-        ev->column[d] = cache_take(ev, N);
-        if (ev->column[d] == NULL) {
-            status = ILRL_EFAILED;
-            break;
+    if (!ev->cache_fill)
+        return ILRL_OK;
+    double *input = NULL;
+    if (lf > 1 && (input = malloc(ev->block * n_in * sizeof *input)) == NULL)
+        return ILRL_EFAILED;
+    for (size_t start = 0; start < N; start += ev->block) {
+        size_t n = N - start < ev->block ? N - start : ev->block;
+        const double *source = ev->data->obs + start * n_in;
+        if (lf > 1) {
+            cache_layer_rows(ev, lf - 1, 1, start, n, input);
+            source = input;
         }
-        if (!ev->cache_fill)
-            continue;
-        const double *source = lf > 1 ? input : ev->data->obs;
-        for (size_t t = 0; t < N; t++)
-            ev->column[d][t] = u->is_bias ? 1.0 : source[t * n_in + u->input];
+        for (int d = 0; d < 2; d++) {
+            const struct unit_direction *u = &ev->unit[d];
+            if (u->layer == lf)
+                for (size_t i = 0; i < n; i++)
+                    ev->column[d][start + i] = u->is_bias ? 1.0 : source[i * n_in + u->input];
+        }
     }
     free(input);
-    return status;
+    return ILRL_OK;
 }
 
 static int prepare_dense(struct ilrl_evaluator *ev)

@@ -1673,12 +1673,16 @@ static size_t count_done_points(const struct run *run, size_t *done_tiles)
     return points;
 }
 
-static double own_peak_rss_mib(void)
+/* The larger of VmHWM before the node's block and now (node_share.h
+ * resets it there). */
+static double own_peak_rss_mib(const struct ilrl_node_share *share)
 {
     struct rusage usage;
+    double before = share != NULL ? ilrl_node_share_hwm_before(share) / 1048576.0 : 0.0;
     if (getrusage(RUSAGE_SELF, &usage) != 0)
-        return 0.0;
-    return (double)usage.ru_maxrss / 1024.0;   /* Linux: kilobytes */
+        return before;
+    double now = (double)usage.ru_maxrss / 1024.0;   /* Linux: kilobytes */
+    return now > before ? now : before;
 }
 
 static void print_summary(const struct run *run, const double *busy, double seconds)
@@ -1710,14 +1714,15 @@ static void print_node_memory(struct run *run)
     for (int k = 0; nodes != NULL && k < ilrl_node_share_nodes(run->problem.share); k++) {
         const struct ilrl_node_memory *node = &nodes[k];
         if (run->problem.shape.node_share)
-            ilrl_notice("node %s: %d rank%s, peak %.1f MiB = shared data %.1f MiB (once) + the ranks' own peaks %.1f MiB; Pss now %.1f MiB",
+            ilrl_notice("node %s: %d rank%s, peak %.1f MiB = the larger of %.1f MiB before the data was shared and shared data %.1f MiB (once) + the ranks' own %.1f MiB; Pss now %.1f MiB",
                         node->host, node->n_ranks, node->n_ranks == 1 ? "" : "s",
-                        (node->shared_bytes + node->own_peak_bytes) / mib,
-                        node->shared_bytes / mib, node->own_peak_bytes / mib, node->pss_bytes / mib);
+                        node->peak_bytes / mib, node->before_bytes / mib, node->shared_bytes / mib,
+                        node->after_bytes / mib, node->pss_bytes / mib);
         else
-            ilrl_notice("node %s: %d rank%s, peak %.1f MiB = the ranks' own peaks (one copy of the data per rank, ILRL_NODE_SHARE=0); Pss now %.1f MiB",
+            ilrl_notice("node %s: %d rank%s, peak %.1f MiB = the larger of %.1f MiB before the data was copied and the ranks' own %.1f MiB (one copy of the data per rank, ILRL_NODE_SHARE=0); Pss now %.1f MiB",
                         node->host, node->n_ranks, node->n_ranks == 1 ? "" : "s",
-                        node->own_peak_bytes / mib, node->pss_bytes / mib);
+                        node->peak_bytes / mib, node->before_bytes / mib, node->after_bytes / mib,
+                        node->pss_bytes / mib);
     }
     free(nodes);
 }
@@ -1855,7 +1860,7 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
                                 done_tiles);
         }
         status = ilrl_schedule_run(&job);
-        run.peak_rss_mib = ilrl_schedule_max(own_peak_rss_mib());
+        run.peak_rss_mib = ilrl_schedule_max(own_peak_rss_mib(run.problem.share));
         if (status == ILRL_EINTERRUPTED) {
             /* Every rank exits 128 + the signal rank 0 saw, or the one a
              * worker forwarded when rank 0 saw none. */

@@ -155,6 +155,23 @@ done:
     return rss;
 }
 
+/* VmHWM := VmRSS (Linux >= 4.0), so that the peak after this point can be
+ * told from the one before; without it VmHWM keeps the earlier peak and
+ * the "after" figure only overstates. */
+static void reset_hwm(void)
+{
+    FILE *file = fopen("/proc/self/clear_refs", "w");
+    if (file != NULL) {
+        fputs("5", file);
+        fclose(file);
+    }
+}
+
+double ilrl_node_share_hwm_before(const struct ilrl_node_share *share)
+{
+    return share->hwm_before;
+}
+
 /* ---- the data block ---------------------------------------------------------- */
 
 int ilrl_node_share_alloc(struct ilrl_node_share *share, size_t bytes, int shared,
@@ -165,6 +182,7 @@ int ilrl_node_share_alloc(struct ilrl_node_share *share, size_t bytes, int share
     if (share->allocated)
         return ilrl_error(ILRL_EFAILED, "rank %d: the node's data block is already made", rank);
     share->hwm_before = proc_kib("/proc/self/status", "VmHWM");
+    reset_hwm();
     share->allocated = 1;
     share->shared = shared;
     share->bytes = bytes;
@@ -223,18 +241,19 @@ int ilrl_node_share_memory(struct ilrl_node_share *share, struct ilrl_node_memor
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     *nodes = NULL;
-    double hwm = proc_kib("/proc/self/status", "VmHWM");
-    double own = hwm;
-    if (share->shared) {
-        double after = hwm - window_rss(share->base, share->bytes);
-        own = after > share->hwm_before ? after : share->hwm_before;
-    }
-    double mine[2] = {own, proc_kib("/proc/self/smaps_rollup", "Pss")}, sums[2] = {0, 0};
-    if (MPI_Reduce(mine, sums, 2, MPI_DOUBLE, MPI_SUM, 0, share->node) != MPI_SUCCESS)
+    double after = proc_kib("/proc/self/status", "VmHWM");
+    if (share->shared)
+        after -= window_rss(share->base, share->bytes);
+    double mine[3] = {share->hwm_before, after > 0 ? after : 0.0,
+                      proc_kib("/proc/self/smaps_rollup", "Pss")};
+    double sums[3] = {0, 0, 0};
+    if (MPI_Reduce(mine, sums, 3, MPI_DOUBLE, MPI_SUM, 0, share->node) != MPI_SUCCESS)
         return ilrl_error(ILRL_EFAILED, "MPI_Reduce of the node's memory failed");
-    struct ilrl_node_memory node = {.n_ranks = share->node_size, .own_peak_bytes = sums[0],
-                                    .pss_bytes = sums[1],
+    struct ilrl_node_memory node = {.n_ranks = share->node_size, .before_bytes = sums[0],
+                                    .after_bytes = sums[1], .pss_bytes = sums[2],
                                     .shared_bytes = share->shared ? (double)share->bytes : 0.0};
+    double with_data = node.shared_bytes + node.after_bytes;
+    node.peak_bytes = with_data > node.before_bytes ? with_data : node.before_bytes;
     snprintf(node.host, sizeof node.host, "%s", share->host);
     /* Each other leader sends its node's entry to rank 0, which keeps it
      * at the node's index (or, with no memory for the array, receives it

@@ -23,17 +23,21 @@
  * to the node (MPI_Win_sync, barrier, MPI_Win_sync: the passive-target
  * pattern of the MPI-3 unified memory model).  Nobody writes after it.
  *
- * Memory (ilrl_node_share_memory, collective): per node, its ranks, the
- * shared bytes, the sum of the ranks' own peaks, and the sum of their Pss
- * now.  Decision: a rank's own peak is max(VmHWM when the window was
- * made, VmHWM at the end minus the window's pages resident in this rank),
- * read from /proc/self/status and /proc/self/smaps: VmHWM alone counts the
- * shared pages in every rank that touched them, so a sum of VmHWM counts
- * the data once per rank.  The node's peak is then bounded by the shared
- * bytes plus the sum of the own peaks.  Pss (/proc/self/smaps_rollup) splits
- * each shared page among the processes that map it, so its sum over the
- * node is the node's memory now, counted once; it is printed beside, as a
- * check, but it is not a peak.
+ * Memory (ilrl_node_share_memory, collective): a node's peak, measured
+ * (decision) in two phases split by the block's collective allocation,
+ * from /proc/self/status and /proc/self/smaps:
+ *  - before: each rank's VmHWM when the block is made (rank 0 has read the
+ *    demo and built the problem: its set-up peak); then VmHWM is reset to
+ *    the current RSS (/proc/self/clear_refs "5");
+ *  - after: each rank's VmHWM at the end minus the window's pages resident
+ *    in it (its Rss in smaps): its own memory, without the shared data.
+ *    VmHWM alone counts the shared pages in every rank that touched them,
+ *    so a sum of VmHWM would count the data once per rank.
+ * The node's peak is max(sum of before, shared bytes + sum of after).
+ * Pss (/proc/self/smaps_rollup) splits each shared page among the
+ * processes that map it, so its sum over the node is the node's memory
+ * now, the data counted once; it is reported beside as a check, but the
+ * kernel keeps no peak of it.
  *
  * Every function returns ILRL_OK or ILRL_EFAILED (error recorded) and never
  * aborts; ilrl_node_share_close (collective over the node) frees the
@@ -77,9 +81,15 @@ struct ilrl_node_memory {
     char host[ILRL_NODE_SHARE_HOST_MAX];
     int n_ranks;
     double shared_bytes;      /* the node's data block, counted once (0: private) */
-    double own_peak_bytes;    /* sum over its ranks of their own peaks */
+    double before_bytes;      /* sum over its ranks of VmHWM before the block */
+    double after_bytes;       /* sum over its ranks of their own peaks after */
+    double peak_bytes;        /* max(before, shared + after) */
     double pss_bytes;         /* sum over its ranks of Pss now */
 };
+
+/* This rank's VmHWM (bytes) when the block was made (0 before): VmHWM is
+ * reset then, so a rank's peak RSS is the larger of this and VmHWM now. */
+double ilrl_node_share_hwm_before(const struct ilrl_node_share *share);
 
 /* Collective over all ranks.  On rank 0, *nodes gets a malloc'ed array of
  * ilrl_node_share_nodes() entries, by node (the caller frees it); NULL on
