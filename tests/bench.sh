@@ -220,8 +220,9 @@ fi
 # the default weights plane on an 8 x 8 grid in 2 x 2 tiles, on 1, 2 and 4
 # ranks of this one node, with the samples in one shared-memory window per
 # node (default) and with one copy per rank (ILRL_NODE_SHARE=0), all in
-# this run.  Columns from the engine's own lines: sample-evals/s (points x
-# steps over the computing time, set-up excluded), node peak = the larger
+# this run.  Columns from the engine's own lines: sample-evals/s (its
+# summary: points x steps over the run's time, rank 0's set-up -- reading
+# the 10^6 steps -- included: ~1.5 s of the grid's work), node peak = the larger
 # of the ranks' VmHWM sum before the data is placed and shared data + the
 # ranks' own peaks after (node_share.h), shared = the window, own = the
 # ranks' own peaks after, Pss = the node's proportional set size at the
