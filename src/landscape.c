@@ -316,6 +316,9 @@ static int share_samples(struct problem *problem)
                                    + N * sizeof(int), s->node_share, &base, &writer);
     if ((status = ilrl_schedule_agree(status)) != ILRL_OK)
         return status;
+    if (s->node_share && !ilrl_node_share_shared(problem->share) && rank == 0)
+        ilrl_notice("one copy of the data per rank: a node cannot hold a shared-memory window of %.1f MiB (file size limit or room in /dev/shm)",
+                    (double)((n_obs + N + n_cache) * sizeof(double) + N * sizeof(int)) / 1048576.0);
     double *obs = base, *weight = obs + n_obs, *cache = weight + N;
     int *action = (int *)(cache + n_cache);
     if (rank == 0) {
@@ -1713,7 +1716,7 @@ static void print_node_memory(struct run *run)
     }
     for (int k = 0; nodes != NULL && k < ilrl_node_share_nodes(run->problem.share); k++) {
         const struct ilrl_node_memory *node = &nodes[k];
-        if (run->problem.shape.node_share)
+        if (ilrl_node_share_shared(run->problem.share))
             ilrl_notice("node %s: %d rank%s, peak %.1f MiB = the larger of %.1f MiB before the data was shared and shared data %.1f MiB (once) + the ranks' own %.1f MiB; Pss now %.1f MiB",
                         node->host, node->n_ranks, node->n_ranks == 1 ? "" : "s",
                         node->peak_bytes / mib, node->before_bytes / mib, node->shared_bytes / mib,

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <mpi.h>
@@ -174,6 +176,31 @@ double ilrl_node_share_hwm_before(const struct ilrl_node_share *share)
 
 /* ---- the data block ---------------------------------------------------------- */
 
+/* Whether this node's leader can back a window of `bytes`: Open MPI makes
+ * it a file in /dev/shm (osc_sm_backing_directory's default on Linux), so
+ * the file size limit and the room there bound it.  Measured why: a
+ * leader under `ulimit -f 16` failed inside MPI_Win_allocate_shared while
+ * its node's other ranks waited there for ever. */
+#define WINDOW_MARGIN ((double)(1 << 20))   /* Open MPI's control pages */
+static int window_fits(size_t bytes)
+{
+    struct rlimit limit;
+    struct statvfs room;
+    double need = (double)bytes + WINDOW_MARGIN;
+    if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
+        && (double)limit.rlim_cur < need)
+        return 0;
+    if (statvfs("/dev/shm", &room) == 0
+        && (double)room.f_bavail * (double)room.f_frsize < need)
+        return 0;
+    return 1;
+}
+
+int ilrl_node_share_shared(const struct ilrl_node_share *share)
+{
+    return share->shared;
+}
+
 int ilrl_node_share_alloc(struct ilrl_node_share *share, size_t bytes, int shared,
                           void **base, int *is_writer)
 {
@@ -184,6 +211,12 @@ int ilrl_node_share_alloc(struct ilrl_node_share *share, size_t bytes, int share
     share->hwm_before = proc_kib("/proc/self/status", "VmHWM");
     reset_hwm();
     share->allocated = 1;
+    if (shared) {   /* every node a window, or none: the broadcasts differ */
+        int fits = share->node_rank != 0 || window_fits(bytes), all = 0;
+        if (MPI_Allreduce(&fits, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+            return ilrl_error(ILRL_EFAILED, "rank %d: MPI_Allreduce failed", rank);
+        shared = all;
+    }
     share->shared = shared;
     share->bytes = bytes;
     if (shared) {

@@ -65,9 +65,13 @@ const char *ilrl_node_share_host(const struct ilrl_node_share *share);
 
 /* Collective over all ranks (same bytes and shared everywhere): a block of
  * `bytes` (> 0) for the data, at *base, 64-byte aligned.  A second call
- * is refused.  *writer: 1 if this rank fills it. */
+ * is refused.  *writer: 1 if this rank fills it.  Asked for `shared`, it
+ * still gives private blocks everywhere when some node's leader cannot
+ * back the window (Open MPI's file in /dev/shm: RLIMIT_FSIZE or the room
+ * there below bytes + 1 MiB); ilrl_node_share_shared says which. */
 int ilrl_node_share_alloc(struct ilrl_node_share *share, size_t bytes, int shared,
                           void **base, int *writer);
+int ilrl_node_share_shared(const struct ilrl_node_share *share);
 
 /* Collective over all ranks: rank 0's n_bytes at `data` (inside the block,
  * at the same offset everywhere) to the writers. */
