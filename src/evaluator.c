@@ -117,6 +117,11 @@ struct ilrl_evaluator {
     double *zero_bias;         /* H_1 zeros: the bias is in the products */
     struct ilrl_dense_kernel *kernel;   /* the fused AVX-512 pass, or NULL:
                                            the dgemm path */
+    /* where the per-sample caches (pre, activation, column, product) live:
+     * their own mallocs, or carved in this order from a caller's block
+     * (ilrl_evaluator_alloc_cached: one copy per node, node_share.h) */
+    double *cache_next;        /* the caller's block, next free double; NULL: own */
+    int cache_fill;            /* 0: the caller's block is filled already */
     /* per-block scratch */
     double *buffer[2];         /* block x widest layer, ping-pong */
     double *gathered;          /* block: one changed column */
@@ -132,6 +137,16 @@ struct ilrl_evaluator {
 };
 
 /* ---- set-up ------------------------------------------------------------------ */
+
+/* n doubles of the per-sample caches: the caller's block or a malloc. */
+static double *cache_take(struct ilrl_evaluator *ev, size_t n)
+{
+    if (ev->cache_next == NULL)
+        return malloc(n * sizeof(double));
+    double *taken = ev->cache_next;
+    ev->cache_next += n;
+    return taken;
+}
 
 /* 1 if d has exactly one nonzero entry and it is 1.0; fills *unit. */
 static int find_unit_direction(const struct ilrl_mlp *mlp, const double *d,
@@ -167,20 +182,25 @@ static int find_unit_direction(const struct ilrl_mlp *mlp, const double *d,
 /* Runs layers 1 .. l of theta0 over all samples, block by block, into
  * out (N x sizes[l]); activates layer l only if `activate`.  Uses the two
  * scratch buffers. */
-static void cache_layer(struct ilrl_evaluator *ev, size_t l, int activate, double *out)
+static void cache_layer_rows(struct ilrl_evaluator *ev, size_t l, int activate, size_t start,
+                             size_t n, double *out)
 {
     const struct ilrl_mlp *mlp = ev->mlp;
-    const size_t D = mlp->sizes[0], width = mlp->sizes[l];
+    const double *input = ev->data->obs + start * mlp->sizes[0];
+    for (size_t k = 1; k < l; k++) {
+        double *next = ev->buffer[k % 2];
+        ilrl_mlp_layer_forward(mlp, k, ev->theta0, input, n, next, 1);
+        input = next;
+    }
+    ilrl_mlp_layer_forward(mlp, l, ev->theta0, input, n, out, activate);
+}
+
+static void cache_layer(struct ilrl_evaluator *ev, size_t l, int activate, double *out)
+{
+    const size_t width = ev->mlp->sizes[l];
     for (size_t start = 0; start < ev->n_steps; start += ev->block) {
         size_t n = ev->n_steps - start < ev->block ? ev->n_steps - start : ev->block;
-        const double *input = ev->data->obs + start * D;
-        for (size_t k = 1; k < l; k++) {
-            double *next = ev->buffer[k % 2];
-            ilrl_mlp_layer_forward(mlp, k, ev->theta0, input, n, next, 1);
-            input = next;
-        }
-        ilrl_mlp_layer_forward(mlp, l, ev->theta0, input, n, out + start * width,
-                               activate);
+        cache_layer_rows(ev, l, activate, start, n, out + start * width);
     }
 }
 
@@ -194,14 +214,17 @@ static int prepare_weights(struct ilrl_evaluator *ev)
     ev->first_layer = lf;
     ev->mode = lf == L ? MODE_WEIGHTS_OUTPUT : MODE_WEIGHTS_HIDDEN;
 
-    ev->pre = malloc(N * width * sizeof *ev->pre);
+    ev->pre = cache_take(ev, N * width);
     if (ev->pre == NULL)
         return ILRL_EFAILED;
-    cache_layer(ev, lf, 0, ev->pre);
+    if (ev->cache_fill)
+        cache_layer(ev, lf, 0, ev->pre);
     if (ev->mode == MODE_WEIGHTS_HIDDEN) {
-        ev->activation = malloc(N * width * sizeof *ev->activation);
+        ev->activation = cache_take(ev, N * width);
         if (ev->activation == NULL)
             return ILRL_EFAILED;
+    }
+    if (ev->mode == MODE_WEIGHTS_HIDDEN && ev->cache_fill) {
         memcpy(ev->activation, ev->pre, N * width * sizeof *ev->pre);
         /* Bias already in pre: activate with a zero bias. */
         double *zero = calloc(width, sizeof *zero);
@@ -212,30 +235,33 @@ static int prepare_weights(struct ilrl_evaluator *ev)
     }
 
     /* The input of layer l_f (the observations, or layer l_f - 1's
-     * activation) is needed only for the columns the directions read. */
-    double *input = NULL;
-    if (lf > 1) {
-        input = malloc(N * n_in * sizeof *input);
-        if (input == NULL)
+     * activation) is needed only for the columns the directions read: it
+     * is formed one block at a time (N x n_in at once was 512 MB of a
+     * 10^6-step demo). */
+    for (int d = 0; d < 2; d++)
+        if (ev->unit[d].layer == lf && (ev->column[d] = cache_take(ev, N)) == NULL)
             return ILRL_EFAILED;
-        cache_layer(ev, lf - 1, 1, input);
-    }
-    int status = ILRL_OK;
-    for (int d = 0; d < 2; d++) {
-        const struct unit_direction *u = &ev->unit[d];
-        if (u->layer != lf)
-            continue;
-        ev->column[d] = malloc(N * sizeof *ev->column[d]);
-        if (ev->column[d] == NULL) {
-            status = ILRL_EFAILED;
-            break;
+    if (!ev->cache_fill)
+        return ILRL_OK;
+    double *input = NULL;
+    if (lf > 1 && (input = malloc(ev->block * n_in * sizeof *input)) == NULL)
+        return ILRL_EFAILED;
+    for (size_t start = 0; start < N; start += ev->block) {
+        size_t n = N - start < ev->block ? N - start : ev->block;
+        const double *source = ev->data->obs + start * n_in;
+        if (lf > 1) {
+            cache_layer_rows(ev, lf - 1, 1, start, n, input);
+            source = input;
         }
-        const double *source = lf > 1 ? input : ev->data->obs;
-        for (size_t t = 0; t < N; t++)
-            ev->column[d][t] = u->is_bias ? 1.0 : source[t * n_in + u->input];
+        for (int d = 0; d < 2; d++) {
+            const struct unit_direction *u = &ev->unit[d];
+            if (u->layer == lf)
+                for (size_t i = 0; i < n; i++)
+                    ev->column[d][start + i] = u->is_bias ? 1.0 : source[i * n_in + u->input];
+        }
     }
     free(input);
-    return status;
+    return ILRL_OK;
 }
 
 static int prepare_dense(struct ilrl_evaluator *ev)
@@ -246,9 +272,11 @@ static int prepare_dense(struct ilrl_evaluator *ev)
     ev->mode = MODE_DENSE;
     gsl_matrix_const_view X = gsl_matrix_const_view_array(ev->data->obs, N, D);
     for (int k = 0; k < 3; k++) {
-        ev->product[k] = malloc(N * H * sizeof *ev->product[k]);
+        ev->product[k] = cache_take(ev, N * H);
         if (ev->product[k] == NULL)
             return ILRL_EFAILED;
+        if (!ev->cache_fill)
+            continue;
         gsl_matrix_const_view W = gsl_matrix_const_view_array(
             theta[k] + mlp->weight_offset[0], H, D);
         gsl_matrix_view P = gsl_matrix_view_array(ev->product[k], N, H);
@@ -279,6 +307,19 @@ struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
                                             size_t max_points,
                                             enum ilrl_dense_path dense_path)
 {
+    return ilrl_evaluator_alloc_cached(mlp, theta0, direction_x, direction_y, data,
+                                       max_points, dense_path, NULL, 1);
+}
+
+struct ilrl_evaluator *ilrl_evaluator_alloc_cached(const struct ilrl_mlp *mlp,
+                                                   const double *theta0,
+                                                   const double *direction_x,
+                                                   const double *direction_y,
+                                                   const struct ilrl_loss_data *data,
+                                                   size_t max_points,
+                                                   enum ilrl_dense_path dense_path,
+                                                   double *cache, int fill)
+{
     const size_t L = mlp->n_layers;
     size_t widest = 1;
     for (size_t l = 1; l <= L; l++)
@@ -294,6 +335,8 @@ struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
     ev->data = data;
     ev->max_points = max_points;
     ev->dense_path = dense_path;
+    ev->cache_next = cache;
+    ev->cache_fill = cache == NULL || fill;
     ev->n_steps = data->n_steps;
     ev->block = data->n_steps < ILRL_LOSS_BLOCK ? data->n_steps : ILRL_LOSS_BLOCK;
     ev->n_actions = mlp->sizes[L];
@@ -336,12 +379,14 @@ void ilrl_evaluator_free(struct ilrl_evaluator *ev)
     if (ev == NULL)
         return;
     free(ev->thetas);
-    free(ev->pre);
-    free(ev->activation);
-    free(ev->column[0]);
-    free(ev->column[1]);
-    for (int k = 0; k < 3; k++)
-        free(ev->product[k]);
+    if (ev->cache_next == NULL) {   /* the caches are the evaluator's own */
+        free(ev->pre);
+        free(ev->activation);
+        free(ev->column[0]);
+        free(ev->column[1]);
+        for (int k = 0; k < 3; k++)
+            free(ev->product[k]);
+    }
     free(ev->zero_bias);
     ilrl_dense_kernel_free(ev->kernel);
     free(ev->buffer[0]);
@@ -400,6 +445,62 @@ const char *ilrl_evaluator_dense_kernel(const struct ilrl_evaluator *ev)
     if (ev->mode != MODE_DENSE)
         return "none";
     return ev->kernel != NULL ? "avx512" : "dgemm";
+}
+
+/* The caches in carving order (cache_take): their addresses and sizes. */
+static size_t cache_arrays(struct ilrl_evaluator *ev, double ***arrays, size_t *sizes)
+{
+    const size_t N = ev->n_steps;
+    size_t n = 0;
+    if (ev->mode == MODE_DENSE) {
+        for (int k = 0; k < 3; k++) {
+            arrays[n] = &ev->product[k];
+            sizes[n++] = N * ev->mlp->sizes[1];
+        }
+        return n;
+    }
+    const size_t width = ev->mlp->sizes[ev->first_layer];
+    arrays[n] = &ev->pre;
+    sizes[n++] = N * width;
+    if (ev->mode == MODE_WEIGHTS_HIDDEN) {
+        arrays[n] = &ev->activation;
+        sizes[n++] = N * width;
+    }
+    for (int d = 0; d < 2; d++)
+        if (ev->column[d] != NULL) {
+            arrays[n] = &ev->column[d];
+            sizes[n++] = N;
+        }
+    return n;
+}
+
+size_t ilrl_evaluator_cache_size(const struct ilrl_mlp *mlp, const double *direction_x,
+                                 const double *direction_y, size_t n_steps)
+{
+    struct unit_direction unit[2];
+    if (!find_unit_direction(mlp, direction_x, &unit[0])
+        || !find_unit_direction(mlp, direction_y, &unit[1]))
+        return 3 * n_steps * mlp->sizes[1];
+    size_t lf = unit[0].layer < unit[1].layer ? unit[0].layer : unit[1].layer;
+    size_t width = mlp->sizes[lf];
+    size_t size = n_steps * width * (lf == mlp->n_layers ? 1 : 2);
+    for (int d = 0; d < 2; d++)
+        size += unit[d].layer == lf ? n_steps : 0;
+    return size;
+}
+
+void ilrl_evaluator_move_cache(struct ilrl_evaluator *ev, double *cache)
+{
+    double **arrays[5];
+    size_t sizes[5], n = cache_arrays(ev, arrays, sizes);
+    for (size_t k = 0; k < n; k++) {
+        memcpy(cache, *arrays[k], sizes[k] * sizeof *cache);
+        if (ev->cache_next == NULL)
+            free(*arrays[k]);
+        *arrays[k] = cache;
+        cache += sizes[k];
+    }
+    ev->cache_next = cache;   /* borrowed from now on */
 }
 
 enum ilrl_dense_path ilrl_evaluator_wanted_path(void)

@@ -26,6 +26,7 @@
 #include "ilrl/landscape.h"
 #include "ilrl/landscape_io.h"
 #include "ilrl/landscape_path.h"
+#include "ilrl/node_share.h"
 #include "ilrl/output_file.h"
 #include "ilrl/env.h"
 #include "ilrl/flappy.h"   /* the built-in demo is Flappy Bird's */
@@ -82,11 +83,18 @@ struct problem_shape {
     double cql_alpha;
     uint64_t n_final, n_targets; /* the value plan's F and N' */
     uint64_t run_seed;           /* rollout seeds derive from it */
+    int32_t node_share;          /* 1: one copy of the samples per node, 0: per
+                                    rank (ILRL_NODE_SHARE=0 on rank 0) */
+    int32_t unused;
     struct ilrl_rollout_options rollout;
 };
 
 struct problem {
     struct problem_shape shape;
+    struct ilrl_node_share *share;  /* the node's copy of the samples (share_samples) */
+    int own_samples;          /* obs, action, weight are this rank's mallocs
+                                 (rank 0 until share_samples); else in the
+                                 node's block */
     size_t *sizes;
     double *obs;              /* N x D */
     int *action;              /* N */
@@ -120,9 +128,11 @@ static size_t return_offset(const struct problem *problem)
 static void problem_free(struct problem *problem)
 {
     free(problem->sizes);
-    free(problem->obs);
-    free(problem->action);
-    free(problem->weight);
+    if (problem->own_samples) {
+        free(problem->obs);
+        free(problem->action);
+        free(problem->weight);
+    }
     free(problem->theta0);
     free(problem->direction_x);
     free(problem->direction_y);
@@ -132,25 +142,30 @@ static void problem_free(struct problem *problem)
     ilrl_mlp_free(problem->mlp);
     ilrl_loss_work_free(problem->work);
     ilrl_rollout_work_free(problem->rollout_work);
-    ilrl_evaluator_free(problem->evaluator);
+    ilrl_evaluator_free(problem->evaluator);   /* before the block it borrows */
     ilrl_value_plan_free(problem->plan);
     free(problem->row);
+    ilrl_node_share_close(problem->share);     /* collective over the node */
     memset(problem, 0, sizeof *problem);
 }
 
-/* Allocates every array from the shape (rank 0 after set-up, workers after
- * the shape broadcast). */
-static int problem_alloc_arrays(struct problem *problem)
+/* Allocates every array from the shape (rank 0 during set-up, with the
+ * samples; workers after the shape broadcast, without: theirs are in the
+ * node's block, share_samples). */
+static int problem_alloc_arrays(struct problem *problem, int with_samples)
 {
     const struct problem_shape *s = &problem->shape;
     if (problem->sizes == NULL)
         problem->sizes = malloc(s->n_sizes * sizeof *problem->sizes);
-    if (problem->obs == NULL)
+    if (with_samples) {
+        problem->own_samples = 1;
         problem->obs = malloc(s->n_steps * s->n_features * sizeof *problem->obs);
-    if (problem->action == NULL)
         problem->action = malloc(s->n_steps * sizeof *problem->action);
-    if (problem->weight == NULL)
         problem->weight = malloc(s->n_steps * sizeof *problem->weight);
+        if (!problem->obs || !problem->action || !problem->weight)
+            return ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the demonstration",
+                              ilrl_schedule_rank());
+    }
     if (problem->theta0 == NULL)
         problem->theta0 = malloc(s->n_params * sizeof *problem->theta0);
     if (problem->direction_x == NULL)
@@ -162,8 +177,7 @@ static int problem_alloc_arrays(struct problem *problem)
     if (problem->y == NULL)
         problem->y = malloc(s->ny * sizeof *problem->y);
     problem->theta = malloc(s->n_params * sizeof *problem->theta);
-    if (!problem->sizes || !problem->obs || !problem->action || !problem->weight
-        || !problem->theta0 || !problem->direction_x || !problem->direction_y
+    if (!problem->sizes || !problem->theta0 || !problem->direction_x || !problem->direction_y
         || !problem->x || !problem->y || !problem->theta)
         return ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the demonstration and plane",
                           ilrl_schedule_rank());
@@ -199,13 +213,16 @@ static int problem_prepare(struct problem *problem)
 }
 
 /* The evaluator reads the plane's directions when it is made: every rank
- * makes it once the directions are final (after the broadcast). */
-static int prepare_evaluator(struct problem *problem)
+ * makes it once the directions are final (after the broadcast), its
+ * per-sample caches in `cache` (NULL: its own), computed if `fill`
+ * (evaluator.h). */
+static int prepare_evaluator(struct problem *problem, double *cache, int fill)
 {
-    problem->evaluator = ilrl_evaluator_alloc(problem->mlp, problem->theta0,
-                                              problem->direction_x, problem->direction_y,
-                                              &problem->data, problem->max_row,
-                                              (enum ilrl_dense_path)problem->shape.dense_path);
+    problem->evaluator = ilrl_evaluator_alloc_cached(problem->mlp, problem->theta0,
+                                                     problem->direction_x, problem->direction_y,
+                                                     &problem->data, problem->max_row,
+                                                     (enum ilrl_dense_path)problem->shape.dense_path,
+                                                     cache, fill);
     problem->row = malloc(6 * problem->max_row * sizeof *problem->row);
     if (problem->evaluator == NULL || problem->row == NULL)
         return ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the evaluator",
@@ -278,6 +295,59 @@ static int broadcast_plan(struct problem *problem)
     return ILRL_OK;
 }
 
+/* ---- one copy of the samples per node (node_share.h) ----------------------------
+ * The node's block holds, doubles first so that every array is aligned:
+ * obs (N x D), the RL weights (N), the evaluator's per-sample caches
+ * (ilrl_evaluator_cache_size), the actions (N ints).  Rank 0 moves its own
+ * copies in (it leads node 0), sends the samples to the other writers (the
+ * node leaders, or every rank with ILRL_NODE_SHARE=0), each writer computes
+ * the evaluator's caches there, and after the node's sync the other ranks
+ * make evaluators that borrow them.  The caches are computed by the same
+ * code from the same bytes as each rank computed them before: the same
+ * bits. */
+static int share_samples(struct problem *problem)
+{
+    const struct problem_shape *s = &problem->shape;
+    const size_t N = s->n_steps, n_obs = N * s->n_features;
+    const size_t n_cache = ilrl_evaluator_cache_size(problem->mlp, problem->direction_x,
+                                                     problem->direction_y, N);
+    int rank = ilrl_schedule_rank(), writer = 0, status;
+    void *base = NULL;
+    status = ilrl_node_share_alloc(problem->share, (n_obs + N + n_cache) * sizeof(double)
+                                   + N * sizeof(int), s->node_share, &base, &writer);
+    if ((status = ilrl_schedule_agree(status)) != ILRL_OK)
+        return status;
+    if (s->node_share && !ilrl_node_share_shared(problem->share) && rank == 0)
+        ilrl_notice("one copy of the data per rank: a node cannot hold a shared-memory window of %.1f MiB (file size limit or room in /dev/shm)",
+                    (double)((n_obs + N + n_cache) * sizeof(double) + N * sizeof(int)) / 1048576.0);
+    double *obs = base, *weight = obs + n_obs, *cache = weight + N;
+    int *action = (int *)(cache + n_cache);
+    if (rank == 0) {
+        memcpy(obs, problem->obs, n_obs * sizeof *obs);
+        memcpy(weight, problem->weight, N * sizeof *weight);
+        memcpy(action, problem->action, N * sizeof *action);
+        ilrl_evaluator_move_cache(problem->evaluator, cache);
+        free(problem->obs);
+        free(problem->weight);
+        free(problem->action);
+        problem->own_samples = 0;
+    }
+    problem->data.obs = problem->obs = obs;
+    problem->data.weight = problem->weight = weight;
+    problem->data.action = problem->action = action;
+    if ((status = ilrl_node_share_broadcast(problem->share, obs, n_obs * sizeof *obs)) != ILRL_OK
+        || (status = ilrl_node_share_broadcast(problem->share, weight, N * sizeof *weight)) != ILRL_OK
+        || (status = ilrl_node_share_broadcast(problem->share, action, N * sizeof *action)) != ILRL_OK)
+        return ilrl_schedule_agree(status);
+    if (writer && rank != 0)
+        status = prepare_evaluator(problem, cache, 1);
+    int synced = ilrl_node_share_sync(problem->share);
+    status = status != ILRL_OK ? status : synced;
+    if (status == ILRL_OK && !writer)
+        status = prepare_evaluator(problem, cache, 0);
+    return ilrl_schedule_agree(status);
+}
+
 static int broadcast_problem(struct problem *problem)
 {
     int rank = ilrl_schedule_rank(), status;
@@ -285,14 +355,11 @@ static int broadcast_problem(struct problem *problem)
 
     if ((status = ilrl_schedule_broadcast(&problem->shape, sizeof problem->shape)) != ILRL_OK)
         return status;
-    status = rank == 0 ? ILRL_OK : problem_alloc_arrays(problem);
+    status = rank == 0 ? ILRL_OK : problem_alloc_arrays(problem, 0);
     if ((status = ilrl_schedule_agree(status)) != ILRL_OK)
         return status;
     struct { void *data; size_t bytes; } arrays[] = {
         {problem->sizes, s->n_sizes * sizeof *problem->sizes},
-        {problem->obs, s->n_steps * s->n_features * sizeof *problem->obs},
-        {problem->action, s->n_steps * sizeof *problem->action},
-        {problem->weight, s->n_steps * sizeof *problem->weight},
         {problem->theta0, s->n_params * sizeof *problem->theta0},
         {problem->direction_x, s->n_params * sizeof *problem->direction_x},
         {problem->direction_y, s->n_params * sizeof *problem->direction_y},
@@ -305,9 +372,9 @@ static int broadcast_problem(struct problem *problem)
     if ((status = broadcast_plan(problem)) != ILRL_OK)
         return status;
     status = rank == 0 ? ILRL_OK : problem_prepare(problem);
-    if (status == ILRL_OK && problem->evaluator == NULL)   /* rank 0's is made */
-        status = prepare_evaluator(problem);
-    return ilrl_schedule_agree(status);
+    if ((status = ilrl_schedule_agree(status)) != ILRL_OK)
+        return status;
+    return share_samples(problem);   /* the samples, and every evaluator */
 }
 
 struct rank_facts;
@@ -343,26 +410,38 @@ struct run {
 struct rank_facts {
     double available_bytes;   /* memory this rank may still take; 0 = unknown */
     int32_t avx512;           /* its CPU runs the fused dense kernel */
-    int32_t unused;
+    int32_t node;             /* its node (node_share.h): ranks of one node
+                                 share its memory */
+    char host[48];            /* the node's host name, for messages */
 };
 
-/* Test-only overrides, honoured by the named rank alone, so that a test on
- * one machine can make ranks disagree as unlike nodes would:
- *   ILRL_TEST_PRETEND_NO_AVX512=R[,R...]  these ranks say their CPU lacks
+/* Test-only overrides, honoured by the named ranks alone, so that a test on
+ * one machine can make ranks disagree as unlike nodes would.  An entry is a
+ * rank number, or a host name: every rank on that node (gethostname; the
+ * emulated cluster's nodes have their own, tests/slurm/check-cluster.sh):
+ *   ILRL_TEST_PRETEND_NO_AVX512=E[,E...]  these ranks say their CPU lacks
  *                                         AVX-512;
- *   ILRL_TEST_PRETEND_MEMORY_MB=R:MB      rank R says it has MB MiB available. */
-static int names_rank(const char *list, int rank, const char **after)
+ *   ILRL_TEST_PRETEND_MEMORY_MB=E:MB      these ranks say MB MiB are
+ *                                         available (on their node). */
+static int names_rank(const char *list, int rank, const char *host, const char **after)
 {
     while (list != NULL && *list != '\0') {
-        char *end = NULL;
-        long named = strtol(list, &end, 10);
-        if (end == list)
-            return 0;
-        if (named == rank) {
+        const char *end = list + strcspn(list, ",:");
+        int named;
+        if (*list >= '0' && *list <= '9') {
+            char *number_end = NULL;
+            named = strtol(list, &number_end, 10) == rank && number_end == end;
+        } else {
+            named = host != NULL && strlen(host) == (size_t)(end - list)
+                    && strncmp(list, host, (size_t)(end - list)) == 0;
+        }
+        if (named) {
             if (after != NULL)
                 *after = end;
             return 1;
         }
+        if (*end == ':')   /* E:MB: skip the value */
+            end += strcspn(end, ",");
         list = *end == ',' ? end + 1 : NULL;
     }
     return 0;
@@ -461,19 +540,30 @@ static double available_memory(void)
     return available;
 }
 
-static struct rank_facts own_facts(void)
+static struct rank_facts own_facts(const struct ilrl_node_share *share)
 {
     int rank = ilrl_schedule_rank();
-    const char *after = NULL;
+    const char *after = NULL, *host = ilrl_node_share_host(share);
     struct rank_facts facts = {
         .available_bytes = available_memory(),
         .avx512 = ilrl_dense_kernel_cpu_supported(),
+        .node = ilrl_node_share_node(share),
     };
-    if (names_rank(getenv("ILRL_TEST_PRETEND_NO_AVX512"), rank, NULL))
+    snprintf(facts.host, sizeof facts.host, "%s", host);
+    if (names_rank(getenv("ILRL_TEST_PRETEND_NO_AVX512"), rank, host, NULL))
         facts.avx512 = 0;
-    if (names_rank(getenv("ILRL_TEST_PRETEND_MEMORY_MB"), rank, &after) && *after == ':')
+    if (names_rank(getenv("ILRL_TEST_PRETEND_MEMORY_MB"), rank, host, &after) && *after == ':')
         facts.available_bytes = atof(after + 1) * 1048576.0;
     return facts;
+}
+
+/* One copy of the samples per node unless rank 0's environment says
+ * ILRL_NODE_SHARE=0 (one per rank, the way before node_share.h: kept to
+ * measure the difference, tests/bench.sh). */
+static int32_t node_share_wanted(void)
+{
+    const char *value = getenv("ILRL_NODE_SHARE");
+    return value == NULL || strcmp(value, "0") != 0;
 }
 
 /* The dense path: the fused kernel only if rank 0 wants it (its CPU and
@@ -518,33 +608,74 @@ static const char *format_bytes(double bytes, char *buf, size_t buf_size)
     return buf;
 }
 
-/* Refuses, before anything large is allocated, what some rank cannot hold:
+/* The bytes of the samples and the evaluator's caches (the bound of
+ * ilrl_evaluator_bytes: N (3 widest + 2) doubles): what one node holds once
+ * (share_samples), and what work_bytes counts for every rank. */
+static double sample_bytes(const struct problem *problem)
+{
+    const struct problem_shape *s = &problem->shape;
+    const struct ilrl_mlp *mlp = problem->mlp;
+    double N = (double)s->n_steps, widest = 1.0;
+    for (size_t l = 0; l <= mlp->n_layers; l++)
+        widest = (double)mlp->sizes[l] > widest ? (double)mlp->sizes[l] : widest;
+    return N * (8.0 * (double)s->n_features + 4.0 + 8.0) + 8.0 * N * (3.0 * widest + 2.0);
+}
+
+/* Refuses, before anything large is allocated, what some node cannot hold:
  * a failed allocation deep in BLAS may retry forever instead of failing,
- * and a rank that dies alone leaves the others in a collective. */
+ * and a rank that dies alone leaves the others in a collective.  The ranks
+ * of a node share its memory: a node needs the samples once (or once per
+ * rank with ILRL_NODE_SHARE=0), each rank's own work, and on rank 0's node
+ * the grid and the demo rank 0 read; it has the least any of its ranks
+ * reports, and that rank is named in a refusal. */
 static int decide_memory(const struct run *run, const struct ilrl_demo *demo, const char *origin)
 {
     const struct problem_shape *s = &run->problem.shape;
     const struct ilrl_landscape_options *options = run->options;
+    const int n_ranks = ilrl_schedule_size();
     char need_text[32], available_text[32];
     double work = work_bytes(&run->problem, options);
+    double samples = sample_bytes(&run->problem);
+    double own = work > samples ? work - samples : 0.0;
     double values = (double)values_per_point(&run->problem);
     /* Rank 0 also holds the grid (values and mask per point, twice while
      * writing) and the demo it read. */
     double points = (double)s->nx * (double)s->ny;
     double grid = 2.0 * points * (8.0 * values + 1.0);
     double demo_bytes = (double)demo->n_steps * (8.0 * (double)demo->n_features + 4.0 + 8.0);
-    for (int r = 0; r < ilrl_schedule_size(); r++) {
-        double available = run->facts[r].available_bytes;
-        double need = r == 0 ? work + demo_bytes + grid : work;
-        if (available <= 0.0 || need <= available)
+    for (int node = 0, more = 1; more; node++) {
+        int ranks = 0, smallest = -1;
+        more = 0;
+        for (int r = 0; r < n_ranks; r++) {
+            more |= run->facts[r].node > node;
+            if (run->facts[r].node != node)
+                continue;
+            ranks++;
+            double available = run->facts[r].available_bytes;
+            if (available > 0.0 && (smallest < 0 || available < run->facts[smallest].available_bytes))
+                smallest = r;
+        }
+        if (smallest < 0)
+            continue;   /* no rank there, or none knows its memory */
+        double data = s->node_share ? samples : samples * ranks;
+        double need = data + own * ranks + (node == 0 ? demo_bytes + grid : 0.0);
+        double available = run->facts[smallest].available_bytes;
+        if (need <= available)
             continue;
-        if (r == 0 && grid > work + demo_bytes)
+        if (node == 0 && grid > need - grid)
             return ilrl_error(ILRL_EUSAGE, "--nx %zu --ny %zu: the grid needs %s on rank 0, more than the %s available there",
                               (size_t)s->nx, (size_t)s->ny,
                               format_bytes(need, need_text, sizeof need_text),
                               format_bytes(available, available_text, sizeof available_text));
-        return ilrl_error(ILRL_EFAILED, "rank %d: the demonstration %s (%zu steps x %zu features) and the evaluator need %s, more than the %s available there",
-                          r, origin, demo->n_steps, demo->n_features,
+        if (ranks == 1)
+            return ilrl_error(ILRL_EFAILED, "rank %d: the demonstration %s (%zu steps x %zu features) and the evaluator need %s, more than the %s available there",
+                              smallest, origin, demo->n_steps, demo->n_features,
+                              format_bytes(need, need_text, sizeof need_text),
+                              format_bytes(available, available_text, sizeof available_text));
+        return ilrl_error(ILRL_EFAILED, "rank %d: the demonstration %s (%zu steps x %zu features, %s) and the evaluators and tiles of the %d ranks on %s need %s, more than the %s available there",
+                          smallest, origin, demo->n_steps, demo->n_features,
+                          s->node_share ? "one copy per node" : "one copy per rank", ranks,
+                          run->facts[smallest].host,
                           format_bytes(need, need_text, sizeof need_text),
                           format_bytes(available, available_text, sizeof available_text));
     }
@@ -1410,11 +1541,12 @@ static int setup_rank0(struct run *run)
         && (status = rollout_scheme(demo, origin, &problem->shape.rollout)) != ILRL_OK)
         goto done;
     problem->shape.dense_path = decide_dense_path(run->facts, ilrl_schedule_size());
+    problem->shape.node_share = node_share_wanted();
     if ((status = decide_memory(run, demo, origin)) != ILRL_OK)
         goto done;
     problem->sizes = sizes;
     sizes = NULL;
-    if ((status = problem_alloc_arrays(problem)) != ILRL_OK)
+    if ((status = problem_alloc_arrays(problem, 1)) != ILRL_OK)
         goto done;
     memcpy(problem->obs, demo->obs, demo->n_steps * demo->n_features * sizeof *demo->obs);
     memcpy(problem->action, demo->action, demo->n_steps * sizeof *demo->action);
@@ -1453,7 +1585,7 @@ static int setup_rank0(struct run *run)
     run->n_samples = demo->n_steps;
     /* Rank 0's evaluator now (the others' after the broadcast): the file
      * records the dense path it took, and --resume compares it. */
-    if ((status = prepare_evaluator(problem)) != ILRL_OK)
+    if ((status = prepare_evaluator(problem, NULL, 1)) != ILRL_OK)
         goto done;
 
     ilrl_tiling_init(&run->tiling, options->nx, options->ny, options->tile_nx, options->tile_ny);
@@ -1607,7 +1739,7 @@ static int test_fails_here(void)
 {
     static int failed = 0;
     const char *rank = getenv("ILRL_TEST_FAIL_TILE");
-    if (failed || rank == NULL || !names_rank(rank, ilrl_schedule_rank(), NULL))
+    if (failed || rank == NULL || !names_rank(rank, ilrl_schedule_rank(), NULL, NULL))
         return 0;
     failed = 1;
     return 1;
@@ -1652,12 +1784,16 @@ static size_t count_done_points(const struct run *run, size_t *done_tiles)
     return points;
 }
 
-static double own_peak_rss_mib(void)
+/* The larger of VmHWM before the node's block and now (node_share.h
+ * resets it there). */
+static double own_peak_rss_mib(const struct ilrl_node_share *share)
 {
     struct rusage usage;
+    double before = share != NULL ? ilrl_node_share_hwm_before(share) / 1048576.0 : 0.0;
     if (getrusage(RUSAGE_SELF, &usage) != 0)
-        return 0.0;
-    return (double)usage.ru_maxrss / 1024.0;   /* Linux: kilobytes */
+        return before;
+    double now = (double)usage.ru_maxrss / 1024.0;   /* Linux: kilobytes */
+    return now > before ? now : before;
 }
 
 static void print_summary(const struct run *run, const double *busy, double seconds)
@@ -1672,6 +1808,34 @@ static void print_summary(const struct run *run, const double *busy, double seco
         used += snprintf(line + used, sizeof line - (size_t)used, "%s %.0f%%", r ? "," : "",
                          seconds > 0 ? 100.0 * busy[r] / seconds : 0.0);
     ilrl_notice("%s; peak RSS %.0f MiB; wrote %s", line, run->peak_rss_mib, run->options->out_path);
+}
+
+/* One notice per node (collective): its peak memory, bounded as
+ * node_share.h says (the shared samples once plus each rank's own peak),
+ * and its Pss now.  "MiB" = 2^20 bytes. */
+static void print_node_memory(struct run *run)
+{
+    struct ilrl_node_memory *nodes = NULL;
+    const double mib = 1048576.0;
+    if (ilrl_node_share_memory(run->problem.share, &nodes) != ILRL_OK) {
+        if (ilrl_schedule_rank() == 0)
+            ilrl_notice("%s", ilrl_error_message());
+        return;
+    }
+    for (int k = 0; nodes != NULL && k < ilrl_node_share_nodes(run->problem.share); k++) {
+        const struct ilrl_node_memory *node = &nodes[k];
+        if (ilrl_node_share_shared(run->problem.share))
+            ilrl_notice("node %s: %d rank%s, peak %.1f MiB = the larger of %.1f MiB before the data was shared and shared data %.1f MiB (once) + the ranks' own %.1f MiB; Pss now %.1f MiB",
+                        node->host, node->n_ranks, node->n_ranks == 1 ? "" : "s",
+                        node->peak_bytes / mib, node->before_bytes / mib, node->shared_bytes / mib,
+                        node->after_bytes / mib, node->pss_bytes / mib);
+        else
+            ilrl_notice("node %s: %d rank%s, peak %.1f MiB = the larger of %.1f MiB before the data was copied and the ranks' own %.1f MiB (one copy of the data per rank, ILRL_NODE_SHARE=0); Pss now %.1f MiB",
+                        node->host, node->n_ranks, node->n_ranks == 1 ? "" : "s",
+                        node->peak_bytes / mib, node->before_bytes / mib, node->after_bytes / mib,
+                        node->pss_bytes / mib);
+    }
+    free(nodes);
 }
 
 static size_t count_computed(const struct ilrl_landscape *landscape)
@@ -1771,8 +1935,15 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
 
     run.problem.max_row = options->tile_nx < options->nx ? options->tile_nx : options->nx;
     run.start_time = run.last_checkpoint = ilrl_schedule_wtime();
-    /* Every rank's facts to rank 0, which decides from them all. */
-    struct rank_facts facts = own_facts();
+    /* The nodes, then every rank's facts to rank 0, which decides from
+     * them all. */
+    status = ilrl_schedule_agree(ilrl_node_share_open(&run.problem.share));
+    if (status != ILRL_OK) {
+        problem_free(&run.problem);
+        free(busy);
+        return status;
+    }
+    struct rank_facts facts = own_facts(run.problem.share);
     run.facts = rank == 0 ? calloc((size_t)n_ranks, sizeof *run.facts) : NULL;
     status = busy == NULL || (rank == 0 && run.facts == NULL)
              ? ilrl_error(ILRL_EFAILED, "rank %d: out of memory", rank) : ILRL_OK;
@@ -1800,7 +1971,7 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
                                 done_tiles);
         }
         status = ilrl_schedule_run(&job);
-        run.peak_rss_mib = ilrl_schedule_max(own_peak_rss_mib());
+        run.peak_rss_mib = ilrl_schedule_max(own_peak_rss_mib(run.problem.share));
         if (status == ILRL_EINTERRUPTED) {
             /* Every rank exits 128 + the signal rank 0 saw, or the one a
              * worker forwarded when rank 0 saw none. */
@@ -1814,6 +1985,8 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
         if (rank == 0 && status == ILRL_OK)
             status = report_nonfinite(&run);
         status = ilrl_schedule_agree(status);
+        if (status == ILRL_OK && !options->quiet)
+            print_node_memory(&run);
     }
     problem_free(&run.problem);
     ilrl_landscape_paths_free(&run.paths);

@@ -289,3 +289,60 @@ if [ "$peer_ready" = 1 ]; then
         printf "        rl ppo 1 rank / peer 1 thread = %.1fx\n", t1 / p1
         printf "        bc step %.4g samples/s / peer 1 thread = %.1fx, / best peer row = %.1fx (target >= 3)\n", tb, tb / b1, tb / bbest }'
 fi
+
+# ---- one copy of the data per node: a million-step demonstration ----------------
+# (issue 20; include/ilrl/node_share.h, docs/distribution.md)  A strong
+# session of BENCH_NODE_STEPS steps (default 1000000; 0 skips the section),
+# the default weights plane on an 8 x 8 grid in 2 x 2 tiles, on 1, 2 and 4
+# ranks of this one node, with the samples in one shared-memory window per
+# node (default) and with one copy per rank (ILRL_NODE_SHARE=0), all in
+# this run.  Columns from the engine's own lines: sample-evals/s (its
+# summary: points x steps over the run's time, rank 0's set-up -- reading
+# the 10^6 steps -- included: ~1.5 s of the grid's work), node peak = the larger
+# of the ranks' VmHWM sum before the data is placed and shared data + the
+# ranks' own peaks after (node_share.h), shared = the window, own = the
+# ranks' own peaks after, Pss = the node's proportional set size at the
+# end (shared pages split among their processes: the data counted once).
+# The verdict: from 1 to 4 ranks the node's peak and Pss may grow by no
+# more than 3 x one rank's own workspace w, plus 5%; w is measured in the
+# same run by the one-copy-per-rank rows, where each added rank costs the
+# data S (the window's size) plus w.
+NODE_STEPS=${BENCH_NODE_STEPS:-1000000}
+if [ "$NODE_STEPS" -gt 0 ]; then
+    "$DEMO_PROGRAM" --pilot strong --episodes 1 --max-steps "$NODE_STEPS" --seed 1 --quiet --force \
+        --out "$work/million.nc"
+    million=$(ncdump -h "$work/million.nc" | sed -n 's/^[[:space:]]*step = \([0-9]*\) ;.*/\1/p')
+    echo
+    echo "one copy of the data per node: strong demo of $million steps ($(du -m "$work/million.nc" | cut -f1) MB file), default weights plane, 8x8 grid, tiles 2x2"
+    printf '%-6s %-9s %8s %14s %11s %9s %11s %9s\n' ranks copies seconds sample-evals/s node-peak shared own Pss
+    # node_row RANKS SHARE(1|0) -> prints the row, sets peak_R_S, own_R_S, pss_R_S
+    node_row() {
+        start=$(date +%s.%N)
+        ILRL_NODE_SHARE=$2 $MPIRUN -n "$1" "$LANDSCAPE" --demo "$work/million.nc" --nx 8 --ny 8 --tile 2 \
+            --force --out "$work/million-$1-$2.nc" 2>"$work/node.err" >/dev/null
+        end=$(date +%s.%N)
+        line=$(grep '^ilrl-landscape: node ' "$work/node.err") || { cat "$work/node.err" >&2; exit 1; }
+        rate=$(sed -n 's/.* = \([0-9.e+]*\) sample-evaluations\/s .*/\1/p' "$work/node.err")
+        set -- "$1" "$2" "$(echo "$line" | sed -n 's/.* peak \([0-9.]*\) MiB = .*/\1/p')" \
+            "$(echo "$line" | sed -n 's/.* shared data \([0-9.]*\) MiB .*/\1/p')" \
+            "$(echo "$line" | sed -n "s/.* the ranks' own \\([0-9.]*\\) MiB.*/\\1/p")" \
+            "$(echo "$line" | sed -n 's/.* Pss now \([0-9.]*\) MiB.*/\1/p')"
+        awk -v r="$1" -v s="$2" -v t0="$start" -v t1="$end" -v rate="$rate" -v peak="$3" -v shared="${4:-0}" \
+            -v own="$5" -v pss="$6" 'BEGIN {
+            printf "%-6s %-9s %8.1f %14s %8.1fMiB %6.1fMiB %8.1fMiB %6.1fMiB\n", r, s ? "per node" : "per rank",
+                   t1 - t0, rate, peak, shared, own, pss }'
+        eval "peak_$1_$2=$3 own_$1_$2=$5 pss_$1_$2=$6 shared_mib_$2=${4:-0}"
+    }
+    for share in 1 0; do
+        for ranks in 1 2 4; do node_row "$ranks" "$share"; done
+    done
+    awk -v p1="$peak_1_1" -v p4="$peak_4_1" -v s1="$pss_1_1" -v s4="$pss_4_1" -v S="$shared_mib_1" \
+        -v q1="$peak_1_0" -v q4="$peak_4_0" 'BEGIN {
+        # one extra rank with its own copy costs S + w: w, the rank'"'"'s own workspace
+        w = (q4 - q1) / 3 - S
+        printf "1 -> 4 ranks, one copy per rank (ILRL_NODE_SHARE=0): peak +%.1f MiB = 3 x (data %.1f MiB + own workspace w = %.1f MiB)\n",
+               q4 - q1, S, w
+        printf "1 -> 4 ranks, one copy per node: peak +%.1f MiB (%.1f per rank), Pss +%.1f MiB (%.1f per rank): %s 3 x w = %.1f MiB (+5%%)\n",
+               p4 - p1, (p4 - p1) / 3, s4 - s1, (s4 - s1) / 3,
+               (p4 - p1 <= 3 * w * 1.05 && s4 - s1 <= 3 * w * 1.05) ? "within" : "EXCEEDS", 3 * w }'
+fi

@@ -55,6 +55,28 @@ struct ilrl_evaluator *ilrl_evaluator_alloc(const struct ilrl_mlp *mlp,
                                             enum ilrl_dense_path dense_path);
 void ilrl_evaluator_free(struct ilrl_evaluator *evaluator);
 
+/* The per-sample caches above (weights planes: a layer's pre-activation,
+ * activation and input columns; dense planes: the three layer-1 products)
+ * depend on the samples, theta0 and the directions only, so the ranks of a
+ * node can share one copy (node_share.h).  ilrl_evaluator_cache_size: their
+ * doubles for this plane.  ilrl_evaluator_alloc_cached: the same evaluator
+ * with the caches in `cache` (that many doubles, borrowed, or NULL: its
+ * own), computed there if `fill`, else taken as computed by another
+ * evaluator of the same inputs (the same bits).  ilrl_evaluator_move_cache:
+ * copies an evaluator's caches into `cache` and borrows them from then on
+ * (its own are freed). */
+size_t ilrl_evaluator_cache_size(const struct ilrl_mlp *mlp, const double *direction_x,
+                                 const double *direction_y, size_t n_steps);
+struct ilrl_evaluator *ilrl_evaluator_alloc_cached(const struct ilrl_mlp *mlp,
+                                                   const double *theta0,
+                                                   const double *direction_x,
+                                                   const double *direction_y,
+                                                   const struct ilrl_loss_data *data,
+                                                   size_t max_points,
+                                                   enum ilrl_dense_path dense_path,
+                                                   double *cache, int fill);
+void ilrl_evaluator_move_cache(struct ilrl_evaluator *evaluator, double *cache);
+
 /* An upper bound of the bytes ilrl_evaluator_alloc takes for n_steps samples
  * (any plane), to check against the memory available before allocating. */
 double ilrl_evaluator_bytes(const struct ilrl_mlp *mlp, size_t n_steps, size_t max_points);

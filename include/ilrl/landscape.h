@@ -5,7 +5,13 @@
  *
  * Rank 0 loads and validates the demo (or records the built-in poor session),
  * builds the network, theta0 and the plane, and broadcasts what the other
- * ranks need (samples, RL weights, network shape, theta0, directions, grid).
+ * ranks need (network shape, theta0, directions, grid); the samples, RL
+ * weights and the evaluator's per-sample caches live once per node in a
+ * shared-memory window (node_share.h), filled by the node leaders after
+ * rank 0's broadcast to them: the same bits as one copy per rank, which
+ * ILRL_NODE_SHARE=0 in rank 0's environment restores (kept for
+ * measurements).  Without quiet, a finished run prints one line per node
+ * with its peak memory (node_share.h says how it is measured).
  * The tiles are scheduled by schedule.c; rank 0 stores finished tiles,
  * checkpoints them to OUT.partial at least every checkpoint_seconds and on
  * SIGTERM/SIGINT/SIGUSR1, and writes OUT when the grid is complete (then
@@ -54,12 +60,17 @@
  *    so the bits never depend on which node computed a tile; it is
  *    broadcast with the problem and recorded in the file's dense_kernel
  *    attribute ("avx512", "dgemm", or "none" for weights planes);
- *  - memory: each rank's share (demo arrays, evaluator, tiles) and rank 0's
- *    grid are checked against what that rank has, before anything large is
+ *  - memory, per node (its ranks share it): the node's data once (or once
+ *    per rank with ILRL_NODE_SHARE=0), each rank's own work (evaluator
+ *    scratch, tiles), and on rank 0's node the grid and the demo, against
+ *    the least any rank of the node reports, before anything large is
  *    allocated (a failed allocation inside BLAS may retry forever); a
- *    refusal names the rank and ends every rank through the agreement step.
- * Tests make ranks disagree with ILRL_TEST_PRETEND_NO_AVX512=R and
- * ILRL_TEST_PRETEND_MEMORY_MB=R:MB, honoured by rank R alone, and make
+ *    refusal names that rank and ends every rank through the agreement
+ *    step.
+ * Tests make ranks disagree with ILRL_TEST_PRETEND_NO_AVX512=E[,E...] and
+ * ILRL_TEST_PRETEND_MEMORY_MB=E:MB[,E:MB...], where an entry E is a rank
+ * number (that rank alone) or a host name (every rank on that node: the
+ * emulated cluster's second node, tests/slurm/check-cluster.sh), and make
  * rank R fail its first tile with ILRL_TEST_FAIL_TILE=R (the error then
  * reads "rank R, tile T (x I0..I1, y J0..J1): ...").
  *

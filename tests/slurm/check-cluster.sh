@@ -20,7 +20,15 @@
 #      10.77.0.1 and 10.77.0.2; il_loss/rl_loss byte-identical to
 #      `mpirun -n 1` outside Slurm;
 #   3. pre-emption on the two-node job: USR1 to the batch shell mid-run,
-#      checkpoint, requeue, resume; byte-identical to `mpirun -n 1`.
+#      checkpoint, requeue, resume; byte-identical to `mpirun -n 1`;
+#   4. nodes that differ: ilrl-node2 is told (the node-keyed test overrides
+#      of include/ilrl/landscape.h, by host name) that its CPU lacks AVX-512
+#      and that it has 40 MiB: a dense plane still equals `mpirun -n 1` with
+#      dgemm byte for byte (rank 0 decided the kernel, recorded as
+#      dense_kernel = "dgemm"), and each node holds the samples once
+#      (node_share.h: the job prints one memory line per node); a grid
+#      whose tiles do not fit ilrl-node2's two ranks ends the job within
+#      seconds, exit 1, with one line naming a rank of ilrl-node2.
 # Open MPI is held to the veth subnet (btl_tcp_if_include and
 # oob_tcp_if_include = 10.77.0.0/24) so that no other interface can carry
 # the traffic.  Daemons and namespaces are removed by PID on every exit path
@@ -118,4 +126,42 @@ PREEMPTION_WAIT=180 preemption_test 8 mpirun_1 -N 2 --ntasks-per-node=2
 nodes=$(job_field "$job" NodeList)
 [ "$nodes" = "ilrl-node[1-2]" ] || fail "pre-emption job $job ran on '$nodes', not ilrl-node[1-2]"
 pass "2-node job ($nodes), USR1 to the batch shell: checkpoint, requeue (Restarts=$restarts), resume; equals mpirun -n 1"
+
+# ---- 4. nodes that differ ------------------------------------------------------------
+small_node=ilrl-node2 small_mib=40
+dense="--plane random:7 --nx 21 --ny 17 --tile 4"
+# shellcheck disable=SC2086
+ILRL_DENSE_KERNEL=dgemm mpirun_1 $dense --quiet --out ref-dense.nc >/dev/null 2>&1 || fail "reference dense run failed"
+# shellcheck disable=SC2086
+client env ILRL_TEST_PRETEND_NO_AVX512=$small_node ILRL_TEST_PRETEND_MEMORY_MB=$small_node:$small_mib \
+    timeout 120 sbatch -Q -W -N 2 --ntasks-per-node=2 --job-name=unlike \
+    "$JOBS/landscape.sbatch" $dense --out unlike.nc || fail "landscape.sbatch on unlike nodes failed: $(cat ilrl-unlike-*.out)"
+same_losses unlike.nc ref-dense.nc
+kernel=$(ncdump -h unlike.nc | sed -n 's/^[[:space:]]*:dense_kernel = "\(.*\)" ;$/\1/p')
+[ "$kernel" = dgemm ] || fail "unlike.nc: dense_kernel = '$kernel', expected dgemm"
+log=$(ls ilrl-unlike-*.out)
+for node in ilrl-node1 ilrl-node2; do
+    grep -Eq "^ilrl-landscape: node $node: 2 ranks, peak [0-9.]+ MiB = the larger of .* shared data [0-9.]+ MiB \(once\)" "$log" \
+        || fail "$log: no memory line for $node: $(grep 'node ' "$log")"
+done
+pass "$small_node without AVX-512 and with $small_mib MiB: dense_kernel dgemm, equals mpirun -n 1; one copy of the data per node"
+sed -n 's/^ilrl-landscape: \(node .*\)/     \1/p' "$log"
+
+# Two tiles of 1000 x 1000 points per rank (32 MB each rank): one rank of
+# ilrl-node2 would fit in 40 MiB, its two do not.
+start=$(date +%s)
+client timeout 120 env ILRL_TEST_PRETEND_MEMORY_MB=$small_node:$small_mib \
+    sbatch -Q -W -N 2 --ntasks-per-node=2 --job-name=small-node \
+    "$JOBS/landscape.sbatch" --nx 1000 --ny 1000 --tile 1000 --quiet --out too-big.nc
+code=$?
+elapsed=$(( $(date +%s) - start ))
+log=$(ls ilrl-small-node-*.out)
+[ "$code" -eq 1 ] || fail "the job for a grid too large for $small_node exited $code, expected 1: $(cat "$log")"
+[ "$elapsed" -le 40 ] || fail "the refused job took $elapsed s (sbatch -W included), expected seconds"
+lines=$(grep -c '^ilrl-landscape:' "$log")
+[ "$lines" -eq 1 ] || fail "$log: $lines ilrl-landscape lines, expected one: $(cat "$log")"
+grep -Eq "^ilrl-landscape: rank [23]: the demonstration built-in:poor \(.*one copy per node\) and the evaluators and tiles of the 2 ranks on $small_node need [0-9.]+ MiB, more than the $small_mib.0 MiB available there\$" "$log" \
+    || fail "$log: not the expected refusal: $(grep '^ilrl-landscape:' "$log")"
+[ -e too-big.nc ] || [ -e too-big.nc.partial ] && fail "the refused job wrote too-big.nc"
+pass "a grid beyond $small_node's memory: exit 1 in $elapsed s, one line: $(grep '^ilrl-landscape:' "$log" | cut -c1-60)..."
 exit 0
