@@ -57,6 +57,9 @@ static const char usage_text[] =
     "  --layers LIST         layer sizes D,H1,...,K (default D,64,64,K of the demo)\n"
     "  --activation NAME     tanh (default) or relu\n"
     "  --seed N              network initialisation seed (default 1)\n"
+    "  --theta FILE[:K]      theta0 from a network file, or checkpoint K (from 0;\n"
+    "                        default the last) of a trajectory file; the file sets\n"
+    "                        the layer sizes and activation\n"
     "  --rl-weight W         return (default), advantage, awr:BETA\n"
     "  --gamma G             discount in [0, 1] (default 0.99)\n"
     "Plane and grid:\n"
@@ -99,7 +102,7 @@ enum {
     OPT_PLANE, OPT_NX, OPT_NY, OPT_X_RANGE, OPT_Y_RANGE, OPT_OUT, OPT_TILE,
     OPT_CHECKPOINT, OPT_RESUME, OPT_FORCE, OPT_QUIET, OPT_HELP, OPT_VERSION,
     OPT_OBJECTIVE, OPT_ROLLOUTS, OPT_ROLLOUT_STEPS, OPT_ROLLOUT_POLICY,
-    OPT_OBJECTIVES, OPT_TD_TARGET, OPT_CQL_ALPHA
+    OPT_OBJECTIVES, OPT_TD_TARGET, OPT_CQL_ALPHA, OPT_THETA
 };
 
 static const struct option long_options[] = {
@@ -107,6 +110,7 @@ static const struct option long_options[] = {
     {"layers", required_argument, NULL, OPT_LAYERS},
     {"activation", required_argument, NULL, OPT_ACTIVATION},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"theta", required_argument, NULL, OPT_THETA},
     {"rl-weight", required_argument, NULL, OPT_RL_WEIGHT},
     {"gamma", required_argument, NULL, OPT_GAMMA},
     {"plane", required_argument, NULL, OPT_PLANE},
@@ -243,6 +247,12 @@ static int parse_options(int argc, char **argv, struct ilrl_landscape_options *o
             status = ilrl_activation_parse(optarg, &options->activation);
             if (status != ILRL_OK)
                 status = ilrl_error(status, "--activation: '%s' is not tanh or relu", optarg);
+            options->activation_given = 1;
+            break;
+        case OPT_THETA:
+            options->theta = optarg;
+            if (optarg[0] == '\0')
+                status = ilrl_error(ILRL_EUSAGE, "--theta: the file name is empty");
             break;
         case OPT_SEED: {
             size_t seed = 0;

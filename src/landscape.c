@@ -25,6 +25,7 @@
 #include "ilrl/evaluator.h"
 #include "ilrl/landscape.h"
 #include "ilrl/landscape_io.h"
+#include "ilrl/network_source.h"
 #include "ilrl/output_file.h"
 #include "ilrl/env.h"
 #include "ilrl/flappy.h"   /* the built-in demo is Flappy Bird's */
@@ -332,6 +333,7 @@ struct run {
     double peak_rss_mib;                /* largest over ranks, for the summary */
     struct rank_facts *facts;           /* rank 0: every rank's, by rank */
     double cosine_il_td, cosine_rl_td;  /* rank 0: gradient cosines at theta0 */
+    struct ilrl_network_source theta_source;  /* rank 0: --theta's network (mlp NULL: --seed's) */
 };
 
 /* ---- what rank 0 decides for every rank ------------------------------------------ */
@@ -714,11 +716,39 @@ static void objectives_list(const struct ilrl_landscape *landscape, char *buf, s
              landscape->return_mean != NULL ? ",return" : "");
 }
 
+/* "--seed 3", "network file net.nc", "run.nc checkpoint 4": where theta0
+ * came from, for the resume check's message. */
+static void theta_origin(const struct ilrl_landscape_meta *meta, char *buf, size_t size)
+{
+    if (meta->theta_file[0] == '\0')
+        snprintf(buf, size, "--seed %ld", meta->init_seed);
+    else if (meta->theta_checkpoint < 0)
+        snprintf(buf, size, "network file %s", meta->theta_file);
+    else
+        snprintf(buf, size, "%s checkpoint %ld", meta->theta_file, meta->theta_checkpoint);
+}
+
+/* theta0's source: a checkpoint's and this run's must be the same. */
+static int check_resume_theta(const char *path, const struct ilrl_landscape_meta *a,
+                              const struct ilrl_landscape_meta *b)
+{
+    char saved[4200], wanted[4200];
+    if (strcmp(a->theta_file, b->theta_file) == 0 && a->theta_checkpoint == b->theta_checkpoint)
+        return ILRL_OK;
+    theta_origin(a, saved, sizeof saved);
+    theta_origin(b, wanted, sizeof wanted);
+    return ilrl_error(ILRL_EUSAGE, "--resume: %s was made with theta0 from %s, this run takes it from %s",
+                      path, saved, wanted);
+}
+
 /* The settings a checkpoint must share with the run that resumes it. */
 static int check_resume_settings(const char *path, const struct ilrl_landscape *saved,
                                  const struct ilrl_landscape *wanted)
 {
     const struct ilrl_landscape_meta *a = &saved->meta, *b = &wanted->meta;
+    int theta_status = check_resume_theta(path, a, b);
+    if (theta_status != ILRL_OK)
+        return theta_status;
     struct { const char *option, *saved, *wanted; } strings[] = {
         {"demo (checksum)", a->demo_checksum, b->demo_checksum},
         {"--activation", a->activation, b->activation},
@@ -1254,6 +1284,50 @@ static int prepare_value(struct run *run, const struct ilrl_demo *demo, const ch
     return status;
 }
 
+/* --theta FILE[:K]: the network and theta0 of a network file or trajectory
+ * checkpoint (network_source.h) into run->theta_source, its layer sizes
+ * into a new *sizes.  The file decides the shape: --layers and
+ * --activation may only repeat it (exit 2); it must fit the demo (exit 3,
+ * naming the file).  Without --theta nothing happens (theta_source.mlp
+ * stays NULL: --seed's network). */
+static int theta_network(struct run *run, const struct ilrl_demo *demo, const char *origin,
+                         size_t **sizes, size_t *n_sizes)
+{
+    const struct ilrl_landscape_options *options = run->options;
+    struct ilrl_network_source *source = &run->theta_source;
+    char what[4200];
+    if (options->theta == NULL)
+        return ILRL_OK;
+    int status = ilrl_network_source_read("--theta", options->theta, source);
+    if (status != ILRL_OK)
+        return status;
+    const struct ilrl_mlp *mlp = source->mlp;
+    snprintf(what, sizeof what, "--theta %s", options->theta);
+    status = ilrl_network_source_check_options(mlp, what, options->layers,
+                                               options->activation_given, options->activation);
+    if (status != ILRL_OK)
+        return status;
+    if (mlp->sizes[0] != demo->n_features || mlp->sizes[mlp->n_layers] != (size_t)demo->n_actions)
+        return ilrl_error(ILRL_EINPUT, "%s: the network maps %zu inputs to %zu actions but %s has %zu features and %d actions",
+                          source->file, mlp->sizes[0], mlp->sizes[mlp->n_layers], origin,
+                          demo->n_features, demo->n_actions);
+    *sizes = malloc((mlp->n_layers + 1) * sizeof **sizes);
+    if (*sizes == NULL)
+        return ilrl_error(ILRL_EFAILED, "out of memory");
+    memcpy(*sizes, mlp->sizes, (mlp->n_layers + 1) * sizeof **sizes);
+    *n_sizes = mlp->n_layers + 1;
+    return ILRL_OK;
+}
+
+/* The file attributes theta_file and theta_checkpoint. */
+static int set_theta_meta(struct run *run)
+{
+    struct ilrl_landscape_meta *meta = &run->landscape->meta;
+    const struct ilrl_network_source *source = &run->theta_source;
+    meta->theta_checkpoint = source->mlp != NULL ? (long)source->checkpoint : -1;
+    return ilrl_landscape_set_string(&meta->theta_file, source->mlp != NULL ? source->file : "");
+}
+
 static int setup_rank0(struct run *run)
 {
     const struct ilrl_landscape_options *options = run->options;
@@ -1285,9 +1359,13 @@ static int setup_rank0(struct run *run)
 
     if ((status = load_demo(options, &demo)) != ILRL_OK)
         return status;
-    if ((status = network_sizes(options, demo, origin, &sizes, &n_sizes)) != ILRL_OK)
+    if ((status = theta_network(run, demo, origin, &sizes, &n_sizes)) != ILRL_OK
+        || (run->theta_source.mlp == NULL
+            && (status = network_sizes(options, demo, origin, &sizes, &n_sizes)) != ILRL_OK))
         goto done;
-    problem->mlp = ilrl_mlp_alloc(sizes, n_sizes, options->activation);
+    problem->mlp = ilrl_mlp_alloc(sizes, n_sizes, run->theta_source.mlp != NULL
+                                                  ? run->theta_source.mlp->activation
+                                                  : options->activation);
     if (problem->mlp == NULL) {
         status = network_refused(options, demo, origin);
         goto done;
@@ -1299,7 +1377,7 @@ static int setup_rank0(struct run *run)
     problem->shape = (struct problem_shape){
         .n_steps = demo->n_steps, .n_features = demo->n_features, .n_sizes = n_sizes,
         .n_params = problem->mlp->n_params, .nx = options->nx, .ny = options->ny,
-        .activation = (int32_t)options->activation,
+        .activation = (int32_t)problem->mlp->activation,
         .objective_return = options->objective_return, .run_seed = options->seed,
         .value_td = options->objective_td, .value_cql = options->objective_cql,
         .td_target = (int32_t)options->td_target, .cql_alpha = options->cql_alpha,
@@ -1319,7 +1397,10 @@ static int setup_rank0(struct run *run)
     memcpy(problem->obs, demo->obs, demo->n_steps * demo->n_features * sizeof *demo->obs);
     memcpy(problem->action, demo->action, demo->n_steps * sizeof *demo->action);
     ilrl_rl_weights(demo, options->rl_weight, options->gamma, problem->weight);
-    if ((status = ilrl_mlp_init(problem->mlp, options->seed, problem->theta0)) != ILRL_OK)
+    if (run->theta_source.theta != NULL)
+        memcpy(problem->theta0, run->theta_source.theta,
+               problem->mlp->n_params * sizeof *problem->theta0);
+    else if ((status = ilrl_mlp_init(problem->mlp, options->seed, problem->theta0)) != ILRL_OK)
         goto done;
     if ((status = problem_prepare(problem)) != ILRL_OK)
         goto done;
@@ -1364,7 +1445,8 @@ static int setup_rank0(struct run *run)
     memcpy(run->landscape->theta0, problem->theta0, problem->mlp->n_params * sizeof(double));
     memcpy(run->landscape->direction_x, problem->direction_x, problem->mlp->n_params * sizeof(double));
     memcpy(run->landscape->direction_y, problem->direction_y, problem->mlp->n_params * sizeof(double));
-    if ((status = set_meta(run, demo, origin, &plane, gradient_cosine)) != ILRL_OK)
+    if ((status = set_meta(run, demo, origin, &plane, gradient_cosine)) != ILRL_OK
+        || (status = set_theta_meta(run)) != ILRL_OK)
         goto done;
     run->landscape->meta.gradient_cosine_il_td = run->cosine_il_td;
     run->landscape->meta.gradient_cosine_rl_td = run->cosine_rl_td;
@@ -1708,6 +1790,7 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
         status = ilrl_schedule_agree(status);
     }
     problem_free(&run.problem);
+    ilrl_network_source_free(&run.theta_source);
     free(run.facts);
     ilrl_landscape_free(run.landscape);
     free(run.tile_done);

@@ -16,8 +16,9 @@
     { &(meta)->title, &(meta)->history, &(meta)->source, &(meta)->activation, \
       &(meta)->plane, &(meta)->rl_weight, &(meta)->demo_file, \
       &(meta)->demo_checksum, &(meta)->objective, &(meta)->rollout_policy, \
-      &(meta)->reward_scheme, &(meta)->dense_kernel, &(meta)->td_target }
-#define N_META_STRING_FIELDS 13
+      &(meta)->reward_scheme, &(meta)->dense_kernel, &(meta)->td_target, \
+      &(meta)->theta_file }
+#define N_META_STRING_FIELDS 14
 
 static double *nan_array(size_t n)
 {
@@ -68,6 +69,7 @@ struct ilrl_landscape *ilrl_landscape_alloc(size_t nx, size_t ny,
     landscape->meta.cql_alpha = NAN;
     landscape->meta.td_steps = -1;
     landscape->meta.td_left_out = -1;
+    landscape->meta.theta_checkpoint = -1;
     landscape->meta.gradient_cosine_il_td = NAN;
     landscape->meta.gradient_cosine_rl_td = NAN;
     if (!ok) {

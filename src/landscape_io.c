@@ -25,6 +25,9 @@
  *    attributes td_target, td_steps, td_left_out, gradient_cosine_il_td and
  *    gradient_cosine_rl_td go with either (present iff one of them is),
  *    cql_alpha with cql_loss.
+ *  - theta_file and theta_checkpoint (theta0 from --theta or a trajectory
+ *    plane) go together: written iff theta_file is not "", optional on
+ *    reading ("" and -1: theta0 from --seed).
  *  - The grid arrays have _FillValue NaN: a point not computed is NaN with
  *    computed = 0.  A value equal to a non-NaN fill or missing_value is
  *    refused at computed points, and anywhere in x, y and the plane.
@@ -142,6 +145,11 @@ static int put_global_attributes(struct ilrl_ncfile *file,
     }
     if (landscape->cql_loss && !status)
         status = ilrl_ncfile_put_double(file, "cql_alpha", meta->cql_alpha);
+    if (!status && or_empty(meta->theta_file)[0]) {
+        status = ilrl_ncfile_put_text(file, NC_GLOBAL, "theta_file", meta->theta_file);
+        if (!status) status = ilrl_ncfile_put_int64(file, "theta_checkpoint",
+                                                    meta->theta_checkpoint);
+    }
     return status;
 }
 
@@ -290,7 +298,8 @@ static off_t size_estimate(const struct ilrl_landscape *landscape)
     const char *strings[] = {
         meta->title, meta->history, meta->source, meta->activation, meta->plane,
         meta->rl_weight, meta->demo_file, meta->demo_checksum, meta->objective,
-        meta->rollout_policy, meta->reward_scheme, meta->dense_kernel, meta->td_target};
+        meta->rollout_policy, meta->reward_scheme, meta->dense_kernel, meta->td_target,
+        meta->theta_file};
     for (size_t k = 0; k < sizeof strings / sizeof *strings; k++)
         bytes += (double)strlen(or_empty(strings[k]));
     return (off_t)bytes;
@@ -454,6 +463,14 @@ static int read_attributes(struct ilrl_ncfile *file, struct ilrl_landscape *land
     }
     if (!status && landscape->cql_loss)
         status = ilrl_ncfile_get_double(file, NC_GLOBAL, "cql_alpha", &meta->cql_alpha, NULL);
+    if (!status) status = ilrl_ncfile_get_text(file, NC_GLOBAL, "theta_file",
+                                               &meta->theta_file, &found);
+    if (!status && found) {
+        status = get_long(file, "theta_checkpoint", &meta->theta_checkpoint);
+        if (!status && meta->theta_checkpoint < -1)
+            status = ilrl_error(ILRL_EINPUT, "%s: attribute theta_checkpoint = %ld is not -1 or a checkpoint number",
+                                file->path, meta->theta_checkpoint);
+    }
     return status;
 }
 

@@ -12,8 +12,14 @@
  * removes OUT.partial).  Both writes are atomic (landscape_io.h), so a
  * SIGKILL at any instant leaves the last checkpoint readable.
  *
+ * theta0 is the network --seed initialises, or with --theta FILE[:K] the
+ * network of a network file or trajectory checkpoint, whose layer sizes and
+ * activation then decide the network (a --layers or --activation that
+ * differs is a bad command line); the file must fit the demo (exit 3).
+ *
  * Resume: OUT.partial is read and must match this run's settings (demo
- * checksum, layers, activation, seed, plane, RL weighting, gamma, grid, ranges,
+ * checksum, theta0's source (theta_file, theta_checkpoint) and theta0 itself,
+ * layers, activation, seed, plane, RL weighting, gamma, grid, ranges,
  * objectives, and with td or cql the TD target and CQL alpha); tiles with every point computed are skipped, the others
  * recomputed whole, so the result equals an uninterrupted run bit for bit.
  * With no checkpoint present --resume starts afresh (a requeued Slurm job
@@ -79,6 +85,11 @@ struct ilrl_landscape_options {
     const char *out_path;         /* final file; checkpoints go to OUT.partial */
     const char *layers;           /* NULL: D,64,64,K from the demo */
     enum ilrl_activation activation;
+    int activation_given;         /* --activation on the command line */
+    const char *theta;            /* --theta FILE[:K]: theta0 (and the network's
+                                     shape) from a network file or a trajectory
+                                     checkpoint (network_source.h); NULL: from
+                                     --seed */
     unsigned long seed;           /* network initialisation */
     const char *plane;            /* NULL: default weights pair */
     struct ilrl_rl_weight rl_weight;

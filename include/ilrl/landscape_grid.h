@@ -48,6 +48,11 @@ struct ilrl_landscape_meta {
     long td_left_out;         /* N - N': truncated last steps without final_obs */
     double gradient_cosine_il_td;   /* cos(grad L_IL, semi-grad L_TD) at theta0 */
     double gradient_cosine_rl_td;   /* cos(grad L_RL, semi-grad L_TD) at theta0 */
+    /* theta0 from a file (--theta FILE[:K], or the trajectory plane's
+     * reference): the file, "" when theta0 is --seed's initialisation, and
+     * the trajectory checkpoint's index, -1 for a network file or none. */
+    char *theta_file;
+    long theta_checkpoint;
 };
 
 struct ilrl_landscape {
