@@ -439,7 +439,6 @@ def figure(env, conds, metrics, thr, budget, grid, bands, il_curves, path, s):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    n = 1 + len(metrics)
     fig, axes = plt.subplots(len(metrics), 2, figsize=(13, 4.2 * len(metrics)), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 3]}, constrained_layout=True)
     for row, metric in enumerate(metrics):
@@ -466,7 +465,9 @@ def figure(env, conds, metrics, thr, budget, grid, bands, il_curves, path, s):
         ax.set_xlabel("environment steps of the RL phase (IL sits at 0)")
         ax.set_ylabel("greedy evaluation %s (IQM over seeds)" % metric)
         ax.set_title("%s: %s during RL, IQM and 95%% stratified-bootstrap CI" % (env, metric))
-        ax.legend(fontsize="small", loc="best")
+        if row == 0:   # the IL panel's upper left stays empty: curves rise from theta0
+            handles, labels = ax.get_legend_handles_labels()
+            il_ax.legend(handles, labels, fontsize="x-small", loc="upper left")
         il_ax.set_xlabel("IL epoch (demo samples, no environment steps)")
         il_ax.set_ylabel("greedy evaluation %s" % metric)
         il_ax.set_title("IL phase (IQM, held after early stop)", fontsize="medium")
