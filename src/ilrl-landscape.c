@@ -66,9 +66,17 @@ static const char usage_text[] =
     "  --plane P             weights:NAME1,NAME2 (default: the weights from the last\n"
     "                        hidden units 0 and 1 into the last logit -- flap, push\n"
     "                        right -- e.g. W3[1,0],W3[1,1]),\n"
-    "                        random[:SEED], gradients\n"
+    "                        random[:SEED], gradients,\n"
+    "                        trajectory:FILE[:PHASE] (the plane of a training path's\n"
+    "                        two leading directions, PHASE il or rl: that phase's\n"
+    "                        checkpoints only; centred on its last checkpoint or\n"
+    "                        --theta; default window: the path with a margin)\n"
+    "  --path FILE[:PHASE]   draw a training path (a trajectory file) on the plane:\n"
+    "                        coordinates, distance off the plane, true values at\n"
+    "                        each checkpoint (default: the trajectory plane's own)\n"
     "  --nx N, --ny N        grid points along x and y (default 101 each)\n"
-    "  --x-range MIN:MAX     x window (default -10:10 for weights planes, -1:1 otherwise)\n"
+    "  --x-range MIN:MAX     x window (default -10:10 for weights planes, the path\n"
+    "                        with a margin for trajectory planes, -1:1 otherwise)\n"
     "  --y-range MIN:MAX     y window (same defaults)\n"
     "Return surface (docs/return-surface.md; demos whose env is flappy-bird or\n"
     "cartpole):\n"
@@ -85,7 +93,7 @@ static const char usage_text[] =
     "Run:\n"
     "  --out FILE            output file (default landscape.nc)\n"
     "  --tile NX[xNY]        tile size in points (default 32x32 for weights planes,\n"
-    "                        16x16 for random/gradients planes and with\n"
+    "                        16x16 for the other planes and with\n"
     "                        --objective return; measured: results/bench.md)\n"
     "  --checkpoint SECONDS  checkpoint to FILE.partial at least this often (default 30)\n"
     "  --resume              continue from FILE.partial (starts afresh if there is none)\n"
@@ -102,7 +110,7 @@ enum {
     OPT_PLANE, OPT_NX, OPT_NY, OPT_X_RANGE, OPT_Y_RANGE, OPT_OUT, OPT_TILE,
     OPT_CHECKPOINT, OPT_RESUME, OPT_FORCE, OPT_QUIET, OPT_HELP, OPT_VERSION,
     OPT_OBJECTIVE, OPT_ROLLOUTS, OPT_ROLLOUT_STEPS, OPT_ROLLOUT_POLICY,
-    OPT_OBJECTIVES, OPT_TD_TARGET, OPT_CQL_ALPHA, OPT_THETA
+    OPT_OBJECTIVES, OPT_TD_TARGET, OPT_CQL_ALPHA, OPT_THETA, OPT_PATH
 };
 
 static const struct option long_options[] = {
@@ -111,6 +119,7 @@ static const struct option long_options[] = {
     {"activation", required_argument, NULL, OPT_ACTIVATION},
     {"seed", required_argument, NULL, OPT_SEED},
     {"theta", required_argument, NULL, OPT_THETA},
+    {"path", required_argument, NULL, OPT_PATH},
     {"rl-weight", required_argument, NULL, OPT_RL_WEIGHT},
     {"gamma", required_argument, NULL, OPT_GAMMA},
     {"plane", required_argument, NULL, OPT_PLANE},
@@ -248,6 +257,11 @@ static int parse_options(int argc, char **argv, struct ilrl_landscape_options *o
             if (status != ILRL_OK)
                 status = ilrl_error(status, "--activation: '%s' is not tanh or relu", optarg);
             options->activation_given = 1;
+            break;
+        case OPT_PATH:
+            options->path = optarg;
+            if (optarg[0] == '\0')
+                status = ilrl_error(ILRL_EUSAGE, "--path: the file name is empty");
             break;
         case OPT_THETA:
             options->theta = optarg;

@@ -25,7 +25,7 @@
 #include "ilrl/evaluator.h"
 #include "ilrl/landscape.h"
 #include "ilrl/landscape_io.h"
-#include "ilrl/network_source.h"
+#include "ilrl/landscape_path.h"
 #include "ilrl/output_file.h"
 #include "ilrl/env.h"
 #include "ilrl/flappy.h"   /* the built-in demo is Flappy Bird's */
@@ -333,7 +333,7 @@ struct run {
     double peak_rss_mib;                /* largest over ranks, for the summary */
     struct rank_facts *facts;           /* rank 0: every rank's, by rank */
     double cosine_il_td, cosine_rl_td;  /* rank 0: gradient cosines at theta0 */
-    struct ilrl_network_source theta_source;  /* rank 0: --theta's network (mlp NULL: --seed's) */
+    struct ilrl_landscape_paths paths;  /* rank 0: theta0's file, training paths */
 };
 
 /* ---- what rank 0 decides for every rank ------------------------------------------ */
@@ -741,12 +741,27 @@ static int check_resume_theta(const char *path, const struct ilrl_landscape_meta
                       path, saved, wanted);
 }
 
+/* The path shown: a checkpoint's and this run's must be the same (its
+ * values are computed afresh by every run, so only the choice matters). */
+static int check_resume_path(const char *path, const struct ilrl_landscape_meta *a,
+                             const struct ilrl_landscape_meta *b)
+{
+    if (strcmp(a->path_file, b->path_file) == 0 && strcmp(a->path_phase, b->path_phase) == 0)
+        return ILRL_OK;
+    return ilrl_error(ILRL_EUSAGE, "--resume: %s was made with the path %s%s%s, this run asks for %s%s%s",
+                      path, a->path_file[0] ? a->path_file : "(none)", a->path_file[0] ? ":" : "",
+                      a->path_phase, b->path_file[0] ? b->path_file : "(none)",
+                      b->path_file[0] ? ":" : "", b->path_phase);
+}
+
 /* The settings a checkpoint must share with the run that resumes it. */
 static int check_resume_settings(const char *path, const struct ilrl_landscape *saved,
                                  const struct ilrl_landscape *wanted)
 {
     const struct ilrl_landscape_meta *a = &saved->meta, *b = &wanted->meta;
     int theta_status = check_resume_theta(path, a, b);
+    if (theta_status == ILRL_OK)
+        theta_status = check_resume_path(path, a, b);
     if (theta_status != ILRL_OK)
         return theta_status;
     struct { const char *option, *saved, *wanted; } strings[] = {
@@ -1284,33 +1299,22 @@ static int prepare_value(struct run *run, const struct ilrl_demo *demo, const ch
     return status;
 }
 
-/* --theta FILE[:K]: the network and theta0 of a network file or trajectory
- * checkpoint (network_source.h) into run->theta_source, its layer sizes
- * into a new *sizes.  The file decides the shape: --layers and
- * --activation may only repeat it (exit 2); it must fit the demo (exit 3,
- * naming the file).  Without --theta nothing happens (theta_source.mlp
- * stays NULL: --seed's network). */
+/* theta0's file and the trajectory plane's path (landscape_path.h); the
+ * file's layer sizes into a new *sizes.  Nothing when theta0 is --seed's. */
 static int theta_network(struct run *run, const struct ilrl_demo *demo, const char *origin,
                          size_t **sizes, size_t *n_sizes)
 {
     const struct ilrl_landscape_options *options = run->options;
-    struct ilrl_network_source *source = &run->theta_source;
-    char what[4200];
-    if (options->theta == NULL)
-        return ILRL_OK;
-    int status = ilrl_network_source_read("--theta", options->theta, source);
-    if (status != ILRL_OK)
+    const struct ilrl_landscape_paths_request request = {
+        .theta = options->theta, .plane = options->plane, .layers = options->layers,
+        .activation_given = options->activation_given, .activation = options->activation,
+        .n_features = demo->n_features, .n_actions = (size_t)demo->n_actions,
+        .demo_origin = origin,
+    };
+    int status = ilrl_landscape_paths_read(&run->paths, &request);
+    const struct ilrl_mlp *mlp = run->paths.theta.mlp;
+    if (status != ILRL_OK || mlp == NULL)
         return status;
-    const struct ilrl_mlp *mlp = source->mlp;
-    snprintf(what, sizeof what, "--theta %s", options->theta);
-    status = ilrl_network_source_check_options(mlp, what, options->layers,
-                                               options->activation_given, options->activation);
-    if (status != ILRL_OK)
-        return status;
-    if (mlp->sizes[0] != demo->n_features || mlp->sizes[mlp->n_layers] != (size_t)demo->n_actions)
-        return ilrl_error(ILRL_EINPUT, "%s: the network maps %zu inputs to %zu actions but %s has %zu features and %d actions",
-                          source->file, mlp->sizes[0], mlp->sizes[mlp->n_layers], origin,
-                          demo->n_features, demo->n_actions);
     *sizes = malloc((mlp->n_layers + 1) * sizeof **sizes);
     if (*sizes == NULL)
         return ilrl_error(ILRL_EFAILED, "out of memory");
@@ -1319,13 +1323,28 @@ static int theta_network(struct run *run, const struct ilrl_demo *demo, const ch
     return ILRL_OK;
 }
 
-/* The file attributes theta_file and theta_checkpoint. */
-static int set_theta_meta(struct run *run)
+/* Stops a path's rollouts when a stop is asked for. */
+static int path_poll(void *ctx)
 {
-    struct ilrl_landscape_meta *meta = &run->landscape->meta;
-    const struct ilrl_network_source *source = &run->theta_source;
-    meta->theta_checkpoint = source->mlp != NULL ? (long)source->checkpoint : -1;
-    return ilrl_landscape_set_string(&meta->theta_file, source->mlp != NULL ? source->file : "");
+    (void)ctx;
+    return (int)stop_signal;
+}
+
+/* theta0's file and the path into the landscape, the path's values through
+ * the grid's own pieces (landscape_path.h). */
+static int store_paths(struct run *run)
+{
+    const struct problem *problem = &run->problem;
+    const struct problem_shape *s = &problem->shape;
+    const struct ilrl_path_evaluation evaluation = {
+        .mlp = problem->mlp, .data = &problem->data,
+        .dense_path = (enum ilrl_dense_path)s->dense_path, .plan = problem->plan,
+        .cql_alpha = s->cql_alpha, .want_td = s->value_td, .want_cql = s->value_cql,
+        .rollout = s->objective_return ? &s->rollout : NULL,
+        .rollout_work = problem->rollout_work, .run_seed = (unsigned long)s->run_seed,
+        .first_point = s->nx * s->ny, .poll = path_poll,
+    };
+    return ilrl_landscape_paths_store(&run->paths, run->landscape, &evaluation);
 }
 
 static int setup_rank0(struct run *run)
@@ -1360,18 +1379,21 @@ static int setup_rank0(struct run *run)
     if ((status = load_demo(options, &demo)) != ILRL_OK)
         return status;
     if ((status = theta_network(run, demo, origin, &sizes, &n_sizes)) != ILRL_OK
-        || (run->theta_source.mlp == NULL
+        || (run->paths.theta.mlp == NULL
             && (status = network_sizes(options, demo, origin, &sizes, &n_sizes)) != ILRL_OK))
         goto done;
-    problem->mlp = ilrl_mlp_alloc(sizes, n_sizes, run->theta_source.mlp != NULL
-                                                  ? run->theta_source.mlp->activation
+    problem->mlp = ilrl_mlp_alloc(sizes, n_sizes, run->paths.theta.mlp != NULL
+                                                  ? run->paths.theta.mlp->activation
                                                   : options->activation);
     if (problem->mlp == NULL) {
         status = network_refused(options, demo, origin);
         goto done;
     }
-    if ((status = ilrl_plane_parse(options->plane, problem->mlp, &plane)) != ILRL_OK)
+    if ((status = ilrl_plane_parse(options->plane, problem->mlp, &plane)) != ILRL_OK
+        || (status = ilrl_landscape_paths_read_overlay(&run->paths, options->path,
+                                                       problem->mlp)) != ILRL_OK)
         goto done;
+    ilrl_landscape_paths_attach(&run->paths, &plane);
     default_ranges(options, plane.kind, range);
 
     problem->shape = (struct problem_shape){
@@ -1397,8 +1419,8 @@ static int setup_rank0(struct run *run)
     memcpy(problem->obs, demo->obs, demo->n_steps * demo->n_features * sizeof *demo->obs);
     memcpy(problem->action, demo->action, demo->n_steps * sizeof *demo->action);
     ilrl_rl_weights(demo, options->rl_weight, options->gamma, problem->weight);
-    if (run->theta_source.theta != NULL)
-        memcpy(problem->theta0, run->theta_source.theta,
+    if (run->paths.theta.theta != NULL)
+        memcpy(problem->theta0, run->paths.theta.theta,
                problem->mlp->n_params * sizeof *problem->theta0);
     else if ((status = ilrl_mlp_init(problem->mlp, options->seed, problem->theta0)) != ILRL_OK)
         goto done;
@@ -1411,6 +1433,10 @@ static int setup_rank0(struct run *run)
     status = ilrl_plane_build(&plane, problem->mlp, problem->theta0, &problem->data,
                               problem->work, problem->direction_x, problem->direction_y,
                               &gradient_cosine, &degenerate);
+    if (status == ILRL_OK && plane.kind == ILRL_PLANE_TRAJECTORY && !options->ranges_given)
+        status = ilrl_landscape_paths_window(&run->paths, problem->shape.n_params,
+                                             problem->theta0, problem->direction_x,
+                                             problem->direction_y, range);
     if (status != ILRL_OK)
         goto done;
     if ((status = check_window(problem, range)) != ILRL_OK)
@@ -1446,7 +1472,7 @@ static int setup_rank0(struct run *run)
     memcpy(run->landscape->direction_x, problem->direction_x, problem->mlp->n_params * sizeof(double));
     memcpy(run->landscape->direction_y, problem->direction_y, problem->mlp->n_params * sizeof(double));
     if ((status = set_meta(run, demo, origin, &plane, gradient_cosine)) != ILRL_OK
-        || (status = set_theta_meta(run)) != ILRL_OK)
+        || (status = store_paths(run)) != ILRL_OK)
         goto done;
     run->landscape->meta.gradient_cosine_il_td = run->cosine_il_td;
     run->landscape->meta.gradient_cosine_rl_td = run->cosine_rl_td;
@@ -1790,7 +1816,7 @@ int ilrl_landscape_run(const struct ilrl_landscape_options *options)
         status = ilrl_schedule_agree(status);
     }
     problem_free(&run.problem);
-    ilrl_network_source_free(&run.theta_source);
+    ilrl_landscape_paths_free(&run.paths);
     free(run.facts);
     ilrl_landscape_free(run.landscape);
     free(run.tile_done);

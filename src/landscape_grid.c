@@ -17,8 +17,8 @@
       &(meta)->plane, &(meta)->rl_weight, &(meta)->demo_file, \
       &(meta)->demo_checksum, &(meta)->objective, &(meta)->rollout_policy, \
       &(meta)->reward_scheme, &(meta)->dense_kernel, &(meta)->td_target, \
-      &(meta)->theta_file }
-#define N_META_STRING_FIELDS 14
+      &(meta)->theta_file, &(meta)->path_file, &(meta)->path_phase }
+#define N_META_STRING_FIELDS 16
 
 static double *nan_array(size_t n)
 {
@@ -27,6 +27,50 @@ static double *nan_array(size_t n)
         for (size_t k = 0; k < n; k++)
             array[k] = NAN;
     return array;
+}
+
+static void path_free(struct ilrl_landscape_path *path)
+{
+    if (path == NULL)
+        return;
+    free(path->x);
+    free(path->y);
+    free(path->residual);
+    for (size_t k = 0; k < ILRL_LANDSCAPE_MAX_POINT_ARRAYS; k++)
+        free(path->values[k]);
+    free(path->phase);
+    free(path->env_steps);
+    free(path->update);
+    free(path->index);
+    free(path);
+}
+
+int ilrl_landscape_add_path(struct ilrl_landscape *landscape, size_t n)
+{
+    struct ilrl_landscape_path *path = n > 0 ? calloc(1, sizeof *path) : NULL;
+    int ok = path != NULL;
+    if (ok) {
+        path->n = n;
+        path->n_values = ilrl_landscape_point_arrays(landscape, NULL);
+        path->x = calloc(n, sizeof *path->x);
+        path->y = calloc(n, sizeof *path->y);
+        path->residual = calloc(n, sizeof *path->residual);
+        path->phase = calloc(n, sizeof *path->phase);
+        path->env_steps = calloc(n, sizeof *path->env_steps);
+        path->update = calloc(n, sizeof *path->update);
+        path->index = calloc(n, sizeof *path->index);
+        ok = path->x && path->y && path->residual && path->phase && path->env_steps
+             && path->update && path->index;
+        for (size_t k = 0; ok && k < path->n_values; k++)
+            ok = (path->values[k] = nan_array(n)) != NULL;
+    }
+    if (!ok) {
+        path_free(path);
+        return ilrl_error(ILRL_EFAILED, "out of memory for a path of %zu checkpoints", n);
+    }
+    path_free(landscape->path);
+    landscape->path = path;
+    return ILRL_OK;
 }
 
 struct ilrl_landscape *ilrl_landscape_alloc(size_t nx, size_t ny,
@@ -70,6 +114,7 @@ struct ilrl_landscape *ilrl_landscape_alloc(size_t nx, size_t ny,
     landscape->meta.td_steps = -1;
     landscape->meta.td_left_out = -1;
     landscape->meta.theta_checkpoint = -1;
+    landscape->meta.explained_variance[0] = landscape->meta.explained_variance[1] = NAN;
     landscape->meta.gradient_cosine_il_td = NAN;
     landscape->meta.gradient_cosine_rl_td = NAN;
     if (!ok) {
@@ -97,6 +142,7 @@ void ilrl_landscape_free(struct ilrl_landscape *landscape)
     free(landscape->length_mean);
     free(landscape->td_loss);
     free(landscape->cql_loss);
+    path_free(landscape->path);
     char **strings[N_META_STRING_FIELDS] = META_STRING_FIELDS(&landscape->meta);
     for (size_t k = 0; k < N_META_STRING_FIELDS; k++)
         free(*strings[k]);

@@ -28,6 +28,13 @@
  *  - theta_file and theta_checkpoint (theta0 from --theta or a trajectory
  *    plane) go together: written iff theta_file is not "", optional on
  *    reading ("" and -1: theta0 from --seed).
+ *  - A training path (landscape->path; docs/formats.md, "Path") is the
+ *    dimension checkpoint with path_x, path_y, path_residual, path_<v> for
+ *    every grid array v (_FillValue NaN: not computed), path_phase (int),
+ *    path_env_steps, path_update and path_checkpoint (int64), and the
+ *    attributes path_file and path_phase; all present iff path_x is.
+ *    explained_variance (two doubles) is written for a trajectory plane
+ *    (when both ratios are finite) and optional on reading.
  *  - The grid arrays have _FillValue NaN: a point not computed is NaN with
  *    computed = 0.  A value equal to a non-NaN fill or missing_value is
  *    refused at computed points, and anywhere in x, y and the plane.
@@ -145,6 +152,15 @@ static int put_global_attributes(struct ilrl_ncfile *file,
     }
     if (landscape->cql_loss && !status)
         status = ilrl_ncfile_put_double(file, "cql_alpha", meta->cql_alpha);
+    if (!status && landscape->path != NULL) {
+        status = ilrl_ncfile_put_text(file, NC_GLOBAL, "path_file", meta->path_file);
+        if (!status) status = ilrl_ncfile_put_text(file, NC_GLOBAL, "path_phase",
+                                                   meta->path_phase);
+    }
+    if (!status && isfinite(meta->explained_variance[0]) && isfinite(meta->explained_variance[1]))
+        status = ILRL_NC(file, "explained_variance", nc_put_att_double,
+                         (file->ncid, NC_GLOBAL, "explained_variance", NC_DOUBLE, 2,
+                          meta->explained_variance));
     if (!status && or_empty(meta->theta_file)[0]) {
         status = ilrl_ncfile_put_text(file, NC_GLOBAL, "theta_file", meta->theta_file);
         if (!status) status = ilrl_ncfile_put_int64(file, "theta_checkpoint",
@@ -199,6 +215,93 @@ static size_t grid_variables(const struct ilrl_landscape *landscape,
 
 static const char *const plane_names[3] = {"theta0", "direction_x", "direction_y"};
 
+/* ---- the training path ---- */
+
+#define PATH_MAX_VARIABLES (3 + ILRL_LANDSCAPE_MAX_POINT_ARRAYS + 4)
+
+/* One variable of the path: name, type, long name, and its data (doubles
+ * or integers: one of the two is set). */
+struct path_variable {
+    char name[64];
+    int type;                 /* NC_DOUBLE, NC_INT, NC_INT64 */
+    const char *long_name;
+    double *doubles;
+    long long *integers;
+    int *ints;
+    int nan_fill;             /* values may be NaN: not computed */
+    int varid;
+};
+
+static size_t path_variables(const struct ilrl_landscape *landscape,
+                             struct path_variable variables[PATH_MAX_VARIABLES])
+{
+    struct ilrl_landscape_path *path = landscape->path;
+    const char *names[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
+    size_t n_arrays = ilrl_landscape_point_array_names(landscape, names), n = 0;
+    variables[n++] = (struct path_variable){"path_x", NC_DOUBLE,
+        "least-squares coordinate of theta_k - theta0 along direction_x", path->x, NULL, NULL, 0, -1};
+    variables[n++] = (struct path_variable){"path_y", NC_DOUBLE,
+        "least-squares coordinate of theta_k - theta0 along direction_y", path->y, NULL, NULL, 0, -1};
+    variables[n++] = (struct path_variable){"path_residual", NC_DOUBLE,
+        "distance of theta_k from the plane relative to |theta_k - theta0| (0 when equal)",
+        path->residual, NULL, NULL, 0, -1};
+    for (size_t k = 0; k < n_arrays && k < path->n_values; k++) {
+        variables[n] = (struct path_variable){"", NC_DOUBLE,
+            "the grid variable of the same name without path_, at theta_k itself (not its projection)",
+            path->values[k], NULL, NULL, 1, -1};
+        snprintf(variables[n].name, sizeof variables[n].name, "path_%s", names[k]);
+        n++;
+    }
+    variables[n++] = (struct path_variable){"path_phase", NC_INT,
+        "phase of the checkpoint: 0 imitation, 1 reinforcement", NULL, NULL, path->phase, 0, -1};
+    variables[n++] = (struct path_variable){"path_env_steps", NC_INT64,
+        "environment steps at the checkpoint", NULL, path->env_steps, NULL, 0, -1};
+    variables[n++] = (struct path_variable){"path_update", NC_INT64,
+        "optimiser steps at the checkpoint", NULL, path->update, NULL, 0, -1};
+    variables[n++] = (struct path_variable){"path_checkpoint", NC_INT64,
+        "the checkpoint's number in path_file (from 0)", NULL, path->index, NULL, 0, -1};
+    return n;
+}
+
+static int define_path(struct ilrl_ncfile *file, const struct ilrl_landscape *landscape,
+                       struct path_variable *variables, size_t *n_variables)
+{
+    int dim, status;
+    *n_variables = 0;
+    if (landscape->path == NULL)
+        return ILRL_OK;
+    status = ILRL_NC(file, "checkpoint", nc_def_dim,
+                     (file->ncid, "checkpoint", landscape->path->n, &dim));
+    *n_variables = path_variables(landscape, variables);
+    for (size_t k = 0; !status && k < *n_variables; k++) {
+        struct path_variable *v = &variables[k];
+        status = ilrl_ncfile_define(file, v->name, v->type, 1, &dim, v->long_name, NULL,
+                                    &v->varid);
+        if (!status && v->nan_fill) {
+            double fill = NAN;
+            status = ILRL_NC(file, v->name, nc_def_var_fill, (file->ncid, v->varid, 0, &fill));
+        }
+    }
+    return status;
+}
+
+static int put_path(struct ilrl_ncfile *file, const struct path_variable *variables,
+                    size_t n_variables)
+{
+    int status = ILRL_OK;
+    for (size_t k = 0; !status && k < n_variables; k++) {
+        const struct path_variable *v = &variables[k];
+        if (v->doubles != NULL)
+            status = ILRL_NC(file, v->name, nc_put_var_double, (file->ncid, v->varid, v->doubles));
+        else if (v->integers != NULL)
+            status = ILRL_NC(file, v->name, nc_put_var_longlong,
+                             (file->ncid, v->varid, v->integers));
+        else
+            status = ILRL_NC(file, v->name, nc_put_var_int, (file->ncid, v->varid, v->ints));
+    }
+    return status;
+}
+
 /* Defines and writes everything into an open, empty file. */
 static int write_contents(struct ilrl_ncfile *file,
                           const struct ilrl_landscape *landscape)
@@ -207,6 +310,8 @@ static int write_contents(struct ilrl_ncfile *file,
     int plane_vars[3];
     struct grid_variable variables[8];
     size_t n_variables = grid_variables(landscape, variables);
+    struct path_variable path[PATH_MAX_VARIABLES];
+    size_t n_path = 0;
     int status = 0;
 
     if (!status) status = ILRL_NC(file, "y", nc_def_dim, (file->ncid, "y", landscape->ny, &y_dim));
@@ -241,6 +346,7 @@ static int write_contents(struct ilrl_ncfile *file,
     for (int k = 0; !status && k < 3; k++)
         status = ilrl_ncfile_define(file, plane_names[k], NC_DOUBLE, 1, &param_dim,
                                     plane_long_names[k], NULL, &plane_vars[k]);
+    if (!status) status = define_path(file, landscape, path, &n_path);
     if (!status) status = put_global_attributes(file, landscape);
     if (!status) status = ILRL_NC(file, "file", nc_enddef, (file->ncid));
 
@@ -258,6 +364,7 @@ static int write_contents(struct ilrl_ncfile *file,
     for (int k = 0; !status && k < 3; k++)
         status = ILRL_NC(file, plane_names[k], nc_put_var_double,
                          (file->ncid, plane_vars[k], plane_data[k]));
+    if (!status) status = put_path(file, path, n_path);
     return status;
 }
 
@@ -302,6 +409,9 @@ static off_t size_estimate(const struct ilrl_landscape *landscape)
         meta->theta_file};
     for (size_t k = 0; k < sizeof strings / sizeof *strings; k++)
         bytes += (double)strlen(or_empty(strings[k]));
+    if (landscape->path != NULL)
+        bytes += 8192.0 + (double)landscape->path->n * (8.0 * (3.0 + 3.0 + (double)landscape->path->n_values) + 4.0)
+                 + (double)strlen(or_empty(meta->path_file)) + (double)strlen(or_empty(meta->path_phase));
     return (off_t)bytes;
 }
 
@@ -368,7 +478,9 @@ static int find_variable(struct ilrl_ncfile *file, const char *name, nc_type typ
         same_shape = actual_dimids[k] == dimids[k];
     if (actual_type != type || !same_shape)
         return ilrl_error(ILRL_EINPUT, "%s: variable '%s' must be %s %s",
-                          file->path, name, type == NC_BYTE ? "byte" : "double", shape);
+                          file->path, name,
+                          type == NC_BYTE ? "byte" : type == NC_INT ? "int"
+                          : type == NC_INT64 ? "int64" : "double", shape);
     return ilrl_ncfile_check_size(file, *varid, name);
 }
 
@@ -474,6 +586,75 @@ static int read_attributes(struct ilrl_ncfile *file, struct ilrl_landscape *land
     return status;
 }
 
+/* The training path, when the file has one (path_x present). */
+static int read_path(struct ilrl_ncfile *file, struct ilrl_landscape *landscape)
+{
+    struct ilrl_landscape_meta *meta = &landscape->meta;
+    struct path_variable variables[PATH_MAX_VARIABLES];
+    int dim;
+    size_t n;
+    if (!has_variable(file, "path_x"))
+        return ILRL_OK;
+    int status = get_dimension(file, "checkpoint", &dim, &n);
+    if (!status && ilrl_landscape_add_path(landscape, n) != ILRL_OK)
+        status = ilrl_error(ILRL_EFAILED, "%s: out of memory for a path of %zu checkpoints",
+                            file->path, n);
+    if (status)
+        return status;
+    size_t n_variables = path_variables(landscape, variables);
+    long long *buffer = malloc(n * sizeof *buffer);
+    if (buffer == NULL)
+        return ilrl_error(ILRL_EFAILED, "%s: out of memory for the path", file->path);
+    for (size_t k = 0; !status && k < n_variables; k++) {
+        struct path_variable *v = &variables[k];
+        if (v->type == NC_DOUBLE) {
+            /* NaN marks a value not computed; any other fill is refused */
+            status = read_doubles(file, v->name, 1, &dim, "(checkpoint)", n, 1, NULL, v->doubles);
+            continue;
+        }
+        status = find_variable(file, v->name, v->type, 1, &dim, "(checkpoint)", &v->varid);
+        if (!status) status = ILRL_NC(file, v->name, nc_get_var_longlong,
+                                      (file->ncid, v->varid, buffer));
+        if (!status) status = ilrl_ncfile_refuse_fill_integers(file, v->varid, v->name, buffer, n);
+        for (size_t i = 0; !status && i < n; i++) {
+            if (v->ints != NULL && buffer[i] != 0 && buffer[i] != 1)
+                status = ilrl_error(ILRL_EINPUT, "%s: variable '%s' holds %lld at checkpoint %zu; expected 0 or 1",
+                                    file->path, v->name, buffer[i], i);
+            else if (v->ints != NULL)
+                v->ints[i] = (int)buffer[i];
+            else
+                v->integers[i] = buffer[i];
+        }
+    }
+    free(buffer);
+    if (!status) status = ilrl_ncfile_get_text(file, NC_GLOBAL, "path_file", &meta->path_file, NULL);
+    if (!status) status = ilrl_ncfile_get_text(file, NC_GLOBAL, "path_phase", &meta->path_phase,
+                                               NULL);
+    if (!status && strcmp(meta->path_phase, "all") != 0 && strcmp(meta->path_phase, "il") != 0
+        && strcmp(meta->path_phase, "rl") != 0)
+        status = ilrl_error(ILRL_EINPUT, "%s: attribute path_phase is '%s', not all, il or rl",
+                            file->path, meta->path_phase);
+    return status;
+}
+
+/* explained_variance: absent, or two numbers. */
+static int read_explained_variance(struct ilrl_ncfile *file, struct ilrl_landscape_meta *meta)
+{
+    nc_type type;
+    size_t length;
+    int nc_status = nc_inq_att(file->ncid, NC_GLOBAL, "explained_variance", &type, &length);
+    if (nc_status == NC_ENOTATT)
+        return ILRL_OK;
+    int status = ilrl_ncfile_checked(file, nc_status, "nc_inq_att", "explained_variance");
+    if (!status && (length != 2 || type == NC_CHAR || type == NC_STRING))
+        status = ilrl_error(ILRL_EINPUT, "%s: attribute explained_variance must be two numbers",
+                            file->path);
+    if (!status) status = ILRL_NC(file, "explained_variance", nc_get_att_double,
+                                  (file->ncid, NC_GLOBAL, "explained_variance",
+                                   meta->explained_variance));
+    return status;
+}
+
 /* Reads everything after the kind check, into a landscape of the file's size. */
 static int read_contents(struct ilrl_ncfile *file, struct ilrl_landscape **out)
 {
@@ -522,6 +703,10 @@ static int read_contents(struct ilrl_ncfile *file, struct ilrl_landscape **out)
                               1, NULL, plane_data[k]);
     if (!status)
         status = read_attributes(file, landscape);
+    if (!status)
+        status = read_path(file, landscape);
+    if (!status)
+        status = read_explained_variance(file, &landscape->meta);
     if (status) {
         ilrl_landscape_free(landscape);
         return status;

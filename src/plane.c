@@ -19,6 +19,7 @@
 
 #include "ilrl/compare.h"
 #include "ilrl/error.h"
+#include "ilrl/path.h"
 #include "ilrl/plane.h"
 
 static const unsigned long DEFAULT_RANDOM_SEED = 1;
@@ -64,6 +65,13 @@ int ilrl_plane_parse(const char *text, const struct ilrl_mlp *mlp,
         }
         return ILRL_OK;
     }
+    if (strncmp(text, "trajectory:", 11) == 0 && text[11] != '\0') {
+        if (strlen(text + 11) >= sizeof spec->trajectory)
+            return ilrl_error(ILRL_EUSAGE, "--plane: the trajectory file name is too long");
+        spec->kind = ILRL_PLANE_TRAJECTORY;
+        strcpy(spec->trajectory, text + 11);
+        return ILRL_OK;
+    }
     if (strncmp(text, "weights:", 8) == 0) {
         const char *names = text + 8;
         /* Split at the comma that follows a closing bracket: names contain
@@ -89,7 +97,7 @@ int ilrl_plane_parse(const char *text, const struct ilrl_mlp *mlp,
         strcpy(spec->name_y, second);
         return ILRL_OK;
     }
-    return ilrl_error(ILRL_EUSAGE, "--plane: '%s' is not one of weights:NAME1,NAME2, random[:SEED], gradients", text);
+    return ilrl_error(ILRL_EUSAGE, "--plane: '%s' is not one of weights:NAME1,NAME2, random[:SEED], gradients, trajectory:FILE[:PHASE]", text);
 }
 
 void ilrl_plane_format(const struct ilrl_plane_spec *spec, char *buf, size_t buf_size)
@@ -104,7 +112,38 @@ void ilrl_plane_format(const struct ilrl_plane_spec *spec, char *buf, size_t buf
     case ILRL_PLANE_GRADIENTS:
         snprintf(buf, buf_size, "gradients");
         break;
+    case ILRL_PLANE_TRAJECTORY:
+        if (spec->path != NULL)
+            snprintf(buf, buf_size, "trajectory:%s%s%s", spec->path->file,
+                     spec->path->phase == ILRL_PATH_ALL ? "" : ":",
+                     spec->path->phase == ILRL_PATH_ALL ? "" : ilrl_path_phase_name(spec->path->phase));
+        else
+            snprintf(buf, buf_size, "trajectory:%s", spec->trajectory);
+        break;
     }
+}
+
+/* The trajectory plane around theta0 (the path's reference). */
+static int trajectory_directions(const struct ilrl_plane_spec *spec, size_t n_params,
+                                 const double *theta0, double *dx, double *dy)
+{
+    const struct ilrl_path *path = spec->path;
+    double spare[2];
+    if (path == NULL)
+        return ilrl_error(ILRL_EFAILED, "--plane trajectory:%s: the path was not read", spec->trajectory);
+    if (path->n_params != n_params)
+        return ilrl_error(ILRL_EINPUT, "%s: its network has %zu parameters, the landscape's %zu",
+                          path->file, path->n_params, n_params);
+    if (path->n_checkpoints < 3)
+        return ilrl_error(ILRL_EINPUT, "%s: %zu checkpoint%s%s%s; the trajectory plane needs at least 3",
+                          path->file, path->n_checkpoints, path->n_checkpoints == 1 ? "" : "s",
+                          path->phase == ILRL_PATH_ALL ? "" : " of phase ",
+                          path->phase == ILRL_PATH_ALL ? "" : ilrl_path_phase_name(path->phase));
+    int status = ilrl_path_pca(path->n_checkpoints, n_params, path->theta, theta0, dx, dy,
+                               spec->explained_variance ? spec->explained_variance : spare);
+    if (status == ILRL_EINPUT)
+        return ilrl_error(status, "%s: %s", path->file, ilrl_error_message());
+    return status;
 }
 
 static double dot(size_t n, const double *a, const double *b)
@@ -298,6 +337,9 @@ int ilrl_plane_build(const struct ilrl_plane_spec *spec, const struct ilrl_mlp *
     case ILRL_PLANE_GRADIENTS:
         status = gradient_directions(spec, mlp, theta0, grad_il, grad_rl, direction_x,
                                      direction_y, degenerate);
+        break;
+    case ILRL_PLANE_TRAJECTORY:
+        status = trajectory_directions(spec, n, theta0, direction_x, direction_y);
         break;
     }
     free(grad_il);

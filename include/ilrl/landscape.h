@@ -17,6 +17,12 @@
  * activation then decide the network (a --layers or --activation that
  * differs is a bad command line); the file must fit the demo (exit 3).
  *
+ * Training paths (docs/planes.md): rank 0 reads --plane trajectory:'s
+ * path and theta0's file, and stores the path shown (--path's, else the
+ * trajectory plane's) with its values, computed before any tile by the
+ * grid's own code; landscape_path.h owns these decisions and why they make
+ * the path arrays independent of ranks and resumes.
+ *
  * Resume: OUT.partial is read and must match this run's settings (demo
  * checksum, theta0's source (theta_file, theta_checkpoint) and theta0 itself,
  * layers, activation, seed, plane, RL weighting, gamma, grid, ranges,
@@ -90,6 +96,9 @@ struct ilrl_landscape_options {
                                      shape) from a network file or a trajectory
                                      checkpoint (network_source.h); NULL: from
                                      --seed */
+    const char *path;             /* --path FILE[:PHASE]: a training path to
+                                     overlay (path.h); NULL: the trajectory
+                                     plane's own path, or none */
     unsigned long seed;           /* network initialisation */
     const char *plane;            /* NULL: default weights pair */
     struct ilrl_rl_weight rl_weight;

@@ -53,6 +53,29 @@ struct ilrl_landscape_meta {
      * the trajectory checkpoint's index, -1 for a network file or none. */
     char *theta_file;
     long theta_checkpoint;
+    /* The training path (landscape->path): its file and phase filter ("all",
+     * "il", "rl"); "" without a path.  The trajectory plane's
+     * explained-variance ratios of d_x and d_y; NaN for other planes. */
+    char *path_file;
+    char *path_phase;
+    double explained_variance[2];
+};
+
+#define ILRL_LANDSCAPE_MAX_POINT_ARRAYS 8
+
+/* A training path on the plane (docs/planes.md: --path, and the trajectory
+ * plane's own): one entry per checkpoint kept.  values[a] is point array
+ * a's value (the order of ilrl_landscape_point_arrays) at theta_k itself,
+ * not at its projection; NaN while not computed. */
+struct ilrl_landscape_path {
+    size_t n;                     /* checkpoints, >= 1 */
+    double *x, *y;                /* least-squares coordinates on the plane */
+    double *residual;             /* |off-plane part| / |theta_k - theta0| */
+    size_t n_values;              /* = the landscape's point arrays */
+    double *values[ILRL_LANDSCAPE_MAX_POINT_ARRAYS];
+    int *phase;                   /* 0 IL, 1 RL */
+    long long *env_steps, *update;
+    long long *index;             /* the checkpoint's number in path_file */
 };
 
 struct ilrl_landscape {
@@ -72,6 +95,7 @@ struct ilrl_landscape {
     /* Value objectives (docs/value-objectives.md): NULL unless added with
      * ilrl_landscape_add_value_arrays. */
     double *td_loss, *cql_loss;
+    struct ilrl_landscape_path *path;  /* NULL: no training path */
     struct ilrl_landscape_meta meta;  /* strings owned; "" when unknown */
 };
 
@@ -92,11 +116,15 @@ int ilrl_landscape_add_value_arrays(struct ilrl_landscape *landscape, int with_t
  * is also the order of a point's values in the engine's tiles.  Fills
  * `arrays` (and `names`, if not NULL, with the arrays' variable names) and
  * returns how many (2 to 8). */
-#define ILRL_LANDSCAPE_MAX_POINT_ARRAYS 8
 size_t ilrl_landscape_point_arrays(const struct ilrl_landscape *landscape,
                                    double *arrays[ILRL_LANDSCAPE_MAX_POINT_ARRAYS]);
 size_t ilrl_landscape_point_array_names(const struct ilrl_landscape *landscape,
                                         const char *names[ILRL_LANDSCAPE_MAX_POINT_ARRAYS]);
+
+/* Gives the landscape a path of n checkpoints, with one value array per
+ * point array it has now (add the value arrays first): zero coordinates and
+ * counters, NaN values.  ILRL_OK, or ILRL_EFAILED (n = 0, out of memory). */
+int ilrl_landscape_add_path(struct ilrl_landscape *landscape, size_t n);
 
 /* Replaces a metadata string with a copy (ILRL_OK or ILRL_EFAILED). */
 int ilrl_landscape_set_string(char **field, const char *value);

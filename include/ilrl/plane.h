@@ -13,6 +13,14 @@
  *    (numerically) zero -- RL's gradient (anti)parallel to IL's -- or IL's
  *    gradient vanishes, the missing direction is taken from random:1,
  *    orthogonalised, and `degenerate` is set so the caller can warn.
+ *  - trajectory:FILE[:PHASE]  the plane of a training path (path.h): the
+ *    two leading right singular vectors of the rows theta_k - theta0 over
+ *    the path's checkpoints (all, or phase il's or rl's), theta0 being the
+ *    path's reference (its last checkpoint, or --theta's); their
+ *    explained-variance ratios are written to spec->explained_variance.
+ *    The caller reads the path (ilrl_path_read) and sets spec->path before
+ *    ilrl_plane_build; fewer than 3 checkpoints, or a path on one line, is
+ *    ILRL_EINPUT naming the file.
  * gradient_cosine = cos(grad L_IL, grad L_RL) at theta0, for every kind
  * (0 when either gradient is zero).
  */
@@ -27,16 +35,25 @@
 enum ilrl_plane_kind {
     ILRL_PLANE_WEIGHTS = 0,
     ILRL_PLANE_RANDOM = 1,
-    ILRL_PLANE_GRADIENTS = 2
+    ILRL_PLANE_GRADIENTS = 2,
+    ILRL_PLANE_TRAJECTORY = 3
 };
 
 #define ILRL_PLANE_NAME_SIZE 64
+#define ILRL_PLANE_TEXT_SIZE 4096
+
+struct ilrl_path;
 
 struct ilrl_plane_spec {
     enum ilrl_plane_kind kind;
     char name_x[ILRL_PLANE_NAME_SIZE];   /* weights: parameter names */
     char name_y[ILRL_PLANE_NAME_SIZE];
     unsigned long random_seed;            /* random (and degenerate fallback) */
+    /* trajectory: FILE[:PHASE] as given; the path, and where the build
+     * writes the explained-variance ratios (both set by the caller). */
+    char trajectory[ILRL_PLANE_TEXT_SIZE];
+    const struct ilrl_path *path;
+    double *explained_variance;           /* 2 doubles */
 };
 
 /* Parses a --plane value; "" or NULL means the default weights pair for
@@ -45,13 +62,15 @@ struct ilrl_plane_spec {
 int ilrl_plane_parse(const char *text, const struct ilrl_mlp *mlp,
                      struct ilrl_plane_spec *spec);
 
-/* The canonical text ("weights:W3[1,0],W3[1,1]", "random:1", "gradients"). */
+/* The canonical text ("weights:W3[1,0],W3[1,1]", "random:1", "gradients",
+ * "trajectory:run.nc:il" -- the file and the phase unless all, once the path
+ * is set). */
 void ilrl_plane_format(const struct ilrl_plane_spec *spec, char *buf, size_t buf_size);
 
 /* Builds d_x and d_y (n_params each) for theta0.  Needs the loss data and
  * workspace for gradients and gradient_cosine.  Returns ILRL_OK, ILRL_EUSAGE
- * (a weight name outside the network, the same weight twice) or
- * ILRL_EFAILED (out of memory). */
+ * (a weight name outside the network, the same weight twice), ILRL_EINPUT
+ * (a trajectory path that spans no plane) or ILRL_EFAILED (out of memory). */
 int ilrl_plane_build(const struct ilrl_plane_spec *spec, const struct ilrl_mlp *mlp,
                      const double *theta0, const struct ilrl_loss_data *data,
                      struct ilrl_loss_work *work, double *direction_x,
