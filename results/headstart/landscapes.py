@@ -162,7 +162,7 @@ def overview(env, paths, out):
                     ax.scatter(px[keep], py[keep], s=9, color=colour, edgecolors="none", zorder=3)
                 il_end = np.flatnonzero(phase == 0)
                 ax.plot(px[0], py[0], "o", ms=7, mfc="none", mec="red", mew=1.5)
-                if il_end.size and il_end[-1] < px.size - 1:
+                if il_end.size and 0 < il_end[-1] < px.size - 1:   # an IL phase: theta_IL
                     ax.plot(px[il_end[-1]], py[il_end[-1]], "s", ms=7, mfc="none", mec="red", mew=1.5)
                 ax.plot(px[-1], py[-1], "*", ms=10, color="red")
                 ax.set_title("%s: %s" % (cond, label), fontsize="medium")
