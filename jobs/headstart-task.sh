@@ -57,7 +57,8 @@
 #   ILRL_HEADSTART_IL_EPOCHS    at most this many IL epochs (default 100)
 #   ILRL_HEADSTART_EVAL_EPISODES  greedy evaluation episodes (default 10)
 #   ILRL_HEADSTART_DEMO_OPTIONS   replace "--episodes 5 --max-steps 3000"
-#   ILRL_HEADSTART_TRAIN_OPTIONS  more ilrl-train options, appended
+#   ILRL_HEADSTART_TRAIN_OPTIONS  more ilrl-train options, appended (a later
+#                               option wins, e.g. --save-every 2 for tiny runs)
 #   ILRL_BIN, ILRL_JOBS, ILRL_LAUNCHER as for the other job scripts
 #                               (jobs/ilrl-job.sh).  Outside Slurm with
 #                               ILRL_LAUNCHER unset, ilrl-train runs as one
