@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """ilrl-plot -- heatmaps of IL and RL loss landscapes (docs/comparison.md,
-docs/return-surface.md).
+docs/return-surface.md): a command over ilrl.landscape, which reads the
+files (open_landscape) and draws the figure (make_figure); this file owns
+the command line and the output file.
 
 One file:  IL and RL side by side (then TD and CQL when the file has them,
            docs/value-objectives.md, and the rollout return when it has one), colour bars, axes in plane units, the base point theta0 at
@@ -8,6 +10,9 @@ One file:  IL and RL side by side (then TD and CQL when the file has them,
 --panel POOR.nc STRONG.nc: the reference figure, one row per session,
            columns IL / RL (/ TD / CQL) (/ return), Pearson r of each row in
            its titles (TD and CQL: r with IL).
+A file that carries an ilrl-train path has it drawn on every panel, and a
+line under the title when checkpoints lie off the plane (ilrl.landscape
+says how and why).
 
 The figure is laid out on a fixed grid so its pixel size is known:
 COLUMN_INCHES wide per column and ROW_INCHES high per row (plus TITLE_INCHES),
@@ -45,6 +50,7 @@ Every error is one line "ilrl-plot: ...", never a traceback.  Exit status:
 
 import argparse
 import errno
+import importlib
 import math
 import os
 import signal
@@ -54,6 +60,13 @@ import tempfile
 
 PROGRAM = "ilrl-plot"
 VERSION = "@PACKAGE_VERSION@"   # substituted by make
+# Where the package ilrl is: the installed script looks in the Python
+# directory it was installed with (appended to sys.path, so PYTHONPATH comes
+# first); the script make builds in the build tree (BUILD_DIRECTORY) uses
+# the source tree's package first.  All three substituted by make.
+ILRL_PYTHONDIR = "@pythondir@"
+BUILD_DIRECTORY = "@abs_builddir@/src"
+SOURCE_PACKAGE_DIRECTORY = "@abs_srcdir@/src"
 COLUMN_INCHES = 5.0
 ROW_INCHES = 4.2
 TITLE_INCHES = 0.6
@@ -78,8 +91,11 @@ class OutputError(Exception):
     """An output that may not or cannot be written (exit 4)."""
 
 
-class Interrupted(Exception):
-    """SIGINT, SIGTERM or SIGHUP arrived (exit 128 + N)."""
+class Interrupted(BaseException):
+    """SIGINT, SIGTERM or SIGHUP arrived (exit 128 + N).  A BaseException,
+    like KeyboardInterrupt: a library's `except Exception` (some imports of
+    numpy's and xarray's stack have one) must not swallow it; the signal is
+    also remembered (PENDING) and looked at between the stages of run()."""
 
     def __init__(self, signum):
         super().__init__(signum)
@@ -87,7 +103,7 @@ class Interrupted(Exception):
 
 
 class LibraryMissing(Exception):
-    """numpy, matplotlib or netCDF4 cannot be imported (exit 1)."""
+    """numpy, matplotlib, netCDF4, xarray or ilrl cannot be imported (exit 1)."""
 
 
 def one_line(text):
@@ -95,253 +111,31 @@ def one_line(text):
     return " ".join(str(text).split())
 
 
+def package_path():
+    """sys.path for the package ilrl (see ILRL_PYTHONDIR)."""
+    here = os.path.dirname(os.path.realpath(os.path.abspath(__file__)))
+    if not BUILD_DIRECTORY.startswith("@") and \
+            here == os.path.realpath(BUILD_DIRECTORY):
+        sys.path.insert(0, SOURCE_PACKAGE_DIRECTORY)
+    elif not ILRL_PYTHONDIR.startswith("@") and ILRL_PYTHONDIR not in sys.path:
+        sys.path.append(ILRL_PYTHONDIR)
+
+
 def load_libraries():
-    """Imports numpy, matplotlib (Agg) and netCDF4, or ends with exit 1."""
+    """Imports ilrl.landscape with numpy, matplotlib, netCDF4 and xarray,
+    or ends with exit 1; returns the module."""
+    package_path()
     try:
         import matplotlib
         matplotlib.use("Agg")
-        import matplotlib.pyplot as pyplot
-        import numpy
-        import netCDF4
+        import ilrl.landscape as landscape
+        for name in ("numpy", "netCDF4", "xarray"):   # imported by its functions
+            importlib.import_module(name)
     except ImportError as error:
-        raise LibraryMissing(f"needs matplotlib, numpy and netCDF4 for python3 "
-                             f"({error}); on Debian: apt-get install python3-matplotlib "
-                             f"python3-netcdf4")
-    return numpy, pyplot, netCDF4
-
-
-# ---- reading ----------------------------------------------------------------
-
-GRID_VARIABLES = ("il_loss", "rl_loss")
-RETURN_VARIABLE = "return_mean"
-VALUE_VARIABLES = ("td_loss", "cql_loss")   # optional, drawn when present
-
-
-class Landscape:
-    """The parts of a landscape file that a picture needs."""
-
-    def __init__(self, path, numpy, netCDF4):
-        self.path = path
-        try:
-            self._read(path, numpy, netCDF4)
-        except InputError:
-            raise
-        except (OSError, RuntimeError, ValueError, KeyError, IndexError,
-                AttributeError, TypeError) as error:
-            raise InputError(f"{path}: unreadable landscape ({error})")
-
-    def _read(self, path, numpy, netCDF4):
-        try:
-            dataset = netCDF4.Dataset(path, "r")
-        except (OSError, RuntimeError, ValueError) as error:
-            reason = getattr(error, "strerror", None) or str(error)
-            raise InputError(f"{path}: not a readable NetCDF file ({reason})")
-        with dataset:
-            kind = getattr(dataset, "ilrl_file_kind", None)
-            if kind != "landscape":
-                detail = (f'ilrl_file_kind = "{kind}"' if kind is not None
-                          else "no ilrl_file_kind attribute")
-                raise InputError(f"{path}: not a landscape file ({detail})")
-            for name in ("x", "y", "computed") + GRID_VARIABLES:
-                if name not in dataset.variables:
-                    raise InputError(f"{path}: variable '{name}' missing")
-            self.x = numpy.asarray(dataset["x"][:], dtype=float)
-            self.y = numpy.asarray(dataset["y"][:], dtype=float)
-            shape = (self.y.size, self.x.size)
-            computed = numpy.asarray(dataset["computed"][:]) == 1
-            self.surfaces = {}
-            self.n_grid, self.n_computed = computed.size, int(computed.sum())
-            self.nonfinite = numpy.zeros(shape, dtype=bool)
-            names = GRID_VARIABLES + tuple(
-                name for name in VALUE_VARIABLES + (RETURN_VARIABLE,)
-                if name in dataset.variables)
-            for name in names:
-                data = numpy.ma.filled(dataset[name][:].astype(float), numpy.nan)
-                if data.shape != shape or computed.shape != shape:
-                    raise InputError(f"{path}: variable '{name}' must be (y, x) = {shape}")
-                if name in GRID_VARIABLES:
-                    self.nonfinite |= computed & ~numpy.isfinite(data)
-                self.surfaces[name] = numpy.ma.masked_where(
-                    ~computed | ~numpy.isfinite(data), data)
-            self.meta = {name: dataset.getncattr(name) for name in dataset.ncattrs()}
-
-    @property
-    def has_return(self):
-        return RETURN_VARIABLE in self.surfaces
-
-    def attribute(self, name, default=""):
-        value = self.meta.get(name, default)
-        return value if isinstance(value, str) else str(value)
-
-    def axis_labels(self):
-        """Axis names from the plane: weight names, or plain directions."""
-        plane = self.attribute("plane")
-        if plane.startswith("weights:"):
-            names = split_outside_brackets(plane[len("weights:"):])
-            if len(names) == 2:
-                return f"offset of {names[0]}", f"offset of {names[1]}"
-        if plane == "gradients":
-            return "direction x (IL gradient)", "direction y (RL gradient, orthogonal part)"
-        return "direction x", "direction y"
-
-    def session(self):
-        """A short name for the demonstration: "poor", "strong.nc", ..."""
-        demo = self.attribute("demo_file") or os.path.basename(self.path)
-        return demo.split(":", 1)[1] if demo.startswith("built-in:") else os.path.basename(demo)
-
-    def warnings(self, numpy):
-        """One line for each thing a reader of the picture cannot see:
-        blank points that are not computed, blank points that are."""
-        lines = []
-        if self.n_computed < self.n_grid:
-            percent = math.floor(1000.0 * self.n_computed / self.n_grid) / 10.0
-            lines.append(f"{self.path}: incomplete, {percent:.1f}% of the grid computed "
-                         f"({self.n_computed} of {self.n_grid} points): the rest is blank")
-        count = int(self.nonfinite.sum())
-        if count:
-            j, i = (int(index[0]) for index in numpy.nonzero(self.nonfinite))
-            lines.append(f"{self.path}: {count} computed point{'s' if count > 1 else ''} "
-                         f"with non-finite losses, the first at (x, y) = "
-                         f"({self.x[i]:.6g}, {self.y[j]:.6g}): drawn blank")
-        return lines
-
-    def pearson(self, numpy, first="il_loss", second="rl_loss"):
-        """r of two surfaces (IL and RL by default) over the points computed
-        in both (NaN if undefined), the same at any magnitude: each surface
-        is brought to unit scale by a power of two before numpy sums its
-        squares (ilrl-compare's rule)."""
-        il, rl = self.surfaces[first], self.surfaces[second]
-        used = ~(numpy.ma.getmaskarray(il) | numpy.ma.getmaskarray(rl))
-        a, b = numpy.asarray(il)[used], numpy.asarray(rl)[used]
-        if a.size < 2 or numpy.ptp(a) == 0 or numpy.ptp(b) == 0:
-            return float("nan")
-        a = numpy.ldexp(a, -int(numpy.frexp(numpy.max(numpy.abs(a)))[1]))
-        b = numpy.ldexp(b, -int(numpy.frexp(numpy.max(numpy.abs(b)))[1]))
-        return float(numpy.clip(numpy.corrcoef(a, b)[0, 1], -1.0, 1.0))
-
-
-def split_outside_brackets(text):
-    """ "W3[0,0],b2[1]" -> ["W3[0,0]", "b2[1]"]: commas inside [] stay."""
-    parts, depth, start = [], 0, 0
-    for index, char in enumerate(text):
-        depth += {"[": 1, "]": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            parts.append(text[start:index])
-            start = index + 1
-    parts.append(text[start:])
-    return parts
-
-
-# ---- drawing ----------------------------------------------------------------
-
-COLUMN_TITLES = {"il_loss": "IL loss (behaviour cloning)",
-                 "rl_loss": "RL loss (REINFORCE surrogate)",
-                 "td_loss": "TD loss (outputs as Q-values)",
-                 "cql_loss": "CQL loss (TD + alpha IL)",
-                 RETURN_VARIABLE: "return (mean over rollouts)"}
-COLOUR_LABELS = {"il_loss": "$L_{IL}$", "rl_loss": "$L_{RL}$",
-                 "td_loss": "$L_{TD}$", "cql_loss": "$L_{CQL}$",
-                 RETURN_VARIABLE: "mean discounted return"}
-
-
-def value_title(landscape, name):
-    """The TD/CQL column title with its settings, as the file records them."""
-    if name == "td_loss":
-        return f"TD loss (target {landscape.attribute('td_target') or '?'})"
-    alpha = landscape.meta.get("cql_alpha")
-    return f"CQL loss (TD + {alpha:g} IL)" if alpha is not None else COLUMN_TITLES[name]
-
-
-def format_r(r):
-    return "r undefined" if r != r else f"r = {r:+.3f}"
-
-
-def draw_surface(axes, figure, landscape, name, options, numpy, colors):
-    surface = landscape.surfaces[name]
-    label = COLOUR_LABELS[name]
-    norm = None
-    if options.log and surface.count() > 0:
-        low = float(surface.min())
-        shift = 0.0
-        if low <= 0:
-            spread = float(surface.max()) - low
-            shift = -low + (spread * 1e-2 if spread > 0 else 1.0)
-            surface = surface + shift
-            label += f" + {shift:.3g} (log scale, shifted > 0)"
-        else:
-            label += " (log scale)"
-        norm = colors.LogNorm(vmin=float(surface.min()), vmax=float(surface.max()))
-    cmap = colors_viridis(colors)
-    mesh = axes.pcolormesh(landscape.x, landscape.y, surface, cmap=cmap, norm=norm,
-                           shading="nearest")
-    if options.contours > 0 and surface.count() > 3 and surface.min() < surface.max() \
-            and landscape.x.size > 1 and landscape.y.size > 1:
-        levels = options.contours
-        if norm is not None:
-            levels = numpy.geomspace(float(surface.min()), float(surface.max()),
-                                     options.contours + 2)[1:-1]
-        axes.contour(landscape.x, landscape.y, surface, levels=levels,
-                     colors="white", linewidths=0.6, alpha=0.7, linestyles="solid")
-    axes.plot([0.0], [0.0], marker="+", markersize=12, markeredgewidth=2,
-              color="red", linestyle="none", label=r"$\theta_0$")
-    xlabel, ylabel = landscape.axis_labels()
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
-    figure.colorbar(mesh, ax=axes, label=label)
-    return axes
-
-
-def colors_viridis(colors):
-    import matplotlib
-    cmap = matplotlib.colormaps["viridis"].copy()
-    cmap.set_bad(color="white", alpha=0.0)   # not computed: blank
-    return cmap
-
-
-def make_figure(landscapes, options, numpy, pyplot):
-    from matplotlib import colors
-    columns = ["il_loss", "rl_loss"]
-    for name in VALUE_VARIABLES + (RETURN_VARIABLE,):
-        if any(name in landscape.surfaces for landscape in landscapes):
-            columns.append(name)
-    rows = len(landscapes)
-    sessions = [landscape.session() for landscape in landscapes]
-    if len(set(sessions)) < len(sessions):   # same demo: name rows by file
-        sessions = [os.path.basename(landscape.path) for landscape in landscapes]
-    figure = pyplot.figure(figsize=(COLUMN_INCHES * len(columns),
-                                    ROW_INCHES * rows + TITLE_INCHES),
-                           dpi=options.dpi, layout="constrained")
-    grid = figure.subplots(rows, len(columns), squeeze=False)
-    for row, landscape in enumerate(landscapes):
-        r = landscape.pearson(numpy)
-        for column, name in enumerate(columns):
-            axes = grid[row][column]
-            if name not in landscape.surfaces:
-                axes.set_axis_off()
-                axes.set_title(f"{COLUMN_TITLES[name]}: not in this file")
-                continue
-            draw_surface(axes, figure, landscape, name, options, numpy, colors)
-            title = (value_title(landscape, name) if name in VALUE_VARIABLES
-                     else COLUMN_TITLES[name])
-            if rows > 1:
-                title = f"{sessions[row]}: {title}"
-            if column == 0:
-                title += f"\n{format_r(r)} (IL vs RL)"
-            elif name in VALUE_VARIABLES:
-                short = "TD" if name == "td_loss" else "CQL"
-                title += (f"\n{format_r(landscape.pearson(numpy, 'il_loss', name))}"
-                          f" (IL vs {short})")
-            axes.set_title(title)
-        grid[row][0].legend(loc="best", fontsize="small")
-    first = landscapes[0]
-    if rows == 1:
-        title = (f"plane {first.attribute('plane')} · demo {first.attribute('demo_file')}"
-                 f" · rl_weight {first.attribute('rl_weight')} · {format_r(first.pearson(numpy))}")
-    else:
-        title = (f"IL vs RL landscapes · plane {first.attribute('plane')}"
-                 f" · rl_weight {first.attribute('rl_weight')}")
-    figure.suptitle(title)
-    return figure
+        raise LibraryMissing(f"needs matplotlib, numpy, netCDF4, xarray and the ilrl "
+                             f"package for python3 ({error}); on Debian: apt-get "
+                             f"install python3-matplotlib python3-netcdf4 python3-xarray")
+    return landscape
 
 
 # ---- command line -----------------------------------------------------------
@@ -409,6 +203,19 @@ def parse_arguments(argv):
 
 # ---- files --------------------------------------------------------------------
 
+def check_inputs(paths, landscape):
+    """Refuses inputs that are not regular files (before anything opens
+    them); returns their (device, inode) pairs."""
+    identities = []
+    for path in paths:
+        try:
+            info = landscape.check_regular_file(path)
+        except landscape.LandscapeError as error:
+            raise InputError(str(error))
+        identities.append((info.st_dev, info.st_ino))
+    return identities
+
+
 def file_type(mode):
     for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"),
                        (stat.S_ISCHR, "a character device"),
@@ -416,21 +223,6 @@ def file_type(mode):
         if test(mode):
             return name
     return "not a regular file"
-
-
-def check_inputs(paths):
-    """Refuses inputs that are not regular files (before anything opens
-    them); returns their (device, inode) pairs."""
-    identities = []
-    for path in paths:
-        try:
-            info = os.stat(path)
-        except OSError as error:
-            raise InputError(f"{path}: cannot read ({error.strerror or error})")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{path}: not a regular file ({file_type(info.st_mode)})")
-        identities.append((info.st_dev, info.st_ino))
-    return identities
 
 
 class Output:
@@ -489,6 +281,7 @@ class Output:
         except OSError as error:
             raise OutputError(f"{self.path}: cannot write ({error.strerror or error}); "
                               f"not written")
+        check_pending()   # a signal during savefig: nothing moved into place
         # The target may have changed while the figure was drawn.
         self._check_target(inputs, input_identities)
         try:
@@ -539,25 +332,42 @@ class Output:
 
 # ---- main -----------------------------------------------------------------------
 
+PENDING = []   # signals received, in case a library swallowed the raise
+
+
 def raise_interrupted(signum, frame):
+    PENDING.append(signum)
     raise Interrupted(signum)
+
+
+def check_pending():
+    if PENDING:
+        raise Interrupted(PENDING[0])
 
 
 def run(argv):
     options = parse_arguments(argv)
     paths = options.panel or options.files
-    input_identities = check_inputs(paths)
-    numpy, pyplot, netCDF4 = load_libraries()
-    landscapes = [Landscape(path, numpy, netCDF4) for path in paths]
+    landscape = load_libraries()
+    input_identities = check_inputs(paths, landscape)
+    try:
+        datasets = [landscape.open_landscape(path) for path in paths]
+    except landscape.LandscapeError as error:
+        raise InputError(str(error))
+    check_pending()
     # A bad input is reported as such (exit 3) before the output is
     # examined; the output is checked and its temporary made before drawing,
     # the slow part.
     output = Output(options.output, options.force, paths, input_identities)
     try:
-        for landscape in landscapes:   # once the run will go ahead
-            for line in landscape.warnings(numpy):
+        for dataset in datasets:   # once the run will go ahead
+            for line in landscape.warnings(dataset):
                 print(f"{PROGRAM}: warning: {one_line(line)}", file=sys.stderr)
-        figure = make_figure(landscapes, options, numpy, pyplot)
+        check_pending()
+        figure = landscape.make_figure(datasets, options.contours, options.log,
+                                       options.dpi, COLUMN_INCHES, ROW_INCHES,
+                                       TITLE_INCHES)
+        check_pending()
         output.save(figure, options.dpi, paths, input_identities)
     finally:
         output.discard()

@@ -23,8 +23,16 @@
  * gamma^t as a running product; return_mean, score_mean and length_mean are
  * sums divided once by the number of episodes; return_std is the population
  * standard deviation from Welford's running M2 (exactly 0 when all episodes
- * agree).  Nothing after ilrl_rollout_work_alloc() allocates: the forward
- * pass is ilrl_mlp_forward_one() into the work's own buffers.
+ * agree).  Nothing after ilrl_rollout_work_alloc() allocates.
+ *
+ * Lockstep.  A point's episodes (and ilrl-train's batches) are played side
+ * by side, one ilrl_mlp_forward_rows() per frame over the episodes still
+ * running (rollout.h).  That forward gives every row forward_one's bits,
+ * and each episode has its own game and sampler, so the values of a return
+ * surface are those of playing the episodes one by one: they did not move
+ * when this came in (the return surfaces under results/ recomputed and
+ * compared byte for byte).
+ * dgemm could not be used: its row's bits depend on the batch's size.
  */
 #include "config.h"
 
@@ -40,6 +48,10 @@
 #include "ilrl/seed.h"
 
 #define SAMPLER_SALT UINT64_C(0xA0761D6478BD642F)
+/* A point's episodes played together at most (more: in groups of this). */
+#define LOCKSTEP_MAX 256
+/* Frames between two calls of a play's poll hook. */
+#define POLL_FRAMES 64
 
 struct ilrl_rollout_work {
     struct ilrl_env *env;              /* the game ilrl_rollout_point plays */
@@ -49,6 +61,28 @@ struct ilrl_rollout_work {
     double *obs;                       /* D */
     double *logits;                    /* K */
     double *log_probs;                 /* K */
+    struct ilrl_lockstep *lockstep;    /* a point's episodes, side by side */
+    unsigned long *seeds;              /* lockstep capacity */
+    struct ilrl_lockstep_result *results;
+    size_t capacity;
+};
+
+/* The lockstep engine (rollout.h).  Episodes still running are kept in
+ * `live` in episode order; every frame their observations fill the first
+ * n_live rows of `x`, one ilrl_mlp_forward_rows() gives their logits, and
+ * each episode then acts and steps on its own game with its own sampler:
+ * nothing an episode computes reads another's row. */
+struct ilrl_lockstep {
+    const struct ilrl_env_type *type;
+    size_t max_batch, D, K;
+    struct ilrl_env **env;             /* max_batch games */
+    gsl_rng **sampler;                 /* max_batch samplers */
+    struct ilrl_mlp_work *mlp_work;    /* max_batch rows */
+    double *packed;                    /* theta's weights for forward_rows */
+    double *x;                         /* max_batch x D */
+    double *log_probs;                 /* K */
+    double *discount;                  /* max_batch */
+    size_t *live;                      /* max_batch */
 };
 
 unsigned long ilrl_rollout_seed(unsigned long run_seed, size_t point, size_t episode)
@@ -121,6 +155,17 @@ struct ilrl_rollout_work *ilrl_rollout_work_alloc(const struct ilrl_mlp *mlp,
     if (work->env == NULL || work->sampler == NULL || work->mlp_work == NULL
         || work->obs == NULL || work->logits == NULL || work->log_probs == NULL)
         goto out_of_memory;
+    work->capacity = options->n_episodes < 1 ? 1
+                     : options->n_episodes > LOCKSTEP_MAX ? LOCKSTEP_MAX : options->n_episodes;
+    work->seeds = malloc(work->capacity * sizeof *work->seeds);
+    work->results = malloc(work->capacity * sizeof *work->results);
+    if (work->seeds == NULL || work->results == NULL)
+        goto out_of_memory;
+    work->lockstep = ilrl_lockstep_alloc(mlp, options->env, options->scheme, work->capacity);
+    if (work->lockstep == NULL) {
+        ilrl_rollout_work_free(work);
+        return NULL;
+    }
     return work;
 
 out_of_memory:
@@ -139,6 +184,9 @@ void ilrl_rollout_work_free(struct ilrl_rollout_work *work)
     free(work->obs);
     free(work->logits);
     free(work->log_probs);
+    ilrl_lockstep_free(work->lockstep);
+    free(work->seeds);
+    free(work->results);
     free(work);
 }
 
@@ -228,6 +276,183 @@ void ilrl_rollout_tally_stats(const struct ilrl_rollout_tally *tally,
     stats->total_steps = tally->total_steps;
 }
 
+/* ---- lockstep ---------------------------------------------------------------- */
+
+struct ilrl_lockstep *ilrl_lockstep_alloc(const struct ilrl_mlp *mlp, int env, int scheme,
+                                          size_t max_batch)
+{
+    const struct ilrl_env_type *type = env >= 0 ? ilrl_env_at((size_t)env) : NULL;
+    if (mlp == NULL || type == NULL || max_batch < 1) {
+        ilrl_error(ILRL_EFAILED, "lockstep rollouts: no network, no environment %d or no episodes",
+                   env);
+        return NULL;
+    }
+    size_t n_in = mlp->sizes[0], n_out = mlp->sizes[mlp->n_layers];
+    if (n_in != type->n_features || n_out != (size_t)type->n_actions) {
+        ilrl_error(ILRL_EINPUT, "rollouts need a %s network of %zu inputs and "
+                   "%d outputs, but the network maps %zu inputs to %zu outputs",
+                   type->title, type->n_features, type->n_actions, n_in, n_out);
+        return NULL;
+    }
+    if (scheme < 0 || scheme >= type->n_schemes) {
+        ilrl_error(ILRL_EFAILED, "rollouts: reward scheme %d is not one of %s's", scheme,
+                   type->name);
+        return NULL;
+    }
+    struct ilrl_lockstep *ls = calloc(1, sizeof *ls);
+    if (ls == NULL)
+        goto out_of_memory;
+    ls->type = type;
+    ls->max_batch = max_batch;
+    ls->D = n_in;
+    ls->K = n_out;
+    ls->env = calloc(max_batch, sizeof *ls->env);
+    ls->sampler = calloc(max_batch, sizeof *ls->sampler);
+    ls->mlp_work = ilrl_mlp_work_alloc(mlp, max_batch);
+    ls->packed = malloc(ilrl_mlp_packed_size(mlp) * sizeof *ls->packed);
+    ls->x = malloc(max_batch * n_in * sizeof *ls->x);
+    ls->log_probs = malloc(n_out * sizeof *ls->log_probs);
+    ls->discount = malloc(max_batch * sizeof *ls->discount);
+    ls->live = malloc(max_batch * sizeof *ls->live);
+    if (ls->env == NULL || ls->sampler == NULL || ls->mlp_work == NULL || ls->packed == NULL
+        || ls->x == NULL || ls->log_probs == NULL || ls->discount == NULL || ls->live == NULL)
+        goto out_of_memory;
+    for (size_t e = 0; e < max_batch; e++) {
+        ls->env[e] = ilrl_env_alloc(type, scheme);
+        ls->sampler[e] = gsl_rng_alloc(gsl_rng_mt19937);
+        if (ls->env[e] == NULL || ls->sampler[e] == NULL)
+            goto out_of_memory;
+    }
+    return ls;
+
+out_of_memory:
+    ilrl_lockstep_free(ls);
+    ilrl_error(ILRL_EFAILED, "out of memory for %zu lockstep episodes", max_batch);
+    return NULL;
+}
+
+void ilrl_lockstep_free(struct ilrl_lockstep *ls)
+{
+    if (ls == NULL)
+        return;
+    for (size_t e = 0; e < ls->max_batch; e++) {
+        if (ls->env != NULL)
+            ilrl_env_free(ls->env[e]);
+        if (ls->sampler != NULL)
+            gsl_rng_free(ls->sampler[e]);
+    }
+    free(ls->env);
+    free(ls->sampler);
+    ilrl_mlp_work_free(ls->mlp_work);
+    free(ls->packed);
+    free(ls->x);
+    free(ls->log_probs);
+    free(ls->discount);
+    free(ls->live);
+    free(ls);
+}
+
+/* One group of n <= max_batch episodes; result, seeds and the record's
+ * arrays start at the group's first episode. */
+static int lockstep_group(struct ilrl_lockstep *ls, const struct ilrl_mlp *mlp,
+                          const double *theta, enum ilrl_rollout_policy policy, size_t n,
+                          const unsigned long *seeds, long max_steps, double gamma,
+                          const struct ilrl_lockstep_record *record,
+                          struct ilrl_lockstep_result *result, int (*poll)(void *),
+                          void *poll_ctx)
+{
+    const size_t D = ls->D, K = ls->K;
+    size_t n_live = 0;
+    for (size_t e = 0; e < n; e++) {
+        ilrl_env_reset(ls->env[e], seeds[e]);
+        gsl_rng_set(ls->sampler[e], sampler_seed(seeds[e]));
+        result[e] = (struct ilrl_lockstep_result){0.0, 0, 0};
+        ls->discount[e] = 1.0;
+        ls->live[n_live++] = e;
+    }
+    for (long frame = 0; n_live > 0; frame++) {
+        if (frame > 0 && frame % POLL_FRAMES == 0 && poll != NULL && poll(poll_ctx))
+            return ILRL_EINTERRUPTED;
+        for (size_t q = 0; q < n_live; q++)
+            ilrl_env_observe(ls->env[ls->live[q]], ls->x + q * D);
+        const double *logits = ilrl_mlp_forward_rows(mlp, theta, ls->packed, ls->x, n_live,
+                                                     ls->mlp_work);
+        size_t kept = 0;
+        for (size_t q = 0; q < n_live; q++) {
+            size_t e = ls->live[q];
+            struct ilrl_env *env = ls->env[e];
+            int action = policy == ILRL_ROLLOUT_SAMPLE
+                             ? sample(logits + q * K, K, ls->log_probs, ls->sampler[e])
+                             : argmax(logits + q * K, K);
+            long t = env->steps;
+            if (record != NULL) {
+                if (record->obs != NULL && record->obs[e] != NULL)
+                    memcpy(record->obs[e] + (size_t)t * D, ls->x + q * D, D * sizeof *ls->x);
+                if (record->action != NULL && record->action[e] != NULL)
+                    record->action[e][t] = action;
+                if (record->log_prob != NULL && record->log_prob[e] != NULL) {
+                    if (policy != ILRL_ROLLOUT_SAMPLE)   /* sample() has computed them */
+                        ilrl_log_softmax(logits + q * K, K, ls->log_probs);
+                    record->log_prob[e][t] = ls->log_probs[action];
+                }
+            }
+            double reward;
+            int over = ilrl_env_step(env, action, &reward, NULL, NULL);
+            if (record != NULL && record->reward != NULL && record->reward[e] != NULL)
+                record->reward[e][t] = reward;
+            discount_add(&result[e].episode_return, &ls->discount[e], reward, gamma);
+            if (over || env->steps >= max_steps) {
+                result[e].score = ilrl_env_score(env);
+                result[e].length = env->steps;
+            } else {
+                ls->live[kept++] = e;
+            }
+        }
+        n_live = kept;
+    }
+    return ILRL_OK;
+}
+
+int ilrl_lockstep_play(struct ilrl_lockstep *ls, const struct ilrl_mlp *mlp,
+                       const double *theta, enum ilrl_rollout_policy policy, size_t n,
+                       const unsigned long *seeds, long max_steps, double gamma,
+                       const struct ilrl_lockstep_record *record,
+                       struct ilrl_lockstep_result *result, int (*poll)(void *), void *poll_ctx)
+{
+    if (max_steps < 1)
+        return ilrl_error(ILRL_EUSAGE, "rollouts: need episodes of at least one step (got %ld)",
+                          max_steps);
+    ilrl_mlp_pack(mlp, theta, ls->packed);
+    for (size_t e0 = 0; e0 < n; e0 += ls->max_batch) {
+        size_t group = n - e0 < ls->max_batch ? n - e0 : ls->max_batch;
+        struct ilrl_lockstep_record shifted;
+        if (record != NULL)
+            shifted = (struct ilrl_lockstep_record){
+                record->obs ? record->obs + e0 : NULL,
+                record->action ? record->action + e0 : NULL,
+                record->reward ? record->reward + e0 : NULL,
+                record->log_prob ? record->log_prob + e0 : NULL};
+        int status = lockstep_group(ls, mlp, theta, policy, group, seeds + e0, max_steps, gamma,
+                                    record ? &shifted : NULL, result + e0, poll, poll_ctx);
+        if (status != ILRL_OK)
+            return status;
+    }
+    return ILRL_OK;
+}
+
+/* The scheme of a lockstep's games (the return surface sets it per run). */
+static int lockstep_play(struct ilrl_lockstep *ls, const struct ilrl_mlp *mlp,
+                         const double *theta, enum ilrl_rollout_policy policy, size_t n,
+                         const unsigned long *seeds, long max_steps, double gamma, int scheme,
+                         const struct ilrl_lockstep_record *record,
+                         struct ilrl_lockstep_result *result, int (*poll)(void *), void *poll_ctx)
+{
+    for (size_t e = 0; e < ls->max_batch; e++)
+        ls->env[e]->scheme = scheme;
+    return ilrl_lockstep_play(ls, mlp, theta, policy, n, seeds, max_steps, gamma, record, result,
+                              poll, poll_ctx);
+}
+
 /* ---- one grid point ---------------------------------------------------------- */
 
 int ilrl_rollout_point(const struct ilrl_mlp *mlp, const double *theta,
@@ -246,19 +471,21 @@ int ilrl_rollout_point(const struct ilrl_mlp *mlp, const double *theta,
         return ilrl_error(ILRL_EUSAGE, "rollouts: reward scheme %d is not one of %s's",
                           options->scheme, work->env->type->name);
     work->env->scheme = options->scheme;
-    for (size_t k = 0; k < options->n_episodes; k++) {
-        if (k > 0 && poll != NULL && poll(poll_ctx))
+    for (size_t k0 = 0; k0 < options->n_episodes; k0 += work->capacity) {
+        size_t n = options->n_episodes - k0 < work->capacity ? options->n_episodes - k0
+                                                             : work->capacity;
+        if (k0 > 0 && poll != NULL && poll(poll_ctx))
             return ILRL_EINTERRUPTED;
-        ilrl_rollout_episode_start(work, ilrl_rollout_seed(run_seed, point, k));
-        double episode_return = 0.0, discount = 1.0, reward;
-        int over = 0;
-        while (!over && work->env->steps < options->max_steps) {
-            int action = ilrl_rollout_act(mlp, theta, options->policy, work->env, work);
-            over = ilrl_env_step(work->env, action, &reward, NULL, NULL);
-            discount_add(&episode_return, &discount, reward, options->gamma);
-        }
-        ilrl_rollout_tally_add(&tally, episode_return, ilrl_env_score(work->env),
-                               work->env->steps);
+        for (size_t k = 0; k < n; k++)
+            work->seeds[k] = ilrl_rollout_seed(run_seed, point, k0 + k);
+        int status = lockstep_play(work->lockstep, mlp, theta, options->policy, n, work->seeds,
+                                   options->max_steps, options->gamma, options->scheme, NULL,
+                                   work->results, poll, poll_ctx);
+        if (status != ILRL_OK)
+            return status;
+        for (size_t k = 0; k < n; k++)
+            ilrl_rollout_tally_add(&tally, work->results[k].episode_return,
+                                   work->results[k].score, work->results[k].length);
     }
     ilrl_rollout_tally_stats(&tally, stats);
     return ILRL_OK;

@@ -132,6 +132,15 @@ int ilrl_schedule_gather(const void *mine, size_t n_bytes, void *all)
     return ILRL_OK;
 }
 
+int ilrl_schedule_allgather(const void *mine, size_t n_bytes, void *all)
+{
+    if (n_bytes > INT_MAX
+        || MPI_Allgather(mine, (int)n_bytes, MPI_BYTE, all, (int)n_bytes, MPI_BYTE,
+                         MPI_COMM_WORLD) != MPI_SUCCESS)
+        return ilrl_error(ILRL_EFAILED, "MPI_Allgather of %zu bytes failed", n_bytes);
+    return ILRL_OK;
+}
+
 double ilrl_schedule_max(double value)
 {
     double max = value;

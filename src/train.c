@@ -14,10 +14,15 @@
  *    retention term; one episode for REINFORCE; chunks of ILRL_BC_CHUNK
  *    positions of a shuffled minibatch for PPO).  Part p is computed by rank
  *    p mod n (static dealing: every part costs about the same), every part
- *    depends on its samples alone, and rank 0 adds them in part order
- *    (bc.h's ilrl_bc_add_part) and divides.  Rank 0 alone holds Adam and
- *    steps it; theta is then broadcast.  So theta after every step has the
- *    same bits for any number of ranks.
+ *    depends on its samples alone, and the parts are added in part order
+ *    (bc.h's ilrl_bc_add_part) and divided.  IL: rank 0 gathers the parts,
+ *    alone holds Adam and steps it; theta is then broadcast.  RL: every
+ *    rank receives every part (one all-gather per step), adds them in
+ *    part order and steps its own copy of Adam (reset on every rank when
+ *    the phase starts, broadcast on --resume): one synchronisation per
+ *    step instead of two, which PPO's 16 steps per update felt on a busy
+ *    machine.  So theta after every step has the same bits for any number
+ *    of ranks.
  *
  *  - IL.  The demo's last --val-episodes episodes are held out; the others
  *    are the training set.  Epoch k's minibatch order is bc.h's
@@ -34,8 +39,19 @@
  *    (seed.h's ilrl_seed_derive; S the run seed) and samples its actions
  *    from rollout.h's sampler started from the same value
  *    (ilrl_rollout_episode_start), so who plays it does not matter.
- *    Episode e is played by rank e mod n; the episodes travel to rank 0
- *    and from it to every rank in episode order.  Advantages: returns-to-go
+ *    The episodes are dealt to ranks on demand in chunks of consecutive
+ *    episodes (about CHUNKS_PER_RANK per rank; all of them on one rank),
+ *    as ilrl-landscape deals tiles (schedule.h): a rank asks for the next
+ *    chunk when it is done.  A chunk is played in lockstep, one batched
+ *    forward per frame (rollout.h; a row's bits do not depend on the
+ *    batch), so an episode is the same whoever plays it and with whom.
+ *    Rank 0 puts the episodes in episode order and sends every rank their
+ *    lengths and actions (and, for PPO, the actions' log-probabilities);
+ *    every rank replays them from their seeds to get the observations and
+ *    rewards (see play_batch).  PPO's "old" log-probabilities are those
+ *    the sampler drew from (rollout.c's log-softmax of the rollout's
+ *    logits), as a PyTorch user keeps them: no second forward pass over
+ *    the batch, which every rank used to repeat.  Advantages: returns-to-go
  *    with --gamma and the batch baseline, normalised (policy_gradient.h).
  *    REINFORCE: one Adam step on the whole batch (one part per episode).
  *    PPO: --ppo-epochs passes, each a shuffle of the batch's N steps
@@ -60,7 +76,8 @@
  *  - Greedy evaluation: --eval-episodes episodes, argmax actions, episode k
  *    seeded low32(derive(derive(S, EVAL_STREAM), k)) in every evaluation
  *    (independent of training's seeds), after every --eval-every-th row of
- *    a phase and after the last row of each phase; played by rank 0.
+ *    a phase and after the last row of each phase; played by rank 0, in
+ *    lockstep (up to LOCKSTEP_EVAL_MAX episodes side by side).
  *
  *  - Checkpoints.  Rank 0 writes OUT.partial (a trajectory file with the
  *    resume state) at least every --checkpoint seconds and when a signal
@@ -112,6 +129,11 @@
 #define RL_STREAM UINT64_C(0x524C455049534F44)    /* "RLEPISOD" */
 #define EVAL_STREAM UINT64_C(0x4556414C47524459)  /* "EVALGRDY" */
 #define PPO_STREAM UINT64_C(0x50504F5348554646)   /* "PPOSHUFF" */
+/* RL episodes are dealt in about this many chunks per rank (balance
+ * against lockstep width; no value depends on it). */
+#define CHUNKS_PER_RANK 4
+/* Greedy evaluation plays at most this many episodes side by side. */
+#define LOCKSTEP_EVAL_MAX 256
 
 enum { C_PHASE, C_EPOCH, C_BATCH, C_UPDATE, C_BAD, C_ENV_STEPS, C_SAMPLES, C_RL_ROW0 };
 
@@ -156,12 +178,21 @@ struct trainer {
     size_t P, D;
     int K;
     double *theta, *grad, *grad_il, *grad_il0, *theta_before;
-    struct ilrl_adam *adam;               /* rank 0 */
+    struct ilrl_adam *adam;               /* IL: rank 0's; RL: every rank's */
     const struct ilrl_env_type *env_type;
     int env_index, scheme;
     int can_play;                         /* the network plays env_type (RL, evaluation) */
-    struct ilrl_env *env;
-    struct ilrl_rollout_work *rollout;
+    struct ilrl_env *env;                 /* replays the batch's episodes */
+    struct ilrl_lockstep *lockstep;       /* plays episodes side by side */
+    size_t lockstep_cap;                  /* its episodes at once */
+    unsigned long *seeds;                 /* lockstep_cap */
+    struct ilrl_lockstep_result *results; /* lockstep_cap */
+    int **record_action;                  /* lockstep_cap pointers into chunk_actions */
+    int *chunk_actions;                   /* chunk x M */
+    double **record_log_prob;             /* lockstep_cap pointers into chunk_log_probs */
+    double *chunk_log_probs;              /* chunk x M */
+    size_t chunk;                         /* episodes per dealt chunk */
+    unsigned long long update;            /* the update being played */
     struct ilrl_bc_samples train, val;
     struct ilrl_bc_work *bc_work;
     struct ilrl_pg_work *pg_work;
@@ -176,8 +207,7 @@ struct trainer {
     double *obs, *reward, *advantage, *old_log_prob;
     int *action;
     size_t *length, *order;
-    double *episode_buffer, *episode_all;
-    double *ep_return, *ep_score;
+    double *episode_all;                  /* rank 0: B x (3 + M), see play_batch */
     /* state */
     long long counter[8];
     double best_val, wall_offset, start_time, last_checkpoint;
@@ -196,8 +226,8 @@ static int ensure_parts(struct trainer *t, size_t per_rank)
     free(t->mine);
     free(t->all);
     t->mine = malloc(per_rank * row * sizeof(double) + sizeof(double));
-    t->all = t->rank == 0 ? malloc((size_t)t->n_ranks * (per_rank * row + 1) * sizeof(double)) : NULL;
-    if (t->mine == NULL || (t->rank == 0 && t->all == NULL))
+    t->all = malloc((size_t)t->n_ranks * (per_rank * row + 1) * sizeof(double));
+    if (t->mine == NULL || t->all == NULL)
         return ilrl_error(ILRL_EFAILED, "out of memory for %zu gradient parts", per_rank);
     t->parts_capacity = per_rank;
     return ILRL_OK;
@@ -208,12 +238,12 @@ struct rl_batch {
     struct ilrl_pg_objective_spec spec;
 };
 
-/* Computes the parts and, on rank 0, sums parts [0, n_rl) into (*v_rl,
- * g_rl) and [n_rl, n) into (*v_il, g_il) in part order.  *stop gets the
- * largest signal any worker saw. */
+/* Computes the parts and, on rank 0 (on every rank if `everyone`), sums
+ * parts [0, n_rl) into (*v_rl, g_rl) and [n_rl, n) into (*v_il, g_il) in
+ * part order.  *stop gets the largest signal any worker saw. */
 static int run_parts(struct trainer *t, const struct part *parts, size_t n_parts, size_t n_rl,
                      const struct rl_batch *batch, double *v_rl, double *g_rl, double *v_il,
-                     double *g_il, int *stop)
+                     double *g_il, int *stop, int everyone)
 {
     size_t n = (size_t)t->n_ranks, per_rank = (n_parts + n - 1) / n, row = t->P + 2;
     int status = ensure_parts(t, per_rank ? per_rank : 1);
@@ -232,11 +262,13 @@ static int run_parts(struct trainer *t, const struct part *parts, size_t n_parts
     }
     t->mine[0] = (double)stop_signal;
     size_t bytes = (per_rank * row + 1) * sizeof(double);
-    if (n > 1)
+    if (n > 1 && everyone)
+        status = ilrl_schedule_allgather(t->mine, bytes, t->all);
+    else if (n > 1)
         status = ilrl_schedule_gather(t->mine, bytes, t->all);
     else
         memcpy(t->all, t->mine, bytes);
-    if (status != ILRL_OK || t->rank != 0)
+    if (status != ILRL_OK || (t->rank != 0 && !everyone))
         return status;
     *v_rl = 0.0;
     *v_il = 0.0;
@@ -256,22 +288,6 @@ static int run_parts(struct trainer *t, const struct part *parts, size_t n_parts
             ilrl_bc_add_part(t->P, in[0], in + 2, v_il, g_il);
     }
     return ILRL_OK;
-}
-
-/* Rank 0 steps Adam with t->grad, then theta and the control word (0 go on,
- * else the status every rank returns) travel to every rank. */
-static int step_and_share(struct trainer *t, int control, int *out_control)
-{
-    if (t->rank == 0 && control == ILRL_OK)
-        ilrl_adam_step(t->adam, t->theta, t->grad);
-    int status = ILRL_OK;
-    if (t->n_ranks > 1) {
-        status = ilrl_schedule_broadcast(t->theta, t->P * sizeof(double));
-        if (status == ILRL_OK)
-            status = ilrl_schedule_broadcast(&control, sizeof control);
-    }
-    *out_control = control;
-    return status;
 }
 
 static int share_control(struct trainer *t, int *control)
@@ -303,46 +319,28 @@ static double demo_rl(struct trainer *t)
     return rl;
 }
 
-/* One episode at theta from `seed`; returns its length; fills the arrays
- * when obs is not NULL. */
-static long play(struct trainer *t, unsigned long seed, enum ilrl_rollout_policy policy,
-                 double *obs, int *action, double *reward, double *ret, int *score)
-{
-    ilrl_rollout_episode_start(t->rollout, seed);
-    ilrl_env_reset(t->env, seed);
-    double total = 0.0;
-    long n = 0;
-    int done = 0;
-    while (!done && n < t->o->rollout_steps) {
-        int a = ilrl_rollout_act(t->mlp, t->theta, policy, t->env, t->rollout);
-        double r = 0.0;
-        if (obs != NULL) {
-            ilrl_env_observe(t->env, obs + (size_t)n * t->D);
-            action[n] = a;
-        }
-        done = ilrl_env_step(t->env, a, &r, NULL, NULL);
-        if (reward != NULL)
-            reward[n] = r;
-        total += r;
-        n++;
-    }
-    *ret = total;
-    *score = ilrl_env_score(t->env);
-    return n;
-}
-
-static void evaluate(struct trainer *t, double *ret, double *score)
+/* Greedy evaluation at theta (rank 0): the eval episodes in lockstep. */
+static int evaluate(struct trainer *t, double *ret, double *score)
 {
     double rs = 0.0, ss = 0.0;
-    for (size_t k = 0; k < t->o->eval_episodes; k++) {
-        double r;
-        int s;
-        play(t, ilrl_train_eval_seed(t->o->seed, k), ILRL_ROLLOUT_GREEDY, NULL, NULL, NULL, &r, &s);
-        rs += r;
-        ss += s;
+    size_t n = t->o->eval_episodes;
+    for (size_t k0 = 0; k0 < n; k0 += t->lockstep_cap) {
+        size_t group = n - k0 < t->lockstep_cap ? n - k0 : t->lockstep_cap;
+        for (size_t k = 0; k < group; k++)
+            t->seeds[k] = ilrl_train_eval_seed(t->o->seed, k0 + k);
+        int status = ilrl_lockstep_play(t->lockstep, t->mlp, t->theta, ILRL_ROLLOUT_GREEDY, group,
+                                        t->seeds, t->o->rollout_steps, 1.0, NULL, t->results,
+                                        NULL, NULL);
+        if (status != ILRL_OK)
+            return status;
+        for (size_t k = 0; k < group; k++) {
+            rs += t->results[k].episode_return;
+            ss += t->results[k].score;
+        }
     }
-    *ret = rs / (double)t->o->eval_episodes;
-    *score = ss / (double)t->o->eval_episodes;
+    *ret = rs / (double)n;
+    *score = ss / (double)n;
+    return ILRL_OK;
 }
 
 static double norm(const double *x, size_t n)
@@ -443,8 +441,11 @@ static int add_row(struct trainer *t, struct ilrl_traj_row *row, int evaluate_no
         row->il_loss_train = row->il_loss_val = row->rl_loss_demo = NAN;
     }
     row->eval_return = row->eval_score = NAN;
-    if (evaluate_now && t->o->eval_episodes > 0 && t->can_play)
-        evaluate(t, &row->eval_return, &row->eval_score);
+    if (evaluate_now && t->o->eval_episodes > 0 && t->can_play) {
+        int status = evaluate(t, &row->eval_return, &row->eval_score);
+        if (status != ILRL_OK)
+            return status;
+    }
     row->wall_seconds = ilrl_schedule_wtime() - t->start_time + t->wall_offset;
     return ilrl_trajectory_add_row(&t->traj, row);
 }
@@ -475,7 +476,8 @@ static int il_phase(struct trainer *t)
                 parts[c] = (struct part){PART_IL, order + begin, c, size};
             double v_rl, v_il = 0.0;
             int worker_stop = 0;
-            status = run_parts(t, parts, n_chunks, 0, NULL, &v_rl, NULL, &v_il, t->grad, &worker_stop);
+            status = run_parts(t, parts, n_chunks, 0, NULL, &v_rl, NULL, &v_il, t->grad, &worker_stop,
+                               0);
             if (status != ILRL_OK)
                 break;
             int control = ILRL_OK;
@@ -509,7 +511,7 @@ static int il_phase(struct trainer *t)
                     if (status == ILRL_OK && o->eval_episodes > 0 && t->can_play
                         && (stop_now || epoch_number % o->eval_every == 0)) {
                         struct ilrl_traj_row *r = &t->traj.rows[t->traj.n_rows - 1];
-                        evaluate(t, &r->eval_return, &r->eval_score);
+                        status = evaluate(t, &r->eval_return, &r->eval_score);
                     }
                     if (status == ILRL_OK)
                         status = maybe_save_theta(t, 0);
@@ -545,48 +547,81 @@ static int il_phase(struct trainer *t)
     return status;
 }
 
-/* Plays this rank's episodes of update u and assembles the batch on every
- * rank (episode order).  Returns the batch's N in *n_steps. */
+/* ---- the RL batch: episodes dealt on demand, played in lockstep -------------------
+ *
+ * An update's B episodes are cut into chunks of t->chunk consecutive
+ * episodes, dealt by schedule.h's on-demand scheduler (a 1 x B "grid" of
+ * episodes, a tile = a chunk): a rank asks for the next chunk when it is
+ * done, rank 0 plays chunks too.  A chunk's episodes are played in lockstep
+ * (rollout.h); a finished chunk travels to rank 0 as, per episode, its
+ * length, score, return, actions and their log-probabilities (3 + 2 M
+ * doubles).  Rank 0 assembles the
+ * batch in episode order and sends every rank the lengths and actions;
+ * every rank then replays the episodes in its own game (same seeds, same
+ * actions: the simulator is deterministic) to recover their observations
+ * and rewards, which costs far less than shipping them.  Who played which
+ * chunk, and the chunk size, change no value. */
+
+static int batch_compute(void *ctx, const struct ilrl_tile *tile, double *values,
+                         const struct ilrl_tile_hooks *hooks)
+{
+    struct trainer *t = ctx;
+    size_t M = (size_t)t->o->rollout_steps, n = tile->nx;
+    for (size_t i = 0; i < n; i++)
+        t->seeds[i] = ilrl_train_episode_seed(t->o->seed, t->update, tile->x0 + i);
+    struct ilrl_lockstep_record record = {NULL, t->record_action, NULL, t->record_log_prob};
+    int status = ilrl_lockstep_play(t->lockstep, t->mlp, t->theta, ILRL_ROLLOUT_SAMPLE, n,
+                                    t->seeds, t->o->rollout_steps, 1.0, &record, t->results,
+                                    hooks->poll, hooks->poll_ctx);
+    if (status != ILRL_OK)
+        return status;
+    for (size_t i = 0; i < n; i++) {
+        double *v = values + i * (3 + 2 * M);
+        size_t len = (size_t)t->results[i].length;
+        v[0] = (double)len;
+        v[1] = t->results[i].score;
+        v[2] = t->results[i].episode_return;
+        const int *a = t->record_action[i];
+        for (size_t k = 0; k < len; k++)
+            v[3 + k] = a[k];
+        memset(v + 3 + len, 0, (M - len) * sizeof *v);
+        memcpy(v + 3 + M, t->record_log_prob[i], len * sizeof *v);
+        memset(v + 3 + M + len, 0, (M - len) * sizeof *v);
+    }
+    return ILRL_OK;
+}
+
+static int batch_store(void *ctx, const struct ilrl_tile *tile, const double *values)
+{
+    struct trainer *t = ctx;
+    size_t slot = 3 + 2 * (size_t)t->o->rollout_steps;
+    memcpy(t->episode_all + tile->x0 * slot, values, tile->nx * slot * sizeof *values);
+    return ILRL_OK;
+}
+
+/* Plays update u's episodes (dealt on demand) and assembles the batch on
+ * every rank (episode order).  Returns the batch's N in *n_steps. */
 static int play_batch(struct trainer *t, unsigned long long u, size_t *n_steps, double *ret_mean,
                       double *score_mean, double *len_mean)
 {
     const struct ilrl_train_options *o = t->o;
-    size_t B = o->batch_episodes, n = (size_t)t->n_ranks, per_rank = (B + n - 1) / n;
-    size_t M = (size_t)o->rollout_steps, slot_size = 3 + M * (t->D + 2);
-    size_t slot = 0;
-    for (size_t e = (size_t)t->rank; e < B; e += n, slot++) {
-        double *s = t->episode_buffer + slot * slot_size;
-        double *obs = s + 3, *act = obs + M * t->D, *rew = act + M;
-        double ret;
-        int score;
-        long len = play(t, ilrl_train_episode_seed(o->seed, u, e), ILRL_ROLLOUT_SAMPLE,
-                        t->obs, t->action, rew, &ret, &score);
-        memcpy(obs, t->obs, (size_t)len * t->D * sizeof(double));
-        for (long k = 0; k < len; k++)
-            act[k] = t->action[k];
-        s[0] = (double)len;
-        s[1] = score;
-        s[2] = ret;
-    }
-    int status = ILRL_OK;
-    size_t bytes = per_rank * slot_size * sizeof(double);
-    if (n > 1)
-        status = ilrl_schedule_gather(t->episode_buffer, bytes, t->episode_all);
-    else
-        memcpy(t->episode_all, t->episode_buffer, bytes);
+    size_t B = o->batch_episodes, M = (size_t)o->rollout_steps, slot = 3 + 2 * M;
+    t->update = u;
+    struct ilrl_schedule_job job = {.n_values = slot, .compute = batch_compute,
+                                    .store = batch_store, .ctx = t};
+    ilrl_tiling_init(&job.tiling, B, 1, t->chunk, 1);
+    int status = ilrl_schedule_run(&job);
     if (status != ILRL_OK)
         return status;
     unsigned long long N = 0;
     if (t->rank == 0) {
         double rs = 0.0, ss = 0.0, ls = 0.0;
         for (size_t e = 0; e < B; e++) {
-            const double *s = t->episode_all + ((e % n) * per_rank + e / n) * slot_size;
+            const double *s = t->episode_all + e * slot;
             size_t len = (size_t)s[0];
-            const double *obs = s + 3, *act = obs + M * t->D, *rew = act + M;
-            memcpy(t->obs + N * t->D, obs, len * t->D * sizeof(double));
-            memcpy(t->reward + N, rew, len * sizeof(double));
             for (size_t k = 0; k < len; k++)
-                t->action[N + k] = (int)act[k];
+                t->action[N + k] = (int)s[3 + k];
+            memcpy(t->old_log_prob + N, s + 3 + M, len * sizeof *s);
             t->length[e] = len;
             N += len;
             rs += s[2];
@@ -597,15 +632,33 @@ static int play_batch(struct trainer *t, unsigned long long u, size_t *n_steps, 
         *score_mean = ss / (double)B;
         *len_mean = ls / (double)B;
     }
-    if (n > 1) {
+    if (t->n_ranks > 1) {
         status = ilrl_schedule_broadcast(&N, sizeof N);
         if (status == ILRL_OK) status = ilrl_schedule_broadcast(t->length, B * sizeof *t->length);
-        if (status == ILRL_OK) status = ilrl_schedule_broadcast(t->obs, N * t->D * sizeof(double));
-        if (status == ILRL_OK) status = ilrl_schedule_broadcast(t->reward, N * sizeof(double));
         if (status == ILRL_OK) status = ilrl_schedule_broadcast(t->action, N * sizeof(int));
+        if (status == ILRL_OK && o->algo == ILRL_PG_PPO)
+            status = ilrl_schedule_broadcast(t->old_log_prob, N * sizeof(double));
+        if (status != ILRL_OK)
+            return status;
+    }
+    /* The replay: observations and rewards from the seeds and actions.  It
+     * must end where the play ended (a check, not a hope). */
+    size_t at = 0;
+    for (size_t e = 0; e < B; e++) {
+        size_t len = t->length[e];
+        int over = 0, early = 0;
+        ilrl_env_reset(t->env, ilrl_train_episode_seed(o->seed, u, e));
+        for (size_t k = 0; k < len; k++, at++) {
+            early |= over;
+            ilrl_env_observe(t->env, t->obs + at * t->D);
+            over = ilrl_env_step(t->env, t->action[at], &t->reward[at], NULL, NULL);
+        }
+        if (early || (!over && len < M))
+            return ilrl_error(ILRL_EFAILED, "internal: the replay of episode %zu of update %llu "
+                              "did not end where its play ended", e, u);
     }
     *n_steps = (size_t)N;
-    return status;
+    return ILRL_OK;
 }
 
 static int rl_phase(struct trainer *t)
@@ -618,8 +671,7 @@ static int rl_phase(struct trainer *t)
     int status = parts ? ILRL_OK : ilrl_error(ILRL_EFAILED, "out of memory");
     if (t->counter[C_PHASE] == 0) {
         t->counter[C_PHASE] = 1;
-        if (t->rank == 0)
-            ilrl_adam_reset(t->adam);
+        ilrl_adam_reset(t->adam);   /* every rank steps its own copy in RL */
         t->counter[C_RL_ROW0] = (long long)t->traj.n_rows;
     }
     while (status == ILRL_OK && t->counter[C_ENV_STEPS] < o->rl_steps) {
@@ -635,8 +687,7 @@ static int rl_phase(struct trainer *t)
             .spec = {o->algo, o->clip},
         };
         if (o->algo == ILRL_PG_PPO) {
-            ilrl_pg_log_prob(t->mlp, t->theta, t->obs, t->action, N, t->pg_work, t->old_log_prob);
-            batch.steps.old_log_prob = t->old_log_prob;
+            batch.steps.old_log_prob = t->old_log_prob;   /* recorded while playing */
         }
         double coefficient = t->demo && o->bc_weight > 0
                                  ? ilrl_pg_retention_coefficient(o->bc_weight, o->bc_decay, u) : 0.0;
@@ -669,26 +720,24 @@ static int rl_phase(struct trainer *t)
                         parts[np++] = (struct part){PART_IL, NULL, c, t->train.n_samples};
                 double v_rl = 0, v_il = 0;
                 status = run_parts(t, parts, np, n_rl, &batch, &v_rl, t->grad, &v_il, t->grad_il,
-                                   &worker_stop);
+                                   &worker_stop, 1);
                 if (status != ILRL_OK)
                     break;
-                int control = ILRL_OK;
-                if (t->rank == 0) {
-                    ilrl_bc_finish(t->P, end - begin, &v_rl, t->grad);
-                    if (np > n_rl) {
-                        ilrl_bc_finish(t->P, t->train.n_samples, &v_il, t->grad_il);
-                        if (first) {   /* -grad L_IL at the update's start, for the cosine */
-                            il_at_start_norm = norm(t->grad_il, t->P);
-                            memcpy(t->grad_il0, t->grad_il, t->P * sizeof *t->grad_il0);
-                        }
-                        if (coefficient > 0)
-                            ilrl_pg_add_retention(t->P, coefficient, v_il, t->grad_il, &v_rl, t->grad);
+                /* Every rank holds the same sums: each finishes the
+                 * gradient and steps its own Adam, with the same bits. */
+                ilrl_bc_finish(t->P, end - begin, &v_rl, t->grad);
+                if (np > n_rl) {
+                    ilrl_bc_finish(t->P, t->train.n_samples, &v_il, t->grad_il);
+                    if (first) {   /* -grad L_IL at the update's start, for the cosine */
+                        il_at_start_norm = norm(t->grad_il, t->P);
+                        memcpy(t->grad_il0, t->grad_il, t->P * sizeof *t->grad_il0);
                     }
-                    row.grad_norm = norm(t->grad, t->P);
+                    if (coefficient > 0)
+                        ilrl_pg_add_retention(t->P, coefficient, v_il, t->grad_il, &v_rl, t->grad);
                 }
-                status = step_and_share(t, control, &control);
-                if (status == ILRL_OK)
-                    status = control;
+                if (t->rank == 0)
+                    row.grad_norm = norm(t->grad, t->P);
+                ilrl_adam_step(t->adam, t->theta, t->grad);
             }
         }
         if (status != ILRL_OK)
@@ -962,17 +1011,38 @@ static int setup(struct trainer *t)
     t->pg_work = ilrl_pg_work_alloc(t->mlp);
     if (!t->bc_work || !t->pg_work)
         return ILRL_EFAILED;
-    struct ilrl_rollout_options ro = {1, o->rollout_steps, t->env_index, t->scheme, o->gamma,
-                                      ILRL_ROLLOUT_SAMPLE};
     if (t->can_play) {
-        t->rollout = ilrl_rollout_work_alloc(t->mlp, &ro);
+        size_t B = o->batch_episodes, n = (size_t)t->n_ranks, M = (size_t)o->rollout_steps;
+        t->chunk = n == 1 ? B : (B + CHUNKS_PER_RANK * n - 1) / (CHUNKS_PER_RANK * n);
+        t->lockstep_cap = o->eval_episodes < LOCKSTEP_EVAL_MAX ? o->eval_episodes : LOCKSTEP_EVAL_MAX;
+        if (o->rl_steps > 0 && t->chunk > t->lockstep_cap)
+            t->lockstep_cap = t->chunk;
+        if (t->lockstep_cap < 1)
+            t->lockstep_cap = 1;
+        t->lockstep = ilrl_lockstep_alloc(t->mlp, t->env_index, t->scheme, t->lockstep_cap);
         t->env = ilrl_env_alloc(t->env_type, t->scheme);
-        if (!t->rollout || !t->env)
+        if (!t->lockstep || !t->env)
             return ILRL_EFAILED;
+        t->seeds = malloc(t->lockstep_cap * sizeof *t->seeds);
+        t->results = malloc(t->lockstep_cap * sizeof *t->results);
+        t->record_action = malloc(t->lockstep_cap * sizeof *t->record_action);
+        t->record_log_prob = malloc(t->lockstep_cap * sizeof *t->record_log_prob);
+        t->chunk_actions = o->rl_steps > 0 ? malloc(t->chunk * M * sizeof *t->chunk_actions) : NULL;
+        t->chunk_log_probs = o->rl_steps > 0 ? malloc(t->chunk * M * sizeof *t->chunk_log_probs)
+                                             : NULL;
+        if (!t->seeds || !t->results || !t->record_action || !t->record_log_prob
+            || (o->rl_steps > 0 && (!t->chunk_actions || !t->chunk_log_probs)))
+            return ilrl_error(ILRL_EFAILED, "out of memory for %zu episodes at once", t->lockstep_cap);
+        for (size_t i = 0; i < t->lockstep_cap; i++) {
+            int in_chunk = t->chunk_actions && i < t->chunk;
+            t->record_action[i] = in_chunk ? t->chunk_actions + i * M : NULL;
+            t->record_log_prob[i] = in_chunk ? t->chunk_log_probs + i * M : NULL;
+        }
     }
     if (o->rl_steps > 0) {
         size_t B = o->batch_episodes, M = (size_t)o->rollout_steps, n = (size_t)t->n_ranks;
-        size_t per_rank = (B + n - 1) / n, slot = 3 + M * (t->D + 2), cap = B * M;
+        size_t slot = 3 + 2 * M, cap = B * M;
+        (void)n;
         t->obs = malloc(cap * t->D * sizeof *t->obs);
         t->reward = malloc(cap * sizeof *t->reward);
         t->advantage = malloc(cap * sizeof *t->advantage);
@@ -980,10 +1050,9 @@ static int setup(struct trainer *t)
         t->action = malloc(cap * sizeof *t->action);
         t->order = malloc(cap * sizeof *t->order);
         t->length = malloc(B * sizeof *t->length);
-        t->episode_buffer = malloc(per_rank * slot * sizeof(double));
-        t->episode_all = t->rank == 0 ? malloc(n * per_rank * slot * sizeof(double)) : NULL;
+        t->episode_all = t->rank == 0 ? malloc(B * slot * sizeof(double)) : NULL;
         if (!t->obs || !t->reward || !t->advantage || !t->old_log_prob || !t->action || !t->order
-            || !t->length || !t->episode_buffer || (t->rank == 0 && !t->episode_all))
+            || !t->length || (t->rank == 0 && !t->episode_all))
             return ilrl_error(ILRL_EFAILED, "out of memory for RL batches of %zu x %zu steps", B, M);
     }
     t->settings = settings_line(t);
@@ -1058,7 +1127,13 @@ static void teardown(struct trainer *t)
     free(t->theta_before);
     ilrl_adam_free(t->adam);
     ilrl_env_free(t->env);
-    ilrl_rollout_work_free(t->rollout);
+    ilrl_lockstep_free(t->lockstep);
+    free(t->seeds);
+    free(t->results);
+    free(t->record_action);
+    free(t->chunk_actions);
+    free(t->record_log_prob);
+    free(t->chunk_log_probs);
     ilrl_bc_work_free(t->bc_work);
     ilrl_pg_work_free(t->pg_work);
     ilrl_loss_work_free(t->loss_work);
@@ -1072,7 +1147,6 @@ static void teardown(struct trainer *t)
     free(t->action);
     free(t->order);
     free(t->length);
-    free(t->episode_buffer);
     free(t->episode_all);
     ilrl_trajectory_free(&t->traj);
     free(t->settings);
@@ -1113,6 +1187,13 @@ int ilrl_train_run(const struct ilrl_train_options *o)
         status = ilrl_schedule_broadcast(t.theta, t.P * sizeof *t.theta);
         if (status == ILRL_OK)
             status = ilrl_schedule_broadcast(t.counter, sizeof t.counter);
+        /* The RL phase steps Adam on every rank: all need its state. */
+        if (status == ILRL_OK)
+            status = ilrl_schedule_broadcast(t.adam->m, t.P * sizeof *t.adam->m);
+        if (status == ILRL_OK)
+            status = ilrl_schedule_broadcast(t.adam->v, t.P * sizeof *t.adam->v);
+        if (status == ILRL_OK)
+            status = ilrl_schedule_broadcast(&t.adam->step, sizeof t.adam->step);
     }
     t.start_time = ilrl_schedule_wtime();
     t.last_checkpoint = t.start_time;

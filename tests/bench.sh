@@ -135,6 +135,9 @@ awk -v s1="$random1" -v s2="$random2" -v std="$random_td" -v w1="$weights1" -v w
 # The return objective's inner loop (docs/return-surface.md): simulator frames per second
 # with the default network choosing every action, one rank.
 echo "rollouts: $("$top_builddir/tests/bench_rollout" 12,64,64,2 3)"
+# The same episodes one at a time, one single-row forward per frame (the
+# path before the lockstep engine): the lockstep's speed-up in this run.
+echo "rollouts: $("$top_builddir/tests/bench_rollout" 12,64,64,2 3 alone)"
 
 if [ "${BENCH_TILES:-0}" = 1 ]; then
     echo "tile sweep (2 ranks; seconds of the whole mpirun):"
@@ -212,4 +215,77 @@ elif [ "$PEER" = 1 ]; then
     echo "peer: skipped ($PYTHON cannot import torch after tests/peer/install-deps.sh)"
 else
     echo "peer: skipped (set ILRL_BENCH_PEER=1)"
+fi
+
+# ilrl-train's own rows (issue 16's speed targets), after the peer so that
+# the ratios are taken within this run.  RL: Flappy Bird from scratch with
+# shaped rewards, 32 episodes of at most 1000 frames per update (the
+# peer's setting), --rl-steps BENCH_TRAIN_STEPS (default 300000), no
+# evaluation; steps/s = environment steps over the wall seconds between
+# the trajectory's first and last rows (forward, sampling, backward, Adam,
+# MPI; not Open MPI's start-up).  IL: the BC step (forward + backward +
+# Adam, minibatches of 256 of the demo's size, tests/bench_train_core),
+# and the whole IL phase of ilrl-train on the demo (which also evaluates
+# L_IL and L_RL on the demo after every epoch).  Every row runs twice (the
+# machine may be shared); cpu_per_wall = the processes' CPU seconds over
+# wall seconds and ranks (MPI's busy waiting counts as CPU).
+TRAIN=$top_builddir/src/ilrl-train
+TRAIN_STEPS=${BENCH_TRAIN_STEPS:-300000}
+echo "training: $TRAIN; Flappy Bird shaped, 32 episodes x <= 1000 frames per update, $TRAIN_STEPS steps per RL row"
+# train_rl RANKS ALGO -> prints a row, sets $rate (the faster of two runs)
+train_rl() {
+    best=0
+    for run in 1 2; do
+        $TIME -f '%e %U %S' -o "$work/time" $MPIRUN -n "$1" "$TRAIN" --env flappy-bird --rewards shaped \
+            --rl-steps "$TRAIN_STEPS" --batch-episodes 32 --rollout-steps 1000 --algo "$2" \
+            --eval-episodes 0 --checkpoint 3600 --quiet --force --out "$work/train.nc"
+        r=$(ncdump -v env_steps,wall_seconds,length_mean "$work/train.nc" | tr -d ',;' | awk -v ranks="$1" \
+            -v time="$(cat "$work/time")" -v label="rl $2" -v run="$run" '
+            /^ env_steps =/ { mode = 1; sub(/^[^=]*=/, "") } /^ wall_seconds =/ { mode = 2; sub(/^[^=]*=/, "") }
+            /^ length_mean =/ { mode = 3; sub(/^[^=]*=/, "") } /^}/ || /^ [a-z_]+ =/ && !/^ (env_steps|wall_seconds|length_mean) =/ { mode = 0 }
+            mode == 1 { for (i = 1; i <= NF; i++) { n1++; if (n1 == 1) s0 = $i; s1 = $i } }
+            mode == 2 { for (i = 1; i <= NF; i++) { n2++; if (n2 == 1) w0 = $i; w1 = $i } }
+            mode == 3 { for (i = 1; i <= NF; i++) { n3++; if (n3 > 1) { l += $i; nl++ } } }
+            END { split(time, t, " "); rate = (s1 - s0) / (w1 - w0)
+                  printf "train %-13s ranks %d run %d: %10.4g env steps/s (%d steps, %.2f s; mean episode %.0f frames) cpu_per_wall %.2f\n",
+                         label, ranks, run, rate, s1 - s0, w1 - w0, l / nl, (t[2] + t[3]) / (t[1] * ranks) > "/dev/stderr"
+                  printf "%.6g\n", rate }' 2>&1 >"$work/rate")
+        echo "$r"
+        r=$(cat "$work/rate")
+        best=$(awk -v a="$best" -v b="$r" 'BEGIN { print (b > a ? b : a) }')
+    done
+    rate=$best
+}
+train_rl 1 ppo; train_ppo1=$rate
+train_rl 2 ppo; train_ppo2=$rate
+train_rl 2 reinforce; train_reinforce2=$rate
+for run in 1 2; do
+    "$top_builddir/tests/bench_train_core" 256 20 "$steps" >"$work/core"
+    sed -n 's/^samples\/s/train bc step (1 rank, run '"$run"'): samples\/s/p' "$work/core"
+done
+train_bc=$(sed -n 's/^samples\/s[^:]*: \([^ ]*\) by the wall clock.*/\1/p' "$work/core")
+$TIME -f '%e %U %S' -o "$work/time" "$TRAIN" --demo "$work/demo.nc" --il-epochs 40 --batch 256 \
+    --eval-episodes 0 --checkpoint 3600 --quiet --force --out "$work/train.nc"
+ncdump -v samples,wall_seconds "$work/train.nc" | tr -d ',;' | awk -v time="$(cat "$work/time")" '
+    /^ samples =/ { mode = 1; sub(/^[^=]*=/, "") } /^ wall_seconds =/ { mode = 2; sub(/^[^=]*=/, "") }
+    /^}/ || /^ [a-z_]+ =/ && !/^ (samples|wall_seconds) =/ { mode = 0 }
+    mode == 1 { for (i = 1; i <= NF; i++) { n1++; if (n1 == 1) s0 = $i; s1 = $i } }
+    mode == 2 { for (i = 1; i <= NF; i++) { n2++; if (n2 == 1) w0 = $i; w1 = $i } }
+    END { split(time, t, " ")
+          printf "train il phase (ilrl-train, 1 rank, 40 epochs): %.4g samples/s incl. the per-epoch L_IL/L_RL rows, cpu_per_wall %.2f\n",
+                 (s1 - s0) / (w1 - w0), (t[2] + t[3]) / t[1] }'
+echo "rollouts again (after the training rows): $("$top_builddir/tests/bench_rollout" 12,64,64,2 3)"
+if [ "$peer_ready" = 1 ]; then
+    awk -v p1="$peer_ppo1" -v p2="$peer_ppo2" -v pp="$peer_ppo_pair" -v r2="$peer_reinforce2" \
+        -v r1="$peer_reinforce1" -v b1="$peer_bc1" -v b2="$peer_bc2" -v bp="$peer_bc_pair" \
+        -v t1="$train_ppo1" -v t2="$train_ppo2" -v tr="$train_reinforce2" -v tb="$train_bc" 'BEGIN {
+        best = p1; if (p2 > best) best = p2; if (pp > best) best = pp
+        bbest = b1; if (b2 > bbest) bbest = b2; if (bp > bbest) bbest = bp
+        rbest = (r1 > r2 ? r1 : r2)
+        printf "training ratios (this run):\n"
+        printf "        rl ppo 2 ranks %.4g steps/s: / peer 2 threads = %.1fx, / best peer row = %.1fx (target >= 20); >= 1e6 steps/s: %s\n",
+               t2, t2 / p2, t2 / best, (t2 >= 1e6 ? "met" : "missed")
+        printf "        rl reinforce 2 ranks %.4g steps/s: / peer 2 threads = %.1fx, / best peer row = %.1fx\n", tr, tr / r2, tr / rbest
+        printf "        rl ppo 1 rank / peer 1 thread = %.1fx\n", t1 / p1
+        printf "        bc step %.4g samples/s / peer 1 thread = %.1fx, / best peer row = %.1fx (target >= 3)\n", tb, tb / b1, tb / bbest }'
 fi

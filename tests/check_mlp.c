@@ -360,6 +360,78 @@ START_TEST(test_forward_one_agrees_with_batched)
 }
 END_TEST
 
+/* ---- row-wise batches: every row's bits whatever the batch ------------------ */
+
+static const struct {
+    const char *layers;
+    enum ilrl_activation activation;
+} row_shapes[] = {
+    {"12,64,64,2", ILRL_ACTIVATION_TANH},
+    {"12,64,64,2", ILRL_ACTIVATION_RELU},
+    {"5,13,3", ILRL_ACTIVATION_TANH},       /* widths off the 8- and 4-lane blocks */
+    {"4,20,8,36,3", ILRL_ACTIVATION_TANH},
+};
+
+/* Row i of a batch of n (every n in 1..64, the rows a window of 64 random
+ * inputs at two offsets, so a row sits at every position with different
+ * neighbours) has exactly forward_one's logits and the same hidden
+ * activations as a batch of one.  Also measures, without asserting it,
+ * whether OpenBLAS's dgemm path (ilrl_mlp_forward) has this property on
+ * this machine: for 12,64,64,2 it printed 3969 of 4096 rows differing on the
+ * development machine (OpenBLAS 0.3.21, Zen kernels), the reason the
+ * lockstep rollouts do not use it. */
+START_TEST(test_forward_rows_is_row_invariant)
+{
+    struct ilrl_mlp *mlp = make_mlp(row_shapes[_i].layers, row_shapes[_i].activation);
+    const size_t N = 64, D = mlp->sizes[0], K = mlp->sizes[mlp->n_layers];
+    double *theta = malloc(mlp->n_params * sizeof *theta);
+    double *packed = malloc(ilrl_mlp_packed_size(mlp) * sizeof *packed);
+    double *x = malloc(N * D * sizeof *x);
+    double *one = malloc(N * K * sizeof *one), *alone = malloc(N * K * sizeof *alone);
+    ck_assert_int_eq(ilrl_mlp_init(mlp, 11, theta), ILRL_OK);
+    ilrl_mlp_pack(mlp, theta, packed);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 5);
+    for (size_t i = 0; i < N * D; i++)
+        x[i] = -3.0 + 6.0 * gsl_rng_uniform(rng);
+    gsl_rng_free(rng);
+    struct ilrl_mlp_work *work = ilrl_mlp_work_alloc(mlp, N);
+    for (size_t i = 0; i < N; i++)
+        ilrl_mlp_forward_one(mlp, theta, x + i * D, one + i * K, work);
+    for (size_t i = 0; i < N; i++)
+        memcpy(alone + i * K, ilrl_mlp_forward(mlp, theta, x + i * D, 1, work), K * sizeof *alone);
+    size_t dgemm_differ = 0;
+    for (size_t n = 1; n <= N; n++) {
+        for (size_t start = 0; start <= N - n; start += (N - n > 0 ? N - n : 1)) {
+            const double *z = ilrl_mlp_forward_rows(mlp, theta, packed, x + start * D, n, work);
+            ck_assert_ptr_nonnull(z);
+            for (size_t i = 0; i < n; i++)
+                if (memcmp(z + i * K, one + (start + i) * K, K * sizeof *z) != 0)
+                    ck_abort_msg("%s: row %zu of a batch of %zu (input %zu) differs from "
+                                 "forward_one: %.17g vs %.17g", row_shapes[_i].layers, i, n,
+                                 start + i, z[i * K], one[(start + i) * K]);
+            z = ilrl_mlp_forward(mlp, theta, x + start * D, n, work);
+            for (size_t i = 0; i < n; i++)
+                dgemm_differ += memcmp(z + i * K, alone + (start + i) * K, K * sizeof *z) != 0;
+            if (N - n == 0)
+                break;
+        }
+    }
+    printf("check_mlp: %s %s: dgemm path, rows differing from a batch of one: %zu of %zu\n",
+           row_shapes[_i].layers, ilrl_activation_name(row_shapes[_i].activation), dgemm_differ,
+           N * N);
+    ck_assert_ptr_null(ilrl_mlp_forward_rows(mlp, theta, packed, x, 0, work));
+    ck_assert_ptr_null(ilrl_mlp_forward_rows(mlp, theta, packed, x, N + 1, work));
+    free(theta);
+    free(packed);
+    free(x);
+    free(one);
+    free(alone);
+    ilrl_mlp_work_free(work);
+    ilrl_mlp_free(mlp);
+}
+END_TEST
+
 /* ---- log-softmax ------------------------------------------------------------ */
 
 START_TEST(test_log_softmax_is_stable)
@@ -428,6 +500,8 @@ Suite *mlp_suite(void)
     tcase_add_test(forward, test_tanh_matches_libm);
     tcase_add_loop_test(forward, test_forward_one_agrees_with_batched, 0, 2);
     tcase_add_test(forward, test_log_softmax_is_stable);
+    tcase_add_loop_test(forward, test_forward_rows_is_row_invariant, 0,
+                        (int)(sizeof row_shapes / sizeof row_shapes[0]));
     suite_add_tcase(suite, forward);
     return suite;
 }

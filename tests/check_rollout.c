@@ -482,21 +482,155 @@ static int stop_after_two(void *ctx)
     return ++*calls >= 2;
 }
 
-START_TEST(test_poll_stops_between_episodes)
+/* The hook is asked every 64 frames of a point's lockstep play (and
+ * between groups): the copy network's episodes last the whole 1000 frames,
+ * so a hook that says stop at its second call (frame 128) stops the point. */
+START_TEST(test_poll_stops_a_point)
 {
-    struct net net = constant_net(-1e3);
+    struct net net = copy_net(1.0);
     struct ilrl_rollout_options options =
         options_of(5, 1000, ILRL_REWARD_SPARSE, ILRL_ROLLOUT_GREEDY);
     struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net.mlp, &options);
     struct ilrl_rollout_stats stats;
     int calls = 0;
-    ck_assert_int_ne(ilrl_rollout_point(net.mlp, net.theta, &options, 1, 0, work, &stats,
-                                        stop_after_two, &calls), 0);
-    ck_assert_int_eq(calls, 2);   /* asked before episodes 1 and 2 */
+    ck_assert_int_eq(ilrl_rollout_point(net.mlp, net.theta, &options, 1, 0, work, &stats,
+                                        stop_after_two, &calls), ILRL_EINTERRUPTED);
+    ck_assert_int_eq(calls, 2);
     options.n_episodes = 0;
     ck_assert_int_eq(ilrl_rollout_point(net.mlp, net.theta, &options, 1, 0, work, &stats,
                                         NULL, NULL), ILRL_EUSAGE);
     ilrl_rollout_work_free(work);
+    net_free(&net);
+}
+END_TEST
+
+/* ---- lockstep: an episode is the same whoever shares its batch -------------- */
+
+enum { LS_EPISODES = 13, LS_STEPS = 400 };
+
+struct played {
+    long length;
+    int score;
+    double episode_return;
+    int action[LS_STEPS];
+    double reward[LS_STEPS];
+    double log_prob[LS_STEPS];
+    double obs[LS_STEPS * ILRL_FLAPPY_N_FEATURES];
+};
+
+/* Episode `seed` alone, one ilrl_rollout_act per frame (the path the
+ * network pilot and, before lockstep, every rollout took). */
+static void play_alone(const struct net *net, enum ilrl_rollout_policy policy,
+                       unsigned long seed, struct played *out)
+{
+    struct ilrl_rollout_options options = options_of(1, LS_STEPS, ILRL_REWARD_SHAPED, policy);
+    struct ilrl_rollout_work *work = ilrl_rollout_work_alloc(net->mlp, &options);
+    struct ilrl_env *env = ilrl_env_alloc(ilrl_env_at(0), ILRL_REWARD_SHAPED);
+    struct ilrl_mlp_work *mlp_work = ilrl_mlp_work_alloc(net->mlp, 1);
+    ck_assert_ptr_nonnull(work);
+    ck_assert_ptr_nonnull(env);
+    ilrl_rollout_episode_start(work, seed);
+    ilrl_env_reset(env, seed);
+    int over = 0;
+    long t = 0;
+    while (!over && t < LS_STEPS) {
+        ilrl_env_observe(env, out->obs + t * ILRL_FLAPPY_N_FEATURES);
+        out->action[t] = ilrl_rollout_act(net->mlp, net->theta, policy, env, work);
+        double logits[2], log_probs[2];
+        ilrl_mlp_forward_one(net->mlp, net->theta, out->obs + t * ILRL_FLAPPY_N_FEATURES, logits,
+                             mlp_work);
+        ilrl_log_softmax(logits, 2, log_probs);
+        out->log_prob[t] = log_probs[out->action[t]];
+        over = ilrl_env_step(env, out->action[t], &out->reward[t], NULL, NULL);
+        t++;
+    }
+    out->length = t;
+    out->score = ilrl_env_score(env);
+    out->episode_return = ilrl_rollout_episode_return(out->reward, (size_t)t, GAMMA);
+    ilrl_env_free(env);
+    ilrl_rollout_work_free(work);
+    ilrl_mlp_work_free(mlp_work);
+}
+
+static void assert_same_episode(const struct played *a, const struct played *b, size_t e)
+{
+    ck_assert_msg(a->length == b->length, "episode %zu: length %ld vs %ld", e, a->length,
+                  b->length);
+    ck_assert_int_eq(a->score, b->score);
+    ck_assert_msg(memcmp(&a->episode_return, &b->episode_return, sizeof(double)) == 0,
+                  "episode %zu: return %.17g vs %.17g", e, a->episode_return, b->episode_return);
+    size_t n = (size_t)a->length;
+    ck_assert_int_eq(memcmp(a->action, b->action, n * sizeof *a->action), 0);
+    ck_assert_int_eq(memcmp(a->reward, b->reward, n * sizeof *a->reward), 0);
+    ck_assert_int_eq(memcmp(a->log_prob, b->log_prob, n * sizeof *a->log_prob), 0);
+    ck_assert_int_eq(memcmp(a->obs, b->obs, n * ILRL_FLAPPY_N_FEATURES * sizeof *a->obs), 0);
+}
+
+/* Lockstep plays of 13 episodes -- all together, in groups of 4, and in
+ * the reverse order with capacity 5 -- give every episode exactly the
+ * actions, rewards, observations, log-probabilities of its actions, score
+ * and return of playing it alone,
+ * greedy (the copy network: long episodes) and sampled (the seed-1
+ * network with a flap bias of -2: episodes of varied lengths, so the batch
+ * shrinks frame by frame). */
+START_TEST(test_lockstep_episode_independent_of_batch)
+{
+    int sampled = _i;
+    enum ilrl_rollout_policy policy = sampled ? ILRL_ROLLOUT_SAMPLE : ILRL_ROLLOUT_GREEDY;
+    struct net net;
+    if (sampled) {
+        net = net_alloc(DEFAULT_SIZES, 4, ILRL_ACTIVATION_TANH);
+        ck_assert_int_eq(ilrl_mlp_init(net.mlp, 1, net.theta), ILRL_OK);
+        set_param(&net, "b3[1]", -2.0);   /* flaps on ~1 frame in 8: lengths vary */
+    } else {
+        net = copy_net(1.0);
+    }
+    struct played *alone = calloc(LS_EPISODES, sizeof *alone);
+    struct played *together = calloc(LS_EPISODES, sizeof *together);
+    unsigned long seeds[LS_EPISODES], reversed[LS_EPISODES];
+    for (size_t e = 0; e < LS_EPISODES; e++) {
+        seeds[e] = ilrl_rollout_seed(9, 4, e);
+        reversed[LS_EPISODES - 1 - e] = seeds[e];
+        play_alone(&net, policy, seeds[e], &alone[e]);
+    }
+    long lengths_differ = 0;
+    for (size_t e = 1; e < LS_EPISODES; e++)
+        lengths_differ += alone[e].length != alone[0].length;
+    if (sampled)
+        ck_assert_msg(lengths_differ > 0, "lengths %ld %ld %ld", alone[0].length, alone[1].length, alone[2].length);
+    static const size_t capacity[] = {LS_EPISODES, 4, 5};
+    for (size_t c = 0; c < 3; c++) {
+        int reverse = c == 2;
+        struct ilrl_lockstep *ls = ilrl_lockstep_alloc(net.mlp, 0, ILRL_REWARD_SHAPED, capacity[c]);
+        ck_assert_ptr_nonnull(ls);
+        double *obs[LS_EPISODES];
+        int *action[LS_EPISODES];
+        double *reward[LS_EPISODES], *log_prob[LS_EPISODES];
+        struct ilrl_lockstep_result result[LS_EPISODES];
+        for (size_t e = 0; e < LS_EPISODES; e++) {
+            size_t slot = reverse ? LS_EPISODES - 1 - e : e;
+            obs[slot] = together[e].obs;
+            action[slot] = together[e].action;
+            reward[slot] = together[e].reward;
+            log_prob[slot] = together[e].log_prob;
+        }
+        struct ilrl_lockstep_record record = {obs, action, reward, log_prob};
+        ck_assert_int_eq(ilrl_lockstep_play(ls, net.mlp, net.theta, policy, LS_EPISODES,
+                                            reverse ? reversed : seeds, LS_STEPS, GAMMA, &record,
+                                            result, NULL, NULL), ILRL_OK);
+        for (size_t e = 0; e < LS_EPISODES; e++) {
+            size_t slot = reverse ? LS_EPISODES - 1 - e : e;
+            together[e].length = result[slot].length;
+            together[e].score = result[slot].score;
+            together[e].episode_return = result[slot].episode_return;
+            assert_same_episode(&alone[e], &together[e], e);
+        }
+        ck_assert_int_eq(ilrl_lockstep_play(ls, net.mlp, net.theta, policy, 1, seeds, 0, GAMMA,
+                                            NULL, result, NULL, NULL), ILRL_EUSAGE);
+        ilrl_lockstep_free(ls);
+    }
+    free(alone);
+    free(together);
     net_free(&net);
 }
 END_TEST
@@ -585,7 +719,8 @@ Suite *rollout_suite(void)
     tcase_add_test(episodes, test_sampling_with_certain_policy_equals_greedy);
     tcase_add_test(episodes, test_sampling_uses_its_own_reproducible_generator);
     tcase_add_test(episodes, test_refuses_non_flappy_networks);
-    tcase_add_test(episodes, test_poll_stops_between_episodes);
+    tcase_add_test(episodes, test_poll_stops_a_point);
+    tcase_add_loop_test(episodes, test_lockstep_episode_independent_of_batch, 0, 2);
     tcase_add_test(episodes, test_rollout_loop_does_not_allocate);
     tcase_add_test(episodes, test_tally_matches_rollout);
     suite_add_tcase(suite, episodes);

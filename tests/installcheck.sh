@@ -9,7 +9,9 @@
 # the poor session, a PNG), that a bad command line and a bad input still
 # get statuses 2 and 3 and leave existing outputs untouched; that the
 # installed Python package imports and the installed ilrl-import turns an
-# npz into a demonstration the installed ilrl-landscape reads; and that
+# npz into a demonstration the installed ilrl-landscape reads, that the
+# installed ilrl.landscape gives ilrl-compare's verdict and r and the
+# installed ilrl.torch exports a network ilrl-landscape --theta reads; and that
 # man(1) finds the installed pages.  Make passes the installed directories
 # with DESTDIR already prefixed (bindir, mandir, manualdir, pythondir), and MPIRUN, PYTHON
 # and MAN as configure found them.  Exits 0 when all pass, 1 otherwise.
@@ -94,14 +96,18 @@ expect 3 compare-demo "$bindir/ilrl-compare" demo.nc
 grep -q 'not a landscape file' compare-demo.err \
     || fail "ilrl-compare demo.nc: no message saying it is not a landscape"
 
-# 4. The plot (needs matplotlib and netCDF4 for $PYTHON).
-if "$PYTHON" -c 'import matplotlib, netCDF4, numpy' 2>/dev/null; then
-    expect 0 plot "$bindir/ilrl-plot" landscape.nc -o landscape.png
+# 4. The plot (needs matplotlib, netCDF4 and xarray for $PYTHON), drawn by
+# the installed package ilrl.landscape: PYTHONPATH names the staged
+# pythondir (the installed ilrl-plot looks in the unstaged one, see 5).
+if "$PYTHON" -c 'import matplotlib, netCDF4, numpy, xarray' 2>/dev/null; then
+    expect 0 plot env ${pythondir:+PYTHONPATH="$pythondir"} PYTHONDONTWRITEBYTECODE=1 \
+        "$bindir/ilrl-plot" landscape.nc -o landscape.png
     magic=$(od -An -c -N 4 landscape.png 2>/dev/null | tr -d ' ')
     [ "$magic" = '211PNG' ] || fail "ilrl-plot: landscape.png is not a PNG ($magic)"
-    expect 3 plot-missing "$bindir/ilrl-plot" missing.nc -o missing.png
+    expect 3 plot-missing env ${pythondir:+PYTHONPATH="$pythondir"} \
+        "$bindir/ilrl-plot" missing.nc -o missing.png
 else
-    echo "installcheck: skipped ilrl-plot: $PYTHON lacks matplotlib/netCDF4/numpy"
+    echo "installcheck: skipped ilrl-plot: $PYTHON lacks matplotlib/netCDF4/numpy/xarray"
 fi
 
 # 5. The Python bridge: the installed package ilrl (in $pythondir, which is
@@ -112,7 +118,7 @@ fi
 # PYTHONPATH points at the staged one.
 if [ -z "$pythondir" ]; then
     echo "installcheck: skipped the Python package: pythondir not set"
-elif "$PYTHON" -c 'import numpy, netCDF4, h5py' 2>/dev/null; then
+elif "$PYTHON" -c 'import numpy, netCDF4, h5py, xarray' 2>/dev/null; then
     [ -f "$pythondir/ilrl/demo.py" ] || fail "the package ilrl is not installed in $pythondir"
     [ -x "$bindir/ilrl-import" ] || fail "$bindir/ilrl-import is not installed"
     expect 0 py-package env PYTHONPATH="$pythondir" PYTHONDONTWRITEBYTECODE=1 \
@@ -121,6 +127,33 @@ elif "$PYTHON" -c 'import numpy, netCDF4, h5py' 2>/dev/null; then
         "$pythondir"/ilrl/__init__.py) pass "package ilrl imported from $pythondir" ;;
         *) fail "package ilrl imported from $(cat py-package.out), not $pythondir" ;;
     esac
+    # ilrl.landscape from the staged prefix gives ilrl-compare's numbers.
+    expect 0 py-landscape env PYTHONPATH="$pythondir" PYTHONDONTWRITEBYTECODE=1 \
+        "$PYTHON" -c 'import sys, ilrl.landscape as L
+c = L.compare(L.open_landscape("landscape.nc"))
+print(L.__file__); print(c["verdict"]); print("%.10g" % c["pearson"])'
+    [ "$(sed -n 1p py-landscape.out)" = "$pythondir/ilrl/landscape.py" ] \
+        || fail "ilrl.landscape imported from $(sed -n 1p py-landscape.out), not $pythondir"
+    [ "$(sed -n 2p py-landscape.out),$(sed -n 3p py-landscape.out)" = "inverted,$pearson" ] \
+        || fail "ilrl.landscape: $(sed -n 2,3p py-landscape.out | tr '\n' ' ')but ilrl-compare says inverted, $pearson"
+    # ilrl.torch (when torch is there): a PyTorch network exported, then
+    # read by the installed ilrl-landscape --theta.
+    if "$PYTHON" -c 'import torch' 2>/dev/null; then
+        expect 0 py-torch env PYTHONPATH="$pythondir" PYTHONDONTWRITEBYTECODE=1 \
+            "$PYTHON" -c 'import torch, ilrl.torch
+torch.manual_seed(1)
+net = torch.nn.Sequential(torch.nn.Linear(12, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+ilrl.torch.export_network(net, "net.nc")
+back = ilrl.torch.load_network("net.nc")
+assert all(torch.equal(a.double(), b) for a, b in zip(net.parameters(), back.parameters()))
+print(ilrl.torch.__file__)'
+        [ "$(cat py-torch.out)" = "$pythondir/ilrl/torch.py" ] \
+            || fail "ilrl.torch imported from $(cat py-torch.out), not $pythondir"
+        expect 0 theta-landscape "$MPIRUN" -n 2 "$bindir/ilrl-landscape" --demo demo.nc \
+            --theta net.nc --plane random:1 --nx 3 --ny 3 --quiet --out theta-landscape.nc
+    else
+        echo "installcheck: skipped ilrl.torch: $PYTHON has no torch"
+    fi
     expect 0 npz env PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -c '
 import numpy as np
 rng = np.random.default_rng(3)
@@ -144,7 +177,7 @@ np.savez("session.npz", observations=obs, actions=actions, rewards=rewards,
         "$bindir/ilrl-import" --quiet -o bad-import.nc demo.nc
     [ -e bad-import.nc ] && fail "a refused ilrl-import left bad-import.nc"
 else
-    echo "installcheck: skipped ilrl-import: $PYTHON lacks numpy/netCDF4/h5py"
+    echo "installcheck: skipped ilrl-import: $PYTHON lacks numpy/netCDF4/h5py/xarray"
 fi
 
 # 6. The manual: the five man pages, found by man(1) through MANPATH.

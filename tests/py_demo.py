@@ -65,6 +65,8 @@ def both(*mutations):
 NEG_NAN = math.copysign(math.nan, -1.0)
 
 # (name, mutation, expected message after "FILE: ", C source of the rule)
+FINAL_OBS = np.array([[1.0, 2.0, 3.0], [math.nan] * 3, [4.0, 5.0, 6.0]])
+
 BAD_CASES = [
     ("action = K", setting("action", 7, 2),
      "action[7] = 2 is outside [0, 2)"),
@@ -169,10 +171,33 @@ BAD_CASES = [
     ("score beyond an int",
      replacing(score=np.array([1, 2 ** 31, 0], dtype=np.int64)),
      "score[1] = 2147483648 does not fit in an int"),
+    # final_obs: a row is finite or all NaN (unknown); fills refused as read
+    ("inf in final_obs", both(replacing(final_obs=FINAL_OBS), setting("final_obs", (2, 1), math.inf)),
+     "final_obs[2,1] = inf is not finite"),
+    ("NaN in a known final_obs row",
+     both(replacing(final_obs=FINAL_OBS), setting("final_obs", (0, 2), math.nan)),
+     "final_obs[0,2] = nan is not finite"),
+    ("final_obs row partly unknown",
+     both(replacing(final_obs=FINAL_OBS), setting("final_obs", (1, 1), 0.5)),
+     "final_obs[1,1] = nan is not finite (a row is all NaN, meaning unknown, or finite)"),
+    ("fill value in final_obs",
+     both(replacing(final_obs=FINAL_OBS), setting("final_obs", (2, 0), 9.969209968386869e36)),
+     "final_obs[2, 0] = 9.96921e+36 is the fill value or missing_value "
+     "(never written, or marked missing)"),
+    ("final_obs checked after the steps",
+     both(replacing(final_obs=FINAL_OBS), setting("final_obs", (2, 1), math.inf),
+          setting("reward", 4, math.nan)),
+     "reward[4] = nan is not finite"),
+    ("final_obs fill read before the steps are checked",
+     both(replacing(final_obs=FINAL_OBS), setting("final_obs", (0, 0), 9.969209968386869e36),
+          setting("action", 1, 7)),
+     "final_obs[0, 0] = 9.96921e+36 is the fill value or missing_value "
+     "(never written, or marked missing)"),
 ]
 
 GOOD_CASES = [
     ("the base case", replacing()),
+    ("final_obs with an unknown row", replacing(final_obs=FINAL_OBS)),
     ("float32 obs and reward",
      both(replacing(obs=good()["obs"].astype(np.float32)),
           replacing(reward=good()["reward"].astype(np.float32)))),
@@ -212,7 +237,7 @@ def write_raw(path, kwargs):
         names = [("obs", ("step", "feature")), ("action", ("step",)),
                  ("reward", ("step",)), ("episode_start", ("episode",)),
                  ("episode_length", ("episode",)), ("terminated", ("episode",)),
-                 ("score", ("episode",))]
+                 ("score", ("episode",)), ("final_obs", ("episode", "feature"))]
         for name, dims in names:
             if kwargs.get(name) is None:
                 continue
@@ -258,10 +283,45 @@ def run_bad(index, name, mutate, expected):
     check(status == 3, f"{name}: C reader exit {status}, expected 3 ({stderr.strip()})")
     check(stderr == f"ilrl-landscape: {want}\n",
           f"{name}: C reader says {stderr!r}, expected {want!r}")
+    try:   # ilrl.demo's reader refuses the same file in the same words
+        demo.open_demo(raw)
+        check(False, f"{name}: open_demo accepted the file")
+    except demo.DemoError as error:
+        check(str(error) == want, f"{name}: open_demo says {str(error)!r}, expected {want!r}")
     os.unlink(raw)
     got = python_writer(target, kwargs)
     check(got == want, f"{name}: write_demo says {got!r}, expected {want!r}")
     check(not os.path.exists(target), f"{name}: write_demo left {target}")
+
+
+def run_sizes():
+    """Files declaring far more values than they hold (nothing written):
+    the C reader and open_demo refuse them before reading, in the same
+    words (ncfile.c ilrl_ncfile_check_size), compressed or not."""
+    for name, zlib, steps in (("declared", False, 10 ** 8), ("declared-zlib", True, 10 ** 9)):
+        path = f"{name}.nc"
+        with netCDF4.Dataset(path, "w") as nc:
+            nc.createDimension("step", steps)
+            nc.createDimension("feature", 3)
+            nc.createDimension("episode", 1)
+            nc.createVariable("obs", "f8", ("step", "feature"), zlib=zlib, chunksizes=(1024, 3))
+            nc.createVariable("action", "i4", ("step",), zlib=zlib, chunksizes=(1024,))
+            nc.createVariable("reward", "f8", ("step",), zlib=zlib, chunksizes=(1024,))
+            for variable in ("episode_start", "episode_length", "terminated"):
+                nc.createVariable(variable, "i4", ("episode",))[:] = 0
+            nc.ilrl_file_kind = "demonstration"
+            nc.n_actions = np.int32(2)
+        size = os.stat(path).st_size
+        want = (f"{path}: variable 'obs' declares {steps} x 3 values ({steps * 24:.3g} bytes), "
+                f"more than the file's {size} bytes can hold{' even compressed' if zlib else ''}")
+        status, stderr = c_reader(path, name)
+        check(status == 3 and stderr == f"ilrl-landscape: {want}\n",
+              f"{name}: C reader exit {status}, says {stderr!r}, expected {want!r}")
+        try:
+            demo.open_demo(path)
+            check(False, f"{name}: open_demo accepted the file")
+        except demo.DemoError as error:
+            check(str(error) == want, f"{name}: open_demo says {str(error)!r}, expected {want!r}")
 
 
 def run_good(index, name, mutate):
@@ -449,6 +509,7 @@ def main():
     for index, (name, mutate, expected) in enumerate(WRITER_ONLY):
         run_writer_only(index, name, mutate, expected)
     run_flags_and_output()
+    run_sizes()
     run_fill_attributes_and_file_types()
     print(f"py_demo: {len(BAD_CASES)} bad, {len(GOOD_CASES)} good, "
           f"{len(WRITER_ONLY)} writer-only cases; {len(FAILURES)} failures")

@@ -100,6 +100,32 @@ void ilrl_mlp_forward_one(const struct ilrl_mlp *mlp, const double *theta,
                           const double *x, double *logits,
                           struct ilrl_mlp_work *work);
 
+/* ---- row-wise batches (lockstep rollouts, rollout.h) --------------------------
+ * The logits of row i of ilrl_mlp_forward_rows() equal ilrl_mlp_forward_one()
+ * of that row bit for bit, whatever n and whatever the other rows are: each
+ * output is 0.0 plus the products W[j,k] x[k] added in k order, every
+ * product rounded before its addition (no fused multiply-add), then
+ * ilrl_mlp_activate(); only the order in which independent outputs are
+ * computed differs.  OpenBLAS's dgemm gives no such promise: a row's bits
+ * depend on the batch's size and the row's place in it (OpenBLAS 0.3.21,
+ * Zen kernels: 3969 of 4096 rows of 12,64,64,2 differed from a batch of
+ * one, tests/check_mlp.c), so a rollout whose batch shrinks as episodes
+ * end could not use it and stay exact. */
+
+/* Doubles of the packed weights: sum over l of sizes[l-1] * sizes[l]. */
+size_t ilrl_mlp_packed_size(const struct ilrl_mlp *mlp);
+
+/* packed = W_l^T (in x out, row-major) of every layer in turn, from theta. */
+void ilrl_mlp_pack(const struct ilrl_mlp *mlp, const double *theta, double *packed);
+
+/* Forward pass of n <= max_batch rows (x: n x D) with theta's biases and
+ * its weights packed by ilrl_mlp_pack(); leaves every layer's activation
+ * in the workspace as ilrl_mlp_forward() does.  Returns the n x K logits
+ * in the workspace; NULL if n is 0 or > max_batch. */
+const double *ilrl_mlp_forward_rows(const struct ilrl_mlp *mlp, const double *theta,
+                                    const double *packed, const double *x, size_t n,
+                                    struct ilrl_mlp_work *work);
+
 /* Stable log-softmax: out[a] = logits[a] - logsumexp(logits); returns the
  * log-sum-exp.  Finite for logits of any finite magnitude.  out may be NULL
  * (only the log-sum-exp is wanted). */

@@ -94,10 +94,12 @@ void ilrl_pg_part(const struct ilrl_mlp *mlp, const double *theta,
  * reduced with it.  *value = L, grad[n_params] (overwritten) = dL/dtheta;
  * value may be NULL.
  *
- * PPO's "old" log-probabilities should come from ilrl_pg_log_prob at the
- * sampling theta (the same network, loss.c's log-softmax): then r_t = 1
- * up to rounding in the first epoch, and the first PPO gradient is
- * REINFORCE's to 1e-14 (tests/check_policy_gradient.c). */
+ * PPO's "old" log-probabilities are log pi at the sampling theta: either
+ * the sampler's own, recorded while the episode was played (what ilrl-train
+ * does: rollout.h's lockstep engine records them, so no second forward over
+ * the batch is needed), or ilrl_pg_log_prob's.  Either way r_t = 1 up to
+ * rounding in the first epoch, and the first PPO gradient is REINFORCE's
+ * to 1e-14 (tests/check_policy_gradient.c). */
 void ilrl_pg_objective(const struct ilrl_mlp *mlp, const double *theta,
                        struct ilrl_pg_objective_spec spec,
                        const struct ilrl_pg_steps *steps, size_t n_episodes,

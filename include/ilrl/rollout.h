@@ -9,7 +9,9 @@
  * sampling, a second generator derived from the same value), so a point's
  * result depends on nothing but (theta, S, p) -- not on the rank that
  * computes it -- and `ilrl-demo --pilot network:FILE:I,J` replays it.
- * Knows nothing of MPI or NetCDF; allocates only in ilrl_rollout_work_alloc.
+ * A point's episodes are played in lockstep (ilrl_lockstep_play below), with
+ * the same results as one after the other.
+ * Knows nothing of MPI or NetCDF; allocates only in the *_alloc functions.
  */
 #ifndef ILRL_ROLLOUT_H
 #define ILRL_ROLLOUT_H
@@ -90,6 +92,63 @@ int ilrl_rollout_act(const struct ilrl_mlp *mlp, const double *theta,
                      enum ilrl_rollout_policy policy,
                      const struct ilrl_env *env,
                      struct ilrl_rollout_work *work);
+
+/* ---- lockstep: many episodes, one batched forward per frame ------------------
+ * ilrl_lockstep_play() plays n episodes side by side: every frame, the
+ * observations of the episodes still running go through one
+ * ilrl_mlp_forward_rows() (mlp.h: a row's logits do not depend on the
+ * other rows), each episode picks its action as ilrl_rollout_act() would
+ * (greedy, or from its own sampler started by ilrl_rollout_episode_start's
+ * rule) and steps its own game.  So an episode's actions, rewards and
+ * return are bit for bit those of playing it alone with ilrl_rollout_act,
+ * whatever episodes share its batch (tests/check_rollout.c).  Used by the
+ * return surface (ilrl_rollout_point plays a point's episodes together),
+ * by ilrl-train's RL batches and by its greedy evaluation. */
+struct ilrl_lockstep;
+
+/* Games of `env` (env.h's table) with reward scheme `scheme`, samplers and
+ * forward scratch for up to max_batch episodes at once (a play of more
+ * runs them in consecutive groups of max_batch; results do not change).
+ * NULL (error recorded: ILRL_EINPUT for a network that cannot play the
+ * environment) if the network does not fit, or on out of memory. */
+struct ilrl_lockstep *ilrl_lockstep_alloc(const struct ilrl_mlp *mlp, int env, int scheme,
+                                          size_t max_batch);
+void ilrl_lockstep_free(struct ilrl_lockstep *lockstep);
+
+/* Where episode e of a play records its frames, if anything: obs[e] gets
+ * length x D observations (the one each action was chosen from), action[e]
+ * and reward[e] length entries, log_prob[e] the log-probability of each
+ * action under the policy (rollout.c's log-softmax of the frame's logits,
+ * the one sampling used).  Any of the four arrays, and any entry, may be
+ * NULL; each must have room for max_steps frames. */
+struct ilrl_lockstep_record {
+    double **obs;
+    int **action;
+    double **reward;
+    double **log_prob;
+};
+
+/* One episode's result: return = sum_t gamma^t r_t with gamma^t a running
+ * product (with gamma = 1 exactly the plain sum of the rewards), the
+ * environment's score, frames played. */
+struct ilrl_lockstep_result {
+    double episode_return;
+    int score;
+    long length;
+};
+
+/* Plays n episodes, episode e started with seeds[e] (its game reset and its
+ * sampler set as by ilrl_rollout_episode_start), each until its game ends
+ * or after max_steps frames, choosing actions by `policy` at theta; fills
+ * result[e] and the record (may be NULL).  If poll is not NULL it is called
+ * every 64 frames; a nonzero return stops the play and the function
+ * returns ILRL_EINTERRUPTED (results undefined).  ILRL_EUSAGE when
+ * max_steps < 1.  No allocation. */
+int ilrl_lockstep_play(struct ilrl_lockstep *lockstep, const struct ilrl_mlp *mlp,
+                       const double *theta, enum ilrl_rollout_policy policy, size_t n,
+                       const unsigned long *seeds, long max_steps, double gamma,
+                       const struct ilrl_lockstep_record *record,
+                       struct ilrl_lockstep_result *result, int (*poll)(void *), void *poll_ctx);
 
 /* Episode statistics accumulated one episode at a time, exactly as
  * ilrl_rollout_point does: exposed so that a recorded replay (a

@@ -150,6 +150,11 @@ int ilrl_schedule_run(struct ilrl_schedule_job *job);
  * for the facts rank 0 decides from (CPU, memory). */
 int ilrl_schedule_gather(const void *mine, size_t n_bytes, void *all);
 
+/* Collective: every rank receives every rank's n_bytes, in rank order,
+ * into `all` (n_ranks * n_bytes).  ilrl-train's RL steps: every rank sums
+ * the same gradient parts in the same order and steps its own Adam. */
+int ilrl_schedule_allgather(const void *mine, size_t n_bytes, void *all);
+
 /* Collective: the largest value over ranks (used for peak memory). */
 double ilrl_schedule_max(double value);
 

@@ -1,4 +1,5 @@
-"""ilrl -- Python side of ilrl-landscape: demonstration files and importers.
+"""ilrl -- Python side of ilrl-landscape: demonstrations, importers,
+landscapes and PyTorch networks.
 
 Modules:
   ilrl.demo       write_demo() / open_demo(): the demonstration file of
@@ -8,11 +9,16 @@ Modules:
                   archives -> the arrays write_demo() takes (ilrl-import).
   ilrl.errors     the exceptions, each carrying the exit status of
                   docs/exit-status.md (2 usage, 3 input, 4 output, 1 other).
+  ilrl.landscape  open_landscape() -> xarray.Dataset; compare(): the numbers
+                  of ilrl-compare (equal to the C library's to 1e-12);
+                  make_figure(): the figures of ilrl-plot, training path
+                  included.
+  ilrl.torch      export_network() / load_network(): PyTorch nn.Sequential
+                  <-> the network file of ilrl-landscape --theta.
 
-Modules other helpers add later (ilrl.landscape: landscape files and plots;
-ilrl.torch: PyTorch networks) are imported explicitly by their users, so
-`import ilrl` itself needs only numpy (netCDF4, xarray and h5py are imported
-by the functions that use them).  See docs/python.md.
+`import ilrl` itself needs only numpy; netCDF4, xarray, h5py, matplotlib and
+torch are imported by the functions that use them, so ilrl.torch imports
+(and the rest of the package works) without torch.  See docs/python.md.
 """
 
 from ilrl.errors import IlrlError, UsageError, InputError, OutputError

@@ -12,7 +12,7 @@ programs would refuse, and says so in the same words ("demo.nc: action[17]
 entry per C check; a rule added to the C reader gets one entry here, in the
 C reader's order, and one bad case in tests/py_demo.py (which runs both
 readers on it).  Rules the C reader does not have (names counted against
-K and D, final_obs) are WRITER_RULES: write_demo refuses them, the C
+K and D, and without empty names or commas) are WRITER_RULES: write_demo refuses them, the C
 reader accepts such a file.  Argument errors that a file cannot express
 (arrays of disagreeing lengths, a 3-D obs) are checked before either table
 with messages of their own.
@@ -33,9 +33,10 @@ Decisions:
     last action.
   - Messages start with `origin` (default: the output path), so that a
     converter can name its input file instead.
-  - final_obs (episode, feature) is an optional variable the C reader does
-    not know (it ignores unknown variables): the observation after each
-    episode's last action, NaN where unknown.  Truncated episodes need it
+  - final_obs (episode, feature) is an optional variable: the observation
+    after each episode's last action, a row of NaN where unknown (the C
+    reader refuses a row that is partly NaN, or holds an infinity, and the
+    value objectives leave an unknown truncated step out).  Truncated episodes need it
     to bootstrap a value; terminated ones may carry it too.
   - The file is written as NetCDF-4 without fill values (like the C
     writer) to PATH.tmp.<pid> in PATH's directory, with an upper bound of
@@ -75,7 +76,7 @@ _DEFAULT_FILLS = {
 # the fills the C reader will refuse in its file.
 _WRITTEN_TYPES = {"obs": "f8", "reward": "f8", "action": "i4",
                   "episode_start": "i8", "episode_length": "i4",
-                  "terminated": "i1", "score": "i4"}
+                  "terminated": "i1", "score": "i4", "final_obs": "f8"}
 WRITTEN_FILLS = {name: (_DEFAULT_FILLS[code],) for name, code in _WRITTEN_TYPES.items()}
 
 # Environments the C programs simulate; env = one of these enables
@@ -179,7 +180,7 @@ def _rule_types(d, origin):
                  ("episode_start", d.episode_start, "integer"),
                  ("episode_length", d.episode_length, "integer"),
                  ("terminated", d.terminated, "integer"),
-                 ("score", d.score, "integer"))
+                 ("score", d.score, "integer"), ("final_obs", d.final_obs, "float"))
     for name, values, kind in variables:
         if values is None:
             continue
@@ -233,12 +234,13 @@ def _rule_values_read(d, origin):
     # demo_io.c read_contents, in its order: obs, reward (read_doubles:
     # fills), action (read_ints: fills, then int range), episode_start
     # (fills), episode_length (fills, int range), terminated (read_flags:
-    # fills, then 0/1), score (fills, int range)
+    # fills, then 0/1), score (fills, int range), final_obs (read_doubles:
+    # fills, after every other variable)
     def fill(name, values, integer):
         i = _first_fill(d, name, values, integer)
         if i is None:
             return None
-        columns = d.n_features if name == "obs" else 1
+        columns = d.n_features if name in ("obs", "final_obs") else 1
         return _fill_message(origin, name, i, columns, np.asarray(values).reshape(-1)[i])
 
     for name, values in (("obs", d.obs), ("reward", d.reward)):
@@ -264,6 +266,8 @@ def _rule_values_read(d, origin):
             if i is not None:
                 return (f"{origin}: {name}[{i}] = {int(values[i])} does not fit "
                         f"in an int")
+    if d.final_obs is not None:
+        return fill("final_obs", d.final_obs, False)
     return None
 
 
@@ -317,6 +321,25 @@ def _rule_steps(d, origin):
     return f"{origin}: obs[{t},{f}] = {_g(d.obs[t, f])} is not finite"
 
 
+def _rule_final_obs(d, origin):
+    # demo.c ilrl_demo_validate, after the steps: each final_obs row is
+    # finite, or all NaN ("unknown"); the message prints row[0] for a row
+    # that starts with NaN, as the C code does
+    if d.final_obs is None:
+        return None
+    final = np.asarray(d.final_obs, dtype=np.float64)
+    for e in range(final.shape[0]):
+        row = final[e]
+        unknown = math.isnan(row[0])
+        bad = np.flatnonzero(~np.isnan(row) if unknown else ~np.isfinite(row))
+        if bad.size:
+            f = int(bad[0])
+            return (f"{origin}: final_obs[{e},{f}] = {_g(row[0] if unknown else row[f])} "
+                    f"is not finite"
+                    + (" (a row is all NaN, meaning unknown, or finite)" if unknown else ""))
+    return None
+
+
 # The C reader's checks, in its order: (name, where in the C code, rule).
 READER_RULES = (
     ("dimension-empty", "demo_io.c read_dimension", _rule_dimensions),
@@ -327,6 +350,7 @@ READER_RULES = (
                     "ncfile.c ilrl_ncfile_refuse_fill", _rule_values_read),
     ("episodes", "demo.c validate_episodes", _rule_episodes),
     ("steps", "demo.c ilrl_demo_validate", _rule_steps),
+    ("final-obs", "demo.c ilrl_demo_validate", _rule_final_obs),
 )
 
 
@@ -347,21 +371,9 @@ def _rule_names(d, origin):
     return None
 
 
-def _rule_final_obs(d, origin):
-    if d.final_obs is None:
-        return None
-    bad = np.argwhere(np.isinf(d.final_obs))
-    if bad.size:
-        e, f = (int(v) for v in bad[0])
-        return (f"{origin}: final_obs[{e},{f}] = {_g(d.final_obs[e, f])} is not "
-                f"finite (NaN marks an unknown final observation)")
-    return None
-
-
 # Rules of write_demo that the C reader does not have.
 WRITER_RULES = (
     ("names", "ilrl.demo only", _rule_names),
-    ("final-obs", "ilrl.demo only", _rule_final_obs),
 )
 
 
@@ -753,7 +765,61 @@ def _package_version():
 _LAYOUT = (("obs", ("step", "feature")), ("action", ("step",)),
            ("reward", ("step",)), ("episode_start", ("episode",)),
            ("episode_length", ("episode",)), ("terminated", ("episode",)),
-           ("score", ("episode",)))
+           ("score", ("episode",)), ("final_obs", ("episode", "feature")))
+
+
+# ncfile.c COMPRESSION_BOUND: deflate's largest ratio is about 1032:1.
+COMPRESSION_BOUND = 1100.0
+_SIZE_ORDER = ("obs", "action", "reward", "episode_start", "episode_length",
+               "terminated", "score", "final_obs")   # demo_io.c's variable_spec
+
+
+def _physical_memory():
+    try:
+        pages, page = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGESIZE")
+    except (ValueError, OSError):
+        return 0.0
+    return float(pages) * float(page) if pages > 0 and page > 0 else 0.0
+
+
+def _check_sizes(path):
+    """ncfile.c ilrl_ncfile_check_size, before anything is loaded: every
+    variable of the schema within what the file can hold (times 1100 when
+    it is compressed) and within 80% of the machine's memory, so that a
+    26 kB file declaring 10^8 steps is refused at once rather than read.
+    The C reader checks a variable's size right after its type and
+    dimensions; a file whose variable is both mistyped and oversized is
+    named for its size here (the C reader names the type)."""
+    import netCDF4
+    try:
+        nc = netCDF4.Dataset(path)
+    except (OSError, RuntimeError, ValueError):
+        return   # open_demo says why it cannot be read
+    with nc:
+        if getattr(nc, "ilrl_file_kind", FILE_KIND) != FILE_KIND:
+            return   # open_demo names the kind
+        size = os.stat(path).st_size
+        for name in _SIZE_ORDER:
+            if name not in nc.variables:
+                continue
+            variable = nc.variables[name]
+            lengths = [len(nc.dimensions[d]) for d in variable.dimensions]
+            values = float(np.prod(lengths, dtype=np.float64))
+            nbytes = values * variable.dtype.itemsize
+            filters = variable.filters() or {}
+            compressed = any(bool(filters.get(key)) for key in
+                             ("zlib", "szip", "zstd", "bzip2", "blosc", "shuffle",
+                              "fletcher32"))
+            shape = " x ".join(str(length) for length in lengths)
+            if nbytes > size * (COMPRESSION_BOUND if compressed else 1.0):
+                raise DemoError(f"{path}: variable '{name}' declares {shape} values "
+                                f"({nbytes:.3g} bytes), more than the file's {size} "
+                                f"bytes can hold{' even compressed' if compressed else ''}")
+            memory = _physical_memory()
+            if memory > 0 and nbytes > 0.8 * memory:
+                raise DemoError(f"{path}: variable '{name}' declares {shape} values "
+                                f"({nbytes / 1073741824.0:.1f} GiB), more than this "
+                                f"machine's memory ({memory / 1073741824.0:.1f} GiB)")
 
 
 def _check_layout(dataset, dimensions, path):
@@ -774,7 +840,7 @@ def _check_layout(dataset, dimensions, path):
                         f"(the number of actions K)")
     for name, dims in _LAYOUT:
         if name not in dataset.variables:
-            if name == "score":
+            if name in ("score", "final_obs"):
                 continue
             raise DemoError(f"{path}: variable '{name}' is missing")
         got = dataset[name].dims
@@ -845,6 +911,8 @@ def open_demo(path, validate=True):
 
     path = os.fspath(path)
     _check_regular(path)
+    if validate:
+        _check_sizes(path)
     try:
         with xarray.open_dataset(path, engine="netcdf4", mask_and_scale=False,
                                  decode_times=False) as dataset:
@@ -869,7 +937,9 @@ def open_demo(path, validate=True):
                     dataset["episode_length"].values,
                     dataset["terminated"].values,
                     dataset["score"].values if "score" in dataset else None,
-                    int(n_actions.reshape(-1)[0]), None, None, None, fills)
+                    int(n_actions.reshape(-1)[0]), None, None,
+                    dataset["final_obs"].values if "final_obs" in dataset else None,
+                    fills)
         for _name, _where, rule in READER_RULES:
             message = rule(d, path)
             if message is not None:

@@ -1,9 +1,9 @@
 #!/bin/sh
 # install-deps.sh -- the benchmark-only dependency of the PyTorch peer
 # (tests/peer/torch_peer.py): Debian's python3-torch (1.13.1 on bookworm),
-# for /usr/bin/python3.  Kept out of tests/install-deps.sh on purpose: CI
-# never runs `make bench`, and torch is large.  numpy and netCDF4 come from
-# tests/install-deps.sh.  Idempotent; non-interactive.  Run as root (or via
+# for /usr/bin/python3.  tests/install-deps.sh installs it too now (for
+# tests/py_torch.sh); this script stays for machines that only bench.
+# numpy and netCDF4 come from tests/install-deps.sh.  Idempotent; non-interactive.  Run as root (or via
 # sudo).
 set -e
 PACKAGES="python3-torch"
