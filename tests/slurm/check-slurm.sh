@@ -142,4 +142,5 @@ if [ -n "${ILRL_SLURM_TIMELIMIT:-}" ]; then
     same_losses limit.nc ref-limit.nc
     pass "time limit: Slurm's USR1 warning, requeue (Restarts=$restarts), resume; result equals uninterrupted run"
 fi
+. "$SLURM_TESTS/headstart-case.sh" && headstart_case   # the head-start array + gather
 exit 0
