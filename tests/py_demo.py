@@ -23,9 +23,9 @@ import numpy as np
 
 from ilrl import demo
 from ilrl.errors import OutputError
+from pycheck import FAILURES, check
 
 LANDSCAPE = sys.argv[1]
-FAILURES = []
 
 
 def good():
@@ -219,12 +219,6 @@ WRITER_ONLY = [
     ("two feature names for D = 3", replacing(feature_names="x,y"),
      "feature_names has 2 names but features = 3"),
 ]
-
-
-def check(condition, message):
-    if not condition:
-        FAILURES.append(message)
-        print(f"FAIL: {message}", file=sys.stderr)
 
 
 def write_raw(path, kwargs):

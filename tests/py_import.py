@@ -16,16 +16,10 @@ import sys
 import h5py
 import netCDF4
 import numpy as np
+from pycheck import FAILURES, check
 
 IMPORT, LANDSCAPE, DEMO = sys.argv[1:4]
 MPIRUN = sys.argv[4].split()
-FAILURES = []
-
-
-def check(condition, message):
-    if not condition:
-        FAILURES.append(message)
-        print(f"FAIL: {message}", file=sys.stderr)
 
 
 def run(args, timeout=300):

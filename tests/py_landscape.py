@@ -32,30 +32,15 @@ import math
 import os
 import shutil
 import struct
-import subprocess
 import sys
 
 import netCDF4
 import numpy as np
 
 from ilrl import landscape as L
+from pycheck import check, finish, run
 
 COMPARE, PROBE, MAKE, DEMO, LANDSCAPE, PLOT, MPIRUN, TRAIN = sys.argv[1:9]
-FAILURES = []
-
-
-def check(condition, message):
-    if not condition:
-        FAILURES.append(message)
-        print("FAIL:", message, file=sys.stderr)
-
-
-def run(*command, expect=0):
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    if result.returncode != expect:
-        raise SystemExit(f"exit {result.returncode}, expected {expect}: {' '.join(command)}\n"
-                         f"{result.stderr}")
-    return result
 
 
 def edit(source, target, statements):
@@ -301,7 +286,4 @@ check("of the path's variance" in L.axis_labels(traj)[0], "trajplane.nc: axes la
 run(PLOT, "trajplane.nc", "-o", "trajplane.png", "--dpi", "60")
 print(f"real path: {k} checkpoints, {off} more than 10% off the trajectory plane")
 
-if FAILURES:
-    print(f"{len(FAILURES)} failure(s)", file=sys.stderr)
-    sys.exit(1)
-print("py_landscape: all checks passed")
+finish("py_landscape")

@@ -24,7 +24,6 @@ scratch directory.
 """
 
 import os
-import subprocess
 import sys
 
 import netCDF4
@@ -35,24 +34,10 @@ from torch import nn
 
 from ilrl.demo import open_demo
 from ilrl.torch import NetworkError, export_network, load_network, network_theta
+from pycheck import check, finish, run
 
 LANDSCAPE, TRAIN, DEMO, MPIRUN = sys.argv[1:5]
-FAILURES = []
 TOLERANCE = 1e-12
-
-
-def check(condition, message):
-    if not condition:
-        FAILURES.append(message)
-        print("FAIL:", message, file=sys.stderr)
-
-
-def run(*command, expect=0):
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    if result.returncode != expect:
-        raise SystemExit(f"exit {result.returncode}, expected {expect}: {' '.join(command)}\n"
-                         f"{result.stderr}")
-    return result
 
 
 # ---- 1. refusals ------------------------------------------------------------------
@@ -254,7 +239,4 @@ for index, (demo, net, rl_weight) in enumerate(CASES):
     print(f"torch -> C, {demo} {rl_weight}: L_IL {il_t:.15g} (C {il_c:.15g}), "
           f"L_RL {rl_t:.15g} (C {rl_c:.15g}), worst difference {worst:.3g}")
 
-if FAILURES:
-    print(f"{len(FAILURES)} failure(s)", file=sys.stderr)
-    sys.exit(1)
-print("py_torch: all checks passed")
+finish("py_torch")
