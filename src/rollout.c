@@ -118,6 +118,22 @@ const char *ilrl_rollout_policy_name(enum ilrl_rollout_policy policy)
 
 /* ---- workspace ----------------------------------------------------------- */
 
+/* Whether `mlp` can play `type` with reward scheme `scheme` (its inputs are
+ * the features, its outputs the actions); ILRL_OK, or the error recorded. */
+static int check_player(const struct ilrl_mlp *mlp, const struct ilrl_env_type *type, int scheme)
+{
+    size_t n_in = mlp->sizes[0], n_out = mlp->sizes[mlp->n_layers];
+    if (n_in != type->n_features || n_out != (size_t)type->n_actions)
+        return ilrl_error(ILRL_EINPUT, "rollouts need a %s network of %zu inputs and "
+                          "%d outputs, but the network maps %zu inputs to %zu outputs",
+                          type->title, type->n_features, type->n_actions, n_in, n_out);
+    if (scheme < 0 || scheme >= type->n_schemes)
+        return ilrl_error(ILRL_EFAILED, "rollouts: reward scheme %d is not one of %s's", scheme,
+                          type->name);
+    return ILRL_OK;
+}
+
+
 struct ilrl_rollout_work *ilrl_rollout_work_alloc(const struct ilrl_mlp *mlp,
                                                   const struct ilrl_rollout_options *options)
 {
@@ -130,18 +146,8 @@ struct ilrl_rollout_work *ilrl_rollout_work_alloc(const struct ilrl_mlp *mlp,
         ilrl_error(ILRL_EFAILED, "rollouts: no environment %d in the table", options->env);
         return NULL;
     }
-    size_t n_in = mlp->sizes[0], n_out = mlp->sizes[mlp->n_layers];
-    if (n_in != type->n_features || n_out != (size_t)type->n_actions) {
-        ilrl_error(ILRL_EINPUT, "rollouts need a %s network of %zu inputs and "
-                   "%d outputs, but the network maps %zu inputs to %zu outputs",
-                   type->title, type->n_features, type->n_actions, n_in, n_out);
+    if (check_player(mlp, type, options->scheme) != ILRL_OK)
         return NULL;
-    }
-    if (options->scheme < 0 || options->scheme >= type->n_schemes) {
-        ilrl_error(ILRL_EFAILED, "rollouts: reward scheme %d is not one of %s's",
-                   options->scheme, type->name);
-        return NULL;
-    }
     struct ilrl_rollout_work *work = calloc(1, sizeof *work);
     if (work == NULL)
         goto out_of_memory;
@@ -287,18 +293,9 @@ struct ilrl_lockstep *ilrl_lockstep_alloc(const struct ilrl_mlp *mlp, int env, i
                    env);
         return NULL;
     }
+    if (check_player(mlp, type, scheme) != ILRL_OK)
+        return NULL;
     size_t n_in = mlp->sizes[0], n_out = mlp->sizes[mlp->n_layers];
-    if (n_in != type->n_features || n_out != (size_t)type->n_actions) {
-        ilrl_error(ILRL_EINPUT, "rollouts need a %s network of %zu inputs and "
-                   "%d outputs, but the network maps %zu inputs to %zu outputs",
-                   type->title, type->n_features, type->n_actions, n_in, n_out);
-        return NULL;
-    }
-    if (scheme < 0 || scheme >= type->n_schemes) {
-        ilrl_error(ILRL_EFAILED, "rollouts: reward scheme %d is not one of %s's", scheme,
-                   type->name);
-        return NULL;
-    }
     struct ilrl_lockstep *ls = calloc(1, sizeof *ls);
     if (ls == NULL)
         goto out_of_memory;
