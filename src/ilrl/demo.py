@@ -674,12 +674,22 @@ def write_demo(path, obs, action, reward, *, episode_start=None,
     if seed is not None:  # an unknown seed is left out rather than invented
         attributes.append(("seed", np.int64(seed)))
 
+    return write_atomically(path, force, _size_estimate(d, attributes),
+                            lambda temp: _write_netcdf(temp, d, attributes))
+
+
+def write_atomically(path, force, size, write):
+    """Publishes a file the way the C programs do: `write(temp)` fills a
+    temporary next to `path` (`size` bytes reserved first), which is synced
+    and then linked, or with force renamed, into place; the temporary is
+    gone on every path.  OutputError (4) names the file; returns path.
+    The caller has checked the target (check_output)."""
     directory = os.path.dirname(path) or "."
     temp = os.path.join(directory, f"{os.path.basename(path)}.tmp.{os.getpid()}")
     try:
-        _reserve(path, temp, _size_estimate(d, attributes))
+        _reserve(path, temp, size)
         try:
-            _write_netcdf(temp, d, attributes)
+            write(temp)
             _fsync_path(temp)
         except (OSError, RuntimeError) as error:
             reason = getattr(error, "strerror", None) or str(error)

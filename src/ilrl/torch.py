@@ -37,7 +37,7 @@ import os
 
 import numpy as np
 
-from ilrl.errors import InputError, OutputError
+from ilrl.errors import InputError
 
 FILE_KIND = "network"
 ACTIVATIONS = ("tanh", "relu")
@@ -130,35 +130,21 @@ def export_network(module, path, *, force=False, history=None, source=None):
     path = os.fspath(path)
     sizes, activation, theta = network_theta(module)
     demo.check_output(path, force)
-    directory = os.path.dirname(path) or "."
-    temp = os.path.join(directory, f"{os.path.basename(path)}.tmp.{os.getpid()}")
-    try:
-        demo._reserve(path, temp, theta.size * 8 + 65536)
-        try:
-            with netCDF4.Dataset(temp, "w", format="NETCDF4") as dataset:
-                dataset.createDimension("param", theta.size)
-                variable = dataset.createVariable("theta", "f8", ("param",), fill_value=False)
-                variable.long_name = "policy network parameters (mlp.h layout)"
-                dataset.ilrl_file_kind = FILE_KIND
-                dataset.setncattr("layer_sizes", np.asarray(sizes, dtype=np.int32))
-                dataset.activation = activation
-                dataset.history = demo._history(history or "ilrl.torch.export_network")
-                dataset.source = source or (f"{demo.PACKAGE_NAME} "
-                                            f"{demo._package_version()} (python ilrl.torch)")
-                variable[:] = theta
-            demo._fsync_path(temp)
-        except (OSError, RuntimeError) as error:
-            reason = getattr(error, "strerror", None) or str(error)
-            raise OutputError(f"{path}: cannot write temporary file {temp}: "
-                                   f"{reason} ({path} not written)") from None
-        demo._publish(temp, path, force)
-    finally:
-        if os.path.lexists(temp):
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
-    return path
+
+    def write(temp):
+        with netCDF4.Dataset(temp, "w", format="NETCDF4") as dataset:
+            dataset.createDimension("param", theta.size)
+            variable = dataset.createVariable("theta", "f8", ("param",), fill_value=False)
+            variable.long_name = "policy network parameters (mlp.h layout)"
+            dataset.ilrl_file_kind = FILE_KIND
+            dataset.setncattr("layer_sizes", np.asarray(sizes, dtype=np.int32))
+            dataset.activation = activation
+            dataset.history = demo._history(history or "ilrl.torch.export_network")
+            dataset.source = source or (f"{demo.PACKAGE_NAME} "
+                                        f"{demo._package_version()} (python ilrl.torch)")
+            variable[:] = theta
+
+    return demo.write_atomically(path, force, theta.size * 8 + 65536, write)
 
 
 def read_network(path):
