@@ -216,21 +216,13 @@ def check_inputs(paths, landscape):
     return identities
 
 
-def file_type(mode):
-    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"),
-                       (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
 class Output:
     """The output file: checked, drawn under a temporary name in its own
     directory, then moved into place (see the header)."""
 
-    def __init__(self, path, force, inputs, input_identities):
+    def __init__(self, path, force, inputs, input_identities, landscape):
         self.path, self.force, self.temporary = path, force, None
+        self.landscape = landscape
         self.directory = os.path.dirname(path) or "."
         self._check_target(inputs, input_identities)
         try:
@@ -266,7 +258,8 @@ class Output:
             raise OutputError(f"{self.path}: is the input {which}; refusing to "
                               f"overwrite it (even with --force)")
         if not stat.S_ISREG(info.st_mode):
-            raise OutputError(f"{self.path}: exists and is {file_type(info.st_mode)}; "
+            what = self.landscape.file_type(info.st_mode)
+            raise OutputError(f"{self.path}: exists and is {what}; "
                               f"only a regular file may be replaced")
         if not self.force:
             raise OutputError(f"{self.path} exists (use --force to overwrite)")
@@ -358,7 +351,7 @@ def run(argv):
     # A bad input is reported as such (exit 3) before the output is
     # examined; the output is checked and its temporary made before drawing,
     # the slow part.
-    output = Output(options.output, options.force, paths, input_identities)
+    output = Output(options.output, options.force, paths, input_identities, landscape)
     try:
         for dataset in datasets:   # once the run will go ahead
             for line in landscape.warnings(dataset):

@@ -73,7 +73,8 @@ class LandscapeError(InputError):
 
 # ---- reading ----------------------------------------------------------------
 
-def _file_type(mode):
+def file_type(mode):
+    """What a file that is not regular is, for messages ("a FIFO", ...)."""
     for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"),
                        (stat.S_ISCHR, "a character device"),
                        (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
@@ -91,7 +92,7 @@ def check_regular_file(path):
     except OSError as error:
         raise LandscapeError(f"{path}: cannot read ({error.strerror or error})")
     if not stat.S_ISREG(info.st_mode):
-        raise LandscapeError(f"{path}: not a regular file ({_file_type(info.st_mode)})")
+        raise LandscapeError(f"{path}: not a regular file ({file_type(info.st_mode)})")
     return info
 
 
