@@ -211,6 +211,11 @@ texts = L.figure_texts(figure)
 for label in ("start", "end", "IL \u2192 RL", "IL checkpoints", "RL checkpoints"):
     check(label in texts, f"path.nc: legend has no {label!r}: {texts}")
 check(not any("off this plane" in t for t in texts), "path.nc: an off-plane line was drawn")
+diamonds = [(line.get_xdata()[0], line.get_ydata()[0]) for axes in figure.axes
+            for line in axes.get_lines() if line.get_marker() == "D"]
+check(diamonds and all(d == (xs[3], ys[3]) for d in diamonds),
+      f"path.nc: the IL -> RL mark is at {diamonds}, not at the last IL checkpoint "
+      f"{(xs[3], ys[3])}")
 panels = [axes for axes in figure.axes if axes.get_label() != "<colorbar>"
           and axes.collections]
 lines_per_panel = [sum(1 for line in axes.get_lines() if len(line.get_xdata()) == 2)

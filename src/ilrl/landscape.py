@@ -25,8 +25,9 @@ The training path.  A landscape file may carry the checkpoints of an
 ilrl-train run projected on its plane (dimension `checkpoint`; `path_x`,
 `path_y`, `path_residual`, `path_phase`, `path_il_loss`, ...).  Every panel
 then draws it: IL checkpoints and segments in PATH_COLOURS[0], RL in
-PATH_COLOURS[1], the start as a circle, the first RL checkpoint (the phase
-boundary) as a diamond, the end as a star, with a legend.  A checkpoint
+PATH_COLOURS[1], the start as a circle, the phase boundary (the last IL
+checkpoint, theta_IL, where RL started: ilrl-train keeps it whenever an RL
+phase follows) as a diamond, the end as a star, with a legend.  A checkpoint
 whose `path_residual` (its distance from the plane relative to
 ||theta_k - theta0||) exceeds OFF_PLANE_RESIDUAL = 0.1 is drawn hollow and larger,
 and a line of text under the figure's title says how many (one line per
@@ -486,9 +487,11 @@ def draw_path(axes, ds, threshold=OFF_PLANE_RESIDUAL):
     indices = numpy.flatnonzero(shown)
     if indices.size:
         marks = [(indices[0], "o", "start", 10), (indices[-1], "*", "end", 15)]
-        boundary = numpy.flatnonzero(shown & (phase >= 1))
-        if boundary.size and boundary[0] > indices[0]:
-            marks.insert(1, (boundary[0], "D", "IL \u2192 RL", 9))
+        first_rl = numpy.flatnonzero(shown & (phase >= 1))
+        if first_rl.size:   # theta_IL: the last IL checkpoint, where RL started
+            il = numpy.flatnonzero(shown[:first_rl[0]] & (phase[:first_rl[0]] == 0))
+            if il.size and il[-1] > indices[0]:
+                marks.insert(1, (il[-1], "D", "IL \u2192 RL", 9))
         for k, marker, label, size in marks:
             axes.plot([px[k]], [py[k]], linestyle="none", marker=marker, markersize=size,
                       markerfacecolor="white", markeredgecolor="black",
