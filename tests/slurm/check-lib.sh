@@ -146,23 +146,7 @@ preemption_test() {
         n=$(( n * 3 / 2 ))
     done
     # shellcheck disable=SC2086
-    job=$(client sbatch --parsable "$@" --job-name=big "$JOBS/landscape.sbatch" $big --checkpoint 1 --out big.nc) \
-        || fail "sbatch of the pre-emption job failed"
-    job=${job%%;*}
-    deadline=$(( $(date +%s) + 120 ))
-    until [ -e big.nc.partial ]; do
-        [ -e big.nc ] && fail "job $job finished before the signal: raise ILRL_SLURM_REQUEUE_NX"
-        [ "$(date +%s)" -lt "$deadline" ] || fail "no checkpoint big.nc.partial after 120 s"
-        sleep 0.5
-    done
-    client timeout 10 scancel --batch --signal=USR1 "$job" || fail "scancel --batch --signal=USR1 $job failed"
-    states=$(wait_job "$job" "${PREEMPTION_WAIT:-600}")
-    [ "$states" = "COMPLETED " ] || fail "pre-emption job $job ended $states"
-    restarts=$(job_field "$job" Restarts)
-    [ "${restarts:-0}" -ge 1 ] || fail "job $job was not requeued (Restarts=$restarts)"
-    grep -q 'requeueing job' ilrl-big-"$job".out || fail "no requeue in the log"
-    grep -q -- '--resume' ilrl-big-"$job".out || fail "restart did not pass --resume"
-    [ ! -e big.nc.partial ] || fail "big.nc.partial left behind"
+    PREEMPTION_HINT="raise ILRL_SLURM_REQUEUE_NX" preemption_job landscape.sbatch big big.nc "$*" $big
     same_losses big.nc ref-big.nc
 }
 
@@ -188,7 +172,8 @@ trained_on() {
 # send USR1 to the batch shell (`scancel --batch`), and require that the
 # job requeued itself, ran again with --resume, completed and left no
 # OUT.partial.  The caller compares OUT with an uninterrupted run.  Sets
-# job and restarts.  PREEMPTION_WAIT (600 s) bounds requeue + resume.
+# job and restarts.  PREEMPTION_WAIT (600 s) bounds requeue + resume;
+# PREEMPTION_HINT says how to make a run that ended too soon longer.
 preemption_job() {
     pj_script=$1 pj_name=$2 pj_out=$3 pj_sbatch=$4; shift 4
     # shellcheck disable=SC2086
@@ -197,7 +182,7 @@ preemption_job() {
     job=${job%%;*}
     deadline=$(( $(date +%s) + 120 ))
     until [ -e "$pj_out.partial" ]; do
-        [ -e "$pj_out" ] && fail "job $job finished before the signal: make the $pj_name run longer"
+        [ -e "$pj_out" ] && fail "job $job finished before the signal: ${PREEMPTION_HINT:-make the $pj_name run longer}"
         [ "$(date +%s)" -lt "$deadline" ] || fail "no checkpoint $pj_out.partial after 120 s"
         sleep 0.5
     done
