@@ -235,109 +235,98 @@ static int prepare_evaluator(struct problem *problem, double *cache, int fill)
     return ILRL_OK;
 }
 
-/* A worker's empty plan of the broadcast shape, for broadcast_plan to fill. */
-static int plan_alloc_empty(struct problem *problem)
-{
-    const struct problem_shape *s = &problem->shape;
-    const size_t N = s->n_steps, F = s->n_final;
-    struct ilrl_value_plan *plan = calloc(1, sizeof *plan);
-    problem->plan = plan;
-    if (plan == NULL)
-        return ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the TD targets",
-                          ilrl_schedule_rank());
-    plan->n_steps = N;
-    plan->n_features = s->n_features;
-    plan->n_final = F;
-    plan->n_targets = s->n_targets;
-    plan->n_left_out = N - s->n_targets;
-    plan->gamma = s->rollout.gamma;
-    plan->target = (enum ilrl_value_target)s->td_target;
-    plan->reward = malloc(N * sizeof *plan->reward);
-    plan->discount = malloc(N * sizeof *plan->discount);
-    plan->next_row = malloc(N * sizeof *plan->next_row);
-    plan->has_target = malloc(N);
-    plan->final_obs = F > 0 ? malloc(F * s->n_features * sizeof *plan->final_obs) : NULL;
-    plan->frozen_target = plan->target == ILRL_VALUE_TARGET_FROZEN
-                          ? malloc(N * sizeof *plan->frozen_target) : NULL;
-    if (plan->reward == NULL || plan->discount == NULL || plan->next_row == NULL
-        || plan->has_target == NULL || (F > 0 && plan->final_obs == NULL)
-        || (plan->target == ILRL_VALUE_TARGET_FROZEN && plan->frozen_target == NULL))
-        return ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the TD targets",
-                          ilrl_schedule_rank());
-    return ILRL_OK;
-}
-
-/* Rank 0's plan (frozen targets included: computed once, there) to every
- * rank, so that every rank regresses onto the same bits. */
-static int broadcast_plan(struct problem *problem)
-{
-    int rank = ilrl_schedule_rank(), status;
-    const struct problem_shape *s = &problem->shape;
-    if (!s->value_td && !s->value_cql)
-        return ILRL_OK;
-    status = rank == 0 ? ILRL_OK : plan_alloc_empty(problem);
-    if ((status = ilrl_schedule_agree(status)) != ILRL_OK)
-        return status;
-    struct ilrl_value_plan *plan = problem->plan;
-    const size_t N = s->n_steps;
-    struct { void *data; size_t bytes; } arrays[] = {
-        {plan->reward, N * sizeof *plan->reward},
-        {plan->discount, N * sizeof *plan->discount},
-        {plan->next_row, N * sizeof *plan->next_row},
-        {plan->has_target, N},
-        {plan->final_obs, s->n_final * s->n_features * sizeof(double)},
-        {plan->frozen_target, plan->frozen_target != NULL ? N * sizeof(double) : 0},
-    };
-    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
-        if (arrays[k].bytes > 0
-            && (status = ilrl_schedule_broadcast(arrays[k].data, arrays[k].bytes)) != ILRL_OK)
-            return status;
-    return ILRL_OK;
-}
-
 /* ---- one copy of the samples per node (node_share.h) ----------------------------
  * The node's block holds, doubles first so that every array is aligned:
  * obs (N x D), the RL weights (N), the evaluator's per-sample caches
- * (ilrl_evaluator_cache_size), the actions (N ints).  Rank 0 moves its own
- * copies in (it leads node 0), sends the samples to the other writers (the
- * node leaders, or every rank with ILRL_NODE_SHARE=0), each writer computes
- * the evaluator's caches there, and after the node's sync the other ranks
- * make evaluators that borrow them.  The caches are computed by the same
- * code from the same bytes as each rank computed them before: the same
- * bits. */
+ * (ilrl_evaluator_cache_size), the value plan's doubles (td or cql only:
+ * ilrl_value_plan_doubles, frozen targets included), then the plan's
+ * next_row (N size_t), the actions (N ints), the plan's has_target (N
+ * bytes).  Rank 0 moves its own copies in (it leads node 0; its plan,
+ * frozen targets included, was computed there once: every rank regresses
+ * onto the same bits), sends the samples and the plan to the other writers
+ * (the node leaders, or every rank with ILRL_NODE_SHARE=0), each writer
+ * computes the evaluator's caches there, and after the node's sync the
+ * other ranks make evaluators that borrow them.  The caches are computed
+ * by the same code from the same bytes as each rank computed them before:
+ * the same bits.  The plan of a rank other than 0 borrows its arrays from
+ * the block from the start (value_loss.h: freeing it frees the struct
+ * only); rank 0's borrows them once moved. */
+struct block_layout {
+    size_t n_obs, n_cache, n_plan;   /* doubles of obs, caches, plan */
+    int value;                        /* the plan is in the block */
+    size_t bytes;
+};
+
+static struct block_layout block_layout(const struct problem *problem)
+{
+    const struct problem_shape *s = &problem->shape;
+    const size_t N = s->n_steps;
+    struct block_layout layout = {
+        .n_obs = N * s->n_features,
+        .n_cache = ilrl_evaluator_cache_size(problem->mlp, problem->direction_x,
+                                             problem->direction_y, N),
+        .value = s->value_td || s->value_cql,
+    };
+    if (layout.value)
+        layout.n_plan = ilrl_value_plan_doubles(N, s->n_features, s->n_final,
+                                                (enum ilrl_value_target)s->td_target);
+    layout.bytes = (layout.n_obs + N + layout.n_cache + layout.n_plan) * sizeof(double)
+                   + N * sizeof(int)
+                   + (layout.value ? N * (sizeof(size_t) + 1) : 0);
+    return layout;
+}
+
 static int share_samples(struct problem *problem)
 {
     const struct problem_shape *s = &problem->shape;
-    const size_t N = s->n_steps, n_obs = N * s->n_features;
-    const size_t n_cache = ilrl_evaluator_cache_size(problem->mlp, problem->direction_x,
-                                                     problem->direction_y, N);
+    const size_t N = s->n_steps;
+    const struct block_layout layout = block_layout(problem);
+    const size_t n_obs = layout.n_obs, n_cache = layout.n_cache, n_plan = layout.n_plan;
     int rank = ilrl_schedule_rank(), writer = 0, status;
     void *base = NULL;
-    status = ilrl_node_share_alloc(problem->share, (n_obs + N + n_cache) * sizeof(double)
-                                   + N * sizeof(int), s->node_share, &base, &writer);
+    status = ilrl_node_share_alloc(problem->share, layout.bytes, s->node_share, &base, &writer);
     if ((status = ilrl_schedule_agree(status)) != ILRL_OK)
         return status;
     if (s->node_share && !ilrl_node_share_shared(problem->share) && rank == 0)
         ilrl_notice("one copy of the data per rank: a node cannot hold a shared-memory window of %.1f MiB (file size limit or room in /dev/shm)",
-                    (double)((n_obs + N + n_cache) * sizeof(double) + N * sizeof(int)) / 1048576.0);
+                    (double)layout.bytes / 1048576.0);
     double *obs = base, *weight = obs + n_obs, *cache = weight + N;
-    int *action = (int *)(cache + n_cache);
+    double *plan_doubles = cache + n_cache;
+    size_t *next_row = (size_t *)(plan_doubles + n_plan);
+    int *action = (int *)(layout.value ? next_row + N : next_row);
+    unsigned char *has_target = (unsigned char *)(action + N);
     if (rank == 0) {
         memcpy(obs, problem->obs, n_obs * sizeof *obs);
         memcpy(weight, problem->weight, N * sizeof *weight);
         memcpy(action, problem->action, N * sizeof *action);
         ilrl_evaluator_move_cache(problem->evaluator, cache);
+        if (layout.value)
+            ilrl_value_plan_move(problem->plan, plan_doubles, next_row, has_target);
         free(problem->obs);
         free(problem->weight);
         free(problem->action);
         problem->own_samples = 0;
+    } else if (layout.value) {
+        status = ilrl_value_plan_borrow(N, s->n_features, s->n_final, s->n_targets,
+                                        s->rollout.gamma, (enum ilrl_value_target)s->td_target,
+                                        plan_doubles, next_row, has_target, &problem->plan);
+        if (status != ILRL_OK)
+            status = ilrl_error(ILRL_EFAILED, "rank %d: out of memory for the TD targets", rank);
     }
+    if ((status = ilrl_schedule_agree(status)) != ILRL_OK)
+        return status;
     problem->data.obs = problem->obs = obs;
     problem->data.weight = problem->weight = weight;
     problem->data.action = problem->action = action;
     if ((status = ilrl_node_share_broadcast(problem->share, obs, n_obs * sizeof *obs)) != ILRL_OK
         || (status = ilrl_node_share_broadcast(problem->share, weight, N * sizeof *weight)) != ILRL_OK
-        || (status = ilrl_node_share_broadcast(problem->share, action, N * sizeof *action)) != ILRL_OK)
+        || (status = ilrl_node_share_broadcast(problem->share, action, N * sizeof *action)) != ILRL_OK
+        || (layout.value
+            && ((status = ilrl_node_share_broadcast(problem->share, plan_doubles,
+                                                    n_plan * sizeof *plan_doubles)) != ILRL_OK
+                || (status = ilrl_node_share_broadcast(problem->share, next_row,
+                                                       N * sizeof *next_row)) != ILRL_OK
+                || (status = ilrl_node_share_broadcast(problem->share, has_target, N)) != ILRL_OK)))
         return ilrl_schedule_agree(status);
     if (writer && rank != 0)
         status = prepare_evaluator(problem, cache, 1);
@@ -369,8 +358,6 @@ static int broadcast_problem(struct problem *problem)
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         if ((status = ilrl_schedule_broadcast(arrays[k].data, arrays[k].bytes)) != ILRL_OK)
             return status;
-    if ((status = broadcast_plan(problem)) != ILRL_OK)
-        return status;
     status = rank == 0 ? ILRL_OK : problem_prepare(problem);
     if ((status = ilrl_schedule_agree(status)) != ILRL_OK)
         return status;
@@ -576,9 +563,22 @@ static int32_t decide_dense_path(const struct rank_facts *facts, int n_ranks)
     return all ? ILRL_DENSE_AVX512 : ILRL_DENSE_DGEMM;
 }
 
-/* Bytes every rank holds once set up: the demo's arrays, theta0 and the
- * directions, the grid coordinates, the loss workspace, the evaluator and
- * two tiles of values. */
+/* The value plan's bytes (td or cql only; 0 without): exactly its part of
+ * the node's block (block_layout), F x D final observations included. */
+static double plan_bytes(const struct problem *problem)
+{
+    const struct problem_shape *s = &problem->shape;
+    if (!s->value_td && !s->value_cql)
+        return 0.0;
+    return 8.0 * (double)ilrl_value_plan_doubles(s->n_steps, s->n_features, s->n_final,
+                                                 (enum ilrl_value_target)s->td_target)
+           + (double)s->n_steps * (double)(sizeof(size_t) + 1);
+}
+
+/* Bytes every rank held before node_share.h, once set up: the demo's
+ * arrays and the value plan (sample_bytes: one copy per node now), theta0
+ * and the directions, the grid coordinates, the loss workspace, the
+ * evaluator and two tiles of values. */
 static double work_bytes(const struct problem *problem, const struct ilrl_landscape_options *options)
 {
     const struct problem_shape *s = &problem->shape;
@@ -588,9 +588,12 @@ static double work_bytes(const struct problem *problem, const struct ilrl_landsc
     for (size_t l = 0; l <= mlp->n_layers; l++)
         widths += (double)mlp->sizes[l];
     double values = (double)values_per_point(problem);
-    /* the value plan: 3 doubles, a size_t and a byte per step, and per
-     * point in flight ("same") 2 N doubles */
-    double plan = s->value_td || s->value_cql ? N * (8.0 * 4.0 + 1.0) + 16.0 * N * 8.0 : 0.0;
+    /* the value plan, and the evaluator's "same" storage: per point of a
+     * group of 8 in flight, Q(s_t, a_t) and max Q (N + F), and the targets
+     * (N): about 17 N doubles */
+    double plan = plan_bytes(problem);
+    if (plan > 0.0 && s->td_target == ILRL_VALUE_TARGET_SAME)
+        plan += 8.0 * (17.0 * N + 8.0 * (double)s->n_final);
     return plan + N * (8.0 * D + 4.0 + 8.0) + 8.0 * 6.0 * P + 8.0 * ((double)s->nx + (double)s->ny)
            + 8.0 * 4.0 * block * widths
            + ilrl_evaluator_bytes(mlp, s->n_steps, problem->max_row)
@@ -608,9 +611,10 @@ static const char *format_bytes(double bytes, char *buf, size_t buf_size)
     return buf;
 }
 
-/* The bytes of the samples and the evaluator's caches (the bound of
- * ilrl_evaluator_bytes: N (3 widest + 2) doubles): what one node holds once
- * (share_samples), and what work_bytes counts for every rank. */
+/* The bytes of the samples, the evaluator's caches (the bound of
+ * ilrl_evaluator_bytes: N (3 widest + 2) doubles) and the value plan: what
+ * one node holds once (share_samples), and what work_bytes counts for
+ * every rank. */
 static double sample_bytes(const struct problem *problem)
 {
     const struct problem_shape *s = &problem->shape;
@@ -618,7 +622,8 @@ static double sample_bytes(const struct problem *problem)
     double N = (double)s->n_steps, widest = 1.0;
     for (size_t l = 0; l <= mlp->n_layers; l++)
         widest = (double)mlp->sizes[l] > widest ? (double)mlp->sizes[l] : widest;
-    return N * (8.0 * (double)s->n_features + 4.0 + 8.0) + 8.0 * N * (3.0 * widest + 2.0);
+    return N * (8.0 * (double)s->n_features + 4.0 + 8.0) + 8.0 * N * (3.0 * widest + 2.0)
+           + plan_bytes(problem);
 }
 
 /* Refuses, before anything large is allocated, what some node cannot hold:

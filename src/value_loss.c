@@ -66,13 +66,81 @@ void ilrl_value_plan_free(struct ilrl_value_plan *plan)
 {
     if (plan == NULL)
         return;
-    free(plan->reward);
-    free(plan->discount);
-    free(plan->next_row);
-    free(plan->has_target);
-    free(plan->final_obs);
-    free(plan->frozen_target);
+    if (!plan->borrowed) {
+        free(plan->reward);
+        free(plan->discount);
+        free(plan->next_row);
+        free(plan->has_target);
+        free(plan->final_obs);
+        free(plan->frozen_target);
+    }
     free(plan);
+}
+
+size_t ilrl_value_plan_doubles(size_t n_steps, size_t n_features, size_t n_final,
+                               enum ilrl_value_target target)
+{
+    return 2 * n_steps + n_final * n_features
+           + (target == ILRL_VALUE_TARGET_FROZEN ? n_steps : 0);
+}
+
+/* Points the plan's arrays at the parts, in the order of value_loss.h. */
+static void plan_point(struct ilrl_value_plan *plan, double *doubles, size_t *rows,
+                       unsigned char *flags)
+{
+    const size_t N = plan->n_steps, F = plan->n_final;
+    plan->reward = doubles;
+    plan->discount = doubles + N;
+    plan->final_obs = F > 0 ? doubles + 2 * N : NULL;
+    plan->frozen_target = plan->target == ILRL_VALUE_TARGET_FROZEN
+                          ? doubles + 2 * N + F * plan->n_features : NULL;
+    plan->next_row = rows;
+    plan->has_target = flags;
+    plan->borrowed = 1;
+}
+
+void ilrl_value_plan_move(struct ilrl_value_plan *plan, double *doubles, size_t *rows,
+                          unsigned char *flags)
+{
+    const size_t N = plan->n_steps, F = plan->n_final, D = plan->n_features;
+    struct ilrl_value_plan own = *plan;
+    if (plan->borrowed)
+        return;
+    plan_point(plan, doubles, rows, flags);
+    memcpy(plan->reward, own.reward, N * sizeof *plan->reward);
+    memcpy(plan->discount, own.discount, N * sizeof *plan->discount);
+    if (F > 0)
+        memcpy(plan->final_obs, own.final_obs, F * D * sizeof *plan->final_obs);
+    if (plan->frozen_target != NULL && own.frozen_target != NULL)
+        memcpy(plan->frozen_target, own.frozen_target, N * sizeof *plan->frozen_target);
+    memcpy(plan->next_row, own.next_row, N * sizeof *plan->next_row);
+    memcpy(plan->has_target, own.has_target, N * sizeof *plan->has_target);
+    free(own.reward);
+    free(own.discount);
+    free(own.next_row);
+    free(own.has_target);
+    free(own.final_obs);
+    free(own.frozen_target);
+}
+
+int ilrl_value_plan_borrow(size_t n_steps, size_t n_features, size_t n_final,
+                           size_t n_targets, double gamma, enum ilrl_value_target target,
+                           double *doubles, size_t *rows, unsigned char *flags,
+                           struct ilrl_value_plan **out)
+{
+    struct ilrl_value_plan *plan = calloc(1, sizeof *plan);
+    *out = plan;
+    if (plan == NULL)
+        return ilrl_error(ILRL_EFAILED, "TD targets: out of memory");
+    plan->n_steps = n_steps;
+    plan->n_features = n_features;
+    plan->n_final = n_final;
+    plan->n_targets = n_targets;
+    plan->n_left_out = n_steps - n_targets;
+    plan->gamma = gamma;
+    plan->target = target;
+    plan_point(plan, doubles, rows, flags);
+    return ILRL_OK;
 }
 
 /* Whether episode e's observation after its last action is known: the demo
@@ -299,6 +367,9 @@ int ilrl_value_plan_freeze(struct ilrl_value_plan *plan, const struct ilrl_mlp *
                            struct ilrl_value_work *work)
 {
     const size_t N = plan->n_steps, D = plan->n_features;
+    if (plan->frozen_target == NULL && plan->borrowed)
+        return ilrl_error(ILRL_EFAILED, "TD targets: a borrowed plan made for a \"same\" "
+                          "target has no room for frozen ones");
     if (plan->frozen_target == NULL) {
         plan->frozen_target = malloc(N * sizeof *plan->frozen_target);
         if (plan->frozen_target == NULL)

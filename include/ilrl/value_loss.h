@@ -67,7 +67,12 @@ int ilrl_value_target_parse(const char *text, enum ilrl_value_target *target);
 const char *ilrl_value_target_name(enum ilrl_value_target target);
 
 /* Everything about the targets that does not depend on theta, from one demo
- * and gamma.  Owns its arrays. */
+ * and gamma.  Owns its arrays, unless `borrowed`: then they live in a
+ * caller's block (one copy per node, node_share.h) and
+ * ilrl_value_plan_free frees the struct only.  Decision: a flag in the
+ * plan rather than a second free function, so that a holder frees either
+ * kind the same way and a borrowed array is never freed by mistake; the
+ * block must outlive the plan (the landscape frees the plan first). */
 struct ilrl_value_plan {
     size_t n_steps;            /* N >= 1 */
     size_t n_features;         /* D */
@@ -86,6 +91,7 @@ struct ilrl_value_plan {
     double *final_obs;         /* F x D: the final observations used (NULL if F = 0) */
     double *frozen_target;     /* N: y_t at the frozen thetabar (0 where no
                                 * target); NULL until frozen */
+    int borrowed;              /* 1: the arrays are a caller's (see above) */
 };
 
 /* Builds the plan of demo (validated) with discount gamma into *plan.
@@ -97,6 +103,31 @@ int ilrl_value_plan_alloc(const struct ilrl_demo *demo, double gamma,
                           const char *origin, struct ilrl_value_plan **plan);
 void ilrl_value_plan_free(struct ilrl_value_plan *plan);
 
+/* A plan in a caller's block (one copy per node, node_share.h).  The
+ * block's three parts, each at its type's alignment (doubles first, then
+ * size_t, then bytes, as a caller that appends them keeps it):
+ *   doubles: ilrl_value_plan_doubles(N, D, F, target) of them: reward (N),
+ *            discount (N), final_obs (F x D), then frozen_target (N) for a
+ *            FROZEN target only;
+ *   rows:    N size_t, next_row;
+ *   flags:   N bytes, has_target.
+ * ilrl_value_plan_move copies a plan's own arrays there (a FROZEN target
+ * frozen already), frees them and borrows the parts from then on: the same
+ * bits.  ilrl_value_plan_borrow makes a plan of the given sizes whose
+ * arrays are the parts, for a caller to fill (a broadcast of a moved
+ * plan's block, or nothing: a rank that maps a block others filled);
+ * ILRL_EFAILED (*plan NULL) out of memory.  ilrl_value_plan_freeze on a
+ * borrowed plan writes its frozen_target part and allocates nothing; it
+ * refuses (ILRL_EFAILED) one borrowed with a SAME target (no such part). */
+size_t ilrl_value_plan_doubles(size_t n_steps, size_t n_features, size_t n_final,
+                               enum ilrl_value_target target);
+void ilrl_value_plan_move(struct ilrl_value_plan *plan, double *doubles, size_t *rows,
+                          unsigned char *flags);
+int ilrl_value_plan_borrow(size_t n_steps, size_t n_features, size_t n_final,
+                           size_t n_targets, double gamma, enum ilrl_value_target target,
+                           double *doubles, size_t *rows, unsigned char *flags,
+                           struct ilrl_value_plan **plan);
+
 /* Workspace for one network and up to n_steps samples and n_final final
  * rows.  NULL (error recorded) on OOM. */
 struct ilrl_value_work;
@@ -107,7 +138,8 @@ void ilrl_value_work_free(struct ilrl_value_work *work);
 /* Makes the plan's target "frozen" at theta_bar: y_t = r_t + discount_t
  * max_a Q_theta_bar(row next_row[t], a) for every step with a target, into
  * plan->frozen_target.  data holds the same N samples as the plan's demo.
- * ILRL_OK, or ILRL_EFAILED out of memory (plan unchanged). */
+ * ILRL_OK, or ILRL_EFAILED out of memory or borrowed without room (plan
+ * unchanged). */
 int ilrl_value_plan_freeze(struct ilrl_value_plan *plan, const struct ilrl_mlp *mlp,
                            const double *theta_bar, const struct ilrl_loss_data *data,
                            struct ilrl_value_work *work);
