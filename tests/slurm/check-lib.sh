@@ -85,7 +85,29 @@ fail() {
     for log in "$CLUSTER"/log/slurmctld.log "$CLUSTER"/log/slurmd*.log; do
         [ -s "$log" ] && { echo "--- $log (last 15 lines)" >&2; tail -n 15 "$log" >&2; }
     done
+    show_cores >&2
     exit 1
+}
+# show_cores -- a backtrace of every core dump a crashed rank left in the job
+# directory (the jobs run there; this test raises the core size limit, which
+# Slurm passes on to the tasks).  Where the kernel pipes cores elsewhere
+# (core_pattern "|..."), say so: a crash is then only its signal.
+show_cores() {
+    found=
+    for core in "$WORK"/core "$WORK"/core.[0-9]*; do
+        [ -f "$core" ] || continue
+        found=yes
+        program=$(file -b "$core" 2>/dev/null | sed -n "s/.*execfn: '\([^']*\)'.*/\1/p")
+        [ -x "$program" ] || program=$BIN/ilrl-landscape
+        echo "--- $core ($program)"
+        if command -v gdb >/dev/null 2>&1; then
+            timeout 60 gdb -batch -nx -ex 'info registers rip rsp' -ex 'x/8gx $sp' \
+                -ex 'thread apply all bt 30' "$program" "$core" 2>&1 | tail -n 120
+        else
+            echo "(gdb not installed: no backtrace)"
+        fi
+    done
+    [ -n "$found" ] || echo "--- no core dump in $WORK (core_pattern: $(cat /proc/sys/kernel/core_pattern 2>/dev/null))"
 }
 pass() { echo "PASS: $*"; }
 
@@ -223,6 +245,9 @@ preemption_train() {
 }
 
 # ---- the cluster -----------------------------------------------------------
+# Cores of crashed ranks (show_cores): the daemons and, through Slurm's
+# PropagateResourceLimits, the tasks inherit this shell's limit.
+ulimit -c unlimited 2>/dev/null || ulimit -c "$(ulimit -H -c)" 2>/dev/null || :
 timeout 120 sh "$SLURM_TESTS/cluster-start.sh" "$CLUSTER" "$NODES" || fail "cluster did not start"
 . "$CLUSTER/env"
 
