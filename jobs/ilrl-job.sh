@@ -54,6 +54,19 @@ ilrl_launcher() {
     fi
 }
 
+# srun --mpi=pmix: every PMIx fence a ring across the nodes, unless the user
+# chose (SLURM_PMIX_FENCE).  Measured on Debian bookworm's Slurm 22.05 +
+# PMIx 4.2 + Open MPI 4.1 (docs/cluster.md, "The rank that crashed in
+# MPI_Init"): with Slurm's default ("mixed": a ring for fences that collect
+# data, a tree for the others) the tree fence that ends MPI_Init completed
+# on each node without waiting for the other, so the ranks of one node
+# could leave MPI_Init and send before a rank of the other node had
+# registered its message handlers, which then jumped to address 0.  A
+# ring fence is a true barrier; it costs one message per node per fence,
+# twice per run.
+: "${SLURM_PMIX_FENCE:=ring}"
+export SLURM_PMIX_FENCE
+
 # Signal bookkeeping.  USR1 (pre-timeout, pre-emption notice) and TERM are
 # remembered and passed on to the running launcher, if any; between steps
 # they are only remembered, so the shell never dies of its own USR1.

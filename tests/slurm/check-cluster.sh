@@ -19,6 +19,10 @@
 #      node the vader (shared-memory) BTL, and TCP connections made between
 #      10.77.0.1 and 10.77.0.2; il_loss/rl_loss byte-identical to
 #      `mpirun -n 1` outside Slurm;
+#  2b. that srun job's PMIx fences, from the slurmstepds' debug log: every
+#      one a ring across both nodes (jobs/ilrl-job.sh sets
+#      SLURM_PMIX_FENCE=ring; docs/cluster.md says why), and, said only,
+#      how many of a bare srun's fences each node completed alone;
 #   3. pre-emption on the two-node job: USR1 to the batch shell mid-run,
 #      checkpoint, requeue, resume; byte-identical to `mpirun -n 1`;
 #   4. nodes that differ: ilrl-node2 is told (the node-keyed test overrides
@@ -34,9 +38,8 @@
 # the traffic.  Daemons and namespaces are removed by PID on every exit path
 # (tests/slurm/check-lib.sh); a watchdog ends the test after
 # ILRL_CLUSTER_TEST_TIMEOUT seconds (default 480); the pre-emption job has
-# 180 s after its signal.  Open problem (docs/cluster.md): step 3 sometimes
-# hangs -- the ranks on ilrl-node2 exit 138 while those on ilrl-node1 wait
-# in the last MPI_Allgather -- and then fails at that deadline.
+# 180 s after its signal.  A rank that crashes leaves a core in the job
+# directory; the failure report shows its backtrace (check-lib.sh).
 #
 # Environment: top_srcdir, top_builddir (set by make),
 #   ILRL_SLURM_REQUEUE_NX  starting grid side of the pre-emption run (default
@@ -47,6 +50,9 @@ TEST=cluster NODES=2 TEST_TIMEOUT=${ILRL_CLUSTER_TEST_TIMEOUT:-480}
 for tool in ip nsenter unshare; do
     command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed (tests/install-deps.sh)"; exit 77; }
 done
+# The PMIx plugin's fences are read from the slurmstepds' debug log (2b).
+ILRL_SLURMD_DEBUG=debug
+export ILRL_SLURMD_DEBUG
 . "$(cd "$(dirname "$0")" && pwd)/check-lib.sh"
 
 # ---- 1. two nodes ----------------------------------------------------------------
@@ -119,6 +125,43 @@ for launcher in srun mpirun; do
     pass "landscape.sbatch -N 2 --ntasks-per-node=2 ($launcher) equals mpirun -n 1"
     echo "     $summary"
 done
+
+# ---- 2b. MPI_Init's barrier spans both nodes ------------------------------------------
+# fences JOB NODE -- the PMIx fences step JOB.0 completed on NODE, one line
+# each from Slurm's PMIx plugin (debug log): "ring" when the fence went
+# round the nodes, "alone" when a tree fence finished on NODE without a
+# message to or from the other node (no children, no parent).
+fences() {
+    awk -v step="[$1.0]" '
+        index($0, step) == 0 { next }
+        / _progress_collect: / && /child_cntr=/ { alone = 1 }
+        / send data to / || / contrib\/chld/ || / contrib\/prnt/ { alone = 0 }
+        / COLL_FENCE_RING seq=[0-9]+ is DONE/ { print "ring" }
+        / COLL_FENCE_TREE seq=[0-9]+ is DONE/ { print (alone ? "alone" : "tree"); alone = 0 }
+    ' "$CLUSTER/log/slurmd-$2.log"
+}
+# The job scripts' launch (srun --mpi=pmix, jobs/ilrl-job.sh): every fence a
+# ring on both nodes -- MPI_Init's modex and its closing barrier, and
+# MPI_Finalize's -- so no rank leaves MPI_Init before every rank has set up.
+small_job=$(ls ilrl-small-srun-*.out | sed 's/.*-\([0-9]*\)\.out$/\1/')
+for node in ilrl-node1 ilrl-node2; do
+    kinds=$(fences "$small_job" "$node" | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+    rings=$(fences "$small_job" "$node" | grep -c '^ring$')
+    others=$(fences "$small_job" "$node" | grep -vc '^ring$')
+    [ "$rings" -ge 3 ] && [ "$others" -eq 0 ] \
+        || fail "job $small_job on $node: PMIx fences '$kinds', expected 3 or more rings and nothing else (SLURM_PMIX_FENCE=ring from jobs/ilrl-job.sh)"
+done
+# The hazard it avoids, shown on this Slurm: the same program launched by a
+# bare srun (Slurm's default, "mixed") ends MPI_Init with a tree fence that
+# each node completes alone.  Said, not required: a Slurm that fixes this
+# passes too.
+client env -u SLURM_PMIX_FENCE timeout 120 sbatch -Q -W -N 2 --ntasks-per-node=2 --job-name=bare \
+    -o "$WORK/ilrl-bare-%j.out" \
+    --wrap "srun --mpi=pmix $BIN/ilrl-landscape $small --out bare.nc" || fail "bare srun job failed"
+bare_job=$(ls ilrl-bare-*.out | sed 's/.*-\([0-9]*\)\.out$/\1/')
+same_losses bare.nc ref-small.nc
+pass "jobs/ilrl-job.sh's srun launch: every PMIx fence ($rings per node) a ring across both nodes"
+echo "     a bare srun (Slurm's default fences): $(fences "$bare_job" ilrl-node1 | grep -c '^alone$') fence(s) on ilrl-node1 and $(fences "$bare_job" ilrl-node2 | grep -c '^alone$') on ilrl-node2 completed without the other node"
 
 # ---- 3. pre-timeout signal on the two-node job ---------------------------------------
 : "${ILRL_SLURM_REQUEUE_NX:=1014}"   # 4 ranks on the 2 cores: a larger grid than check-slurm

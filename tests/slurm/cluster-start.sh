@@ -46,7 +46,9 @@
 #
 # Environment: ILRL_SLURM_CPUS (CPUs per node; default: one node max(nproc, 2),
 #              two nodes 2), ILRL_SLURM_START_TIMEOUT (seconds to wait for
-#              idle nodes, 60).
+#              idle nodes, 60), ILRL_SLURMD_DEBUG (slurmd's and the
+#              slurmstepds' log level, info; check-cluster.sh reads the PMIx
+#              plugin's fences from the debug level).
 set -u
 dir=${1:?usage: cluster-start.sh DIR [NODES]}
 nodes=${2:-1}
@@ -173,7 +175,7 @@ sed -e "s|@DIR@|$dir|g" -e "s|@CTLD_HOST@|$ctld_host|g" -e "s|@CTLD_ADDR@|$ctld_
     -e "s|@SRUN_PORTS@|$srun_lo-$((srun_lo + 200))|g" -e "s|@CPUS@|$cpus|g" \
     -e "s|@MEMORY@|1000|g" -e "s|@PARTITION@|debug|g" \
     -e "s|@MPI_DEFAULT@|none|g" -e "s|@CRED_EXPIRE@|10|g" \
-    -e "s|@MIN_JOB_AGE@|600|g" \
+    -e "s|@MIN_JOB_AGE@|600|g" -e "s|@SLURMD_DEBUG@|${ILRL_SLURMD_DEBUG:-info}|g" \
     "$here/slurm.conf.in" >"$dir/etc/slurm.conf" || exit 1
 SLURM_CONF=$dir/etc/slurm.conf
 export SLURM_CONF
