@@ -1,8 +1,10 @@
 #!/bin/sh
-# ci-sanitizers.sh [BUILD_DIR] -- the AddressSanitizer/UndefinedBehaviorSanitizer
-# gate (issue 8): configures a separate build (default: build-sanitizers under
-# the source tree) with --enable-sanitizers --enable-werror and runs the unit
-# and MPI suites (`make check`, one pass) but plot_cli.sh (below).  Leak
+# ci-sanitizers.sh [--build-only] [BUILD_DIR] -- the AddressSanitizer/
+# UndefinedBehaviorSanitizer gate (issue 8): configures a separate build
+# (default: build-sanitizers under the source tree) with --enable-sanitizers
+# --enable-werror and runs the unit and MPI suites (`make check`, one pass)
+# but plot_cli.sh (below); --build-only stops after the build (.ci/run
+# builds while the Slurm gates run).  Leak
 # detection stays on for the Check suites and the serial programs
 # (ilrl-landscape's and ilrl-train's ranks turn it off), with only Open
 # MPI's own allocations (libmpi, libopen-pal, PMIx, hwloc, libevent: see
@@ -32,6 +34,8 @@
 #   ilrl-demo, ilrl-compare, the probes) on the files Python writes.
 # - detect_stack_use_after_return=1 stays: measured within the noise here.
 set -eu
+build_only=
+[ "${1:-}" = --build-only ] && { build_only=1; shift; }
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$srcdir/build-sanitizers}
 jobs=${JOBS:-2}
@@ -45,6 +49,9 @@ if [ ! -f Makefile ]; then
 fi
 make -j"$jobs" >make.log 2>&1 || make -j"$jobs" >make.log 2>&1 \
     || { tail -40 make.log; exit 1; }   # a concurrent autoreconf may need a rerun
+# The test programs too, so that the pass below only runs them.
+make -j"$jobs" check TESTS= >>make.log 2>&1 || { tail -40 make.log; exit 1; }
+[ -z "$build_only" ] || exit 0
 
 # detect_leaks is left to each program: on for the serial programs and
 # suites (the default), off in ilrl-landscape's and ilrl-train's MPI ranks
