@@ -16,6 +16,18 @@ ERR_FILE="$WORK/stderr"
 OUT_FILE="$WORK/stdout"
 trap 'status=$?; if [ $status -eq 0 ]; then rm -rf "$WORK"; else echo "scratch kept: $WORK" >&2; fi; exit $status' EXIT
 
+# Open MPI's start-up, paid by the tests' hundreds of short jobs (twice in
+# CI: plain and sanitized).  pml ob1 is what Open MPI selects here anyway
+# (one node, no UCX or libfabric hardware: pml_base_verbose shows it);
+# naming it skips probing the others (a 2-rank job: 0.55 -> 0.3 s).  A
+# program run without mpirun (a singleton) starts no orted of its own with
+# ess_singleton_isolated (0.6 -> 0.15 s); it needs none (no spawn, no
+# ports).  No test asserts on either; a caller's setting wins.  The Slurm
+# gates (tests/slurm) do not source this file: they test the transports
+# a job gets by default, TCP between nodes.
+: "${OMPI_MCA_pml:=ob1}" "${OMPI_MCA_ess_singleton_isolated:=1}"
+export OMPI_MCA_pml OMPI_MCA_ess_singleton_isolated
+
 fail() { echo "FAIL: $*" >&2; if [ -s "$ERR_FILE" ]; then echo "--- stderr:" >&2; cat "$ERR_FILE" >&2; fi; exit 1; }
 
 # After a rank's non-zero exit (or MPI_Abort) mpirun ends the job's other
