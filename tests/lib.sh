@@ -2,6 +2,8 @@
 #
 #   run_expect CODE CMD...   runs CMD with a timeout, stderr into $ERR_FILE,
 #                            stdout into $OUT_FILE, fails unless exit == CODE
+#                            (an mpirun in CMD kills the job's other ranks
+#                            at once after one exits non-zero: see below)
 #   assert_stderr REGEX      fails unless stderr matches (grep -E)
 #   assert_one_line_stderr   fails unless stderr is exactly one line
 #   fail MSG                 prints MSG and exits 1
@@ -14,10 +16,35 @@ ERR_FILE="$WORK/stderr"
 OUT_FILE="$WORK/stdout"
 trap 'status=$?; if [ $status -eq 0 ]; then rm -rf "$WORK"; else echo "scratch kept: $WORK" >&2; fi; exit $status' EXIT
 
+# Open MPI's start-up, paid by the tests' hundreds of short jobs (twice in
+# CI: plain and sanitized).  pml ob1 is what Open MPI selects here anyway
+# (one node, no UCX or libfabric hardware: pml_base_verbose shows it);
+# naming it skips probing the others (a 2-rank job: 0.55 -> 0.3 s).  A
+# program run without mpirun (a singleton) starts no orted of its own with
+# ess_singleton_isolated (0.6 -> 0.15 s); it needs none (no spawn, no
+# ports).  No test asserts on either; a caller's setting wins.  The Slurm
+# gates (tests/slurm) do not source this file: they test the transports
+# a job gets by default, TCP between nodes.
+: "${OMPI_MCA_pml:=ob1}" "${OMPI_MCA_ess_singleton_isolated:=1}"
+export OMPI_MCA_pml OMPI_MCA_ess_singleton_isolated
+
 fail() { echo "FAIL: $*" >&2; if [ -s "$ERR_FILE" ]; then echo "--- stderr:" >&2; cat "$ERR_FILE" >&2; fi; exit 1; }
 
+# After a rank's non-zero exit (or MPI_Abort) mpirun ends the job's other
+# ranks with SIGTERM and, odls_base_sigkill_timeout (1 s) later, SIGKILL; it
+# sleeps out that second even when every rank has already gone, so a failing
+# 2-rank job took ~1.5 s instead of ~0.5 s, and the bad-input batteries run
+# ~250 of them (twice in CI: plain and sanitized).  run_expect's commands
+# get no signal from the test (only timeout's TERM on a hang, which fails
+# the case anyway), so the grace buys nothing there: 0.  What is asserted is
+# unchanged: the first failing rank's exit status is mpirun's, and a rank
+# that would linger is ended by mpirun either way (with or without the
+# grace).  Tests that signal mpirun start it themselves, in the background,
+# and keep Open MPI's default: there the grace is the ranks' time to write
+# their checkpoint.  A caller's own setting wins.
 run_expect() {
     expected=$1; shift
+    OMPI_MCA_odls_base_sigkill_timeout=${OMPI_MCA_odls_base_sigkill_timeout:-0} \
     timeout -k 5 "${ILRL_CASE_TIMEOUT:-240}" "$@" >"$OUT_FILE" 2>"$ERR_FILE"
     got=$?
     # 124: the timeout's TERM ended it; 137: it ignored TERM and was killed.
