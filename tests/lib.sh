@@ -28,6 +28,23 @@ trap 'status=$?; if [ $status -eq 0 ]; then rm -rf "$WORK"; else echo "scratch k
 : "${OMPI_MCA_pml:=ob1}" "${OMPI_MCA_ess_singleton_isolated:=1}"
 export OMPI_MCA_pml OMPI_MCA_ess_singleton_isolated
 
+# kill_job PGREP_ARGS...: SIGKILL the processes pgrep PGREP_ARGS finds (a
+# lost node: e.g. -f "out x.nc", or -P PID for an mpirun's children), and
+# unlink the shared-memory files they had mapped in /dev/shm (Open MPI's
+# vader segments and osc/sm windows).  A killed process cannot unlink its
+# own, so every killed 2-rank job left two 4 MiB files behind (525 of them
+# here after a few days of test runs).  Only this job's: the names carry
+# its id and no other process maps them; unlinking a file still mapped by
+# a dying process is safe.
+kill_job() {
+    kj_shm=
+    for kj_pid in $(pgrep "$@"); do
+        kj_shm="$kj_shm $(grep -o '/dev/shm/\(vader_segment\|osc_sm\)\.[^ ]*' "/proc/$kj_pid/maps" 2>/dev/null)"
+    done
+    pkill -KILL "$@"
+    for kj_file in $kj_shm; do rm -f "$kj_file"; done
+}
+
 fail() { echo "FAIL: $*" >&2; if [ -s "$ERR_FILE" ]; then echo "--- stderr:" >&2; cat "$ERR_FILE" >&2; fi; exit 1; }
 
 # After a rank's non-zero exit (or MPI_Abort) mpirun ends the job's other
