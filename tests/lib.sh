@@ -45,6 +45,22 @@ kill_job() {
     for kj_file in $kj_shm; do rm -f "$kj_file"; done
 }
 
+# python_require MODULE...: skip (77) unless $PYTHON (python3) imports them.
+python_require() {
+    "${PYTHON:-python3}" -c "import $(echo "$*" | tr ' ' ',')" 2>/dev/null || {
+        echo "SKIP: python3 $(echo "$*" | tr ' ' '/') not installed (tests/install-deps.sh)" >&2; exit 77; }
+}
+# python_test SCRIPT SECONDS ARG...: tests/SCRIPT in the scratch directory
+# with the source tree's ilrl package first on the path, at most SECONDS;
+# the test fails unless it exits 0 (the script prints its own messages).
+python_test() {
+    pt_script=$1 pt_seconds=$2; shift 2
+    cd "$WORK" || fail "no scratch dir"
+    PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$top_srcdir/src${PYTHONPATH:+:$PYTHONPATH}" \
+        timeout -k 5 "$pt_seconds" "${PYTHON:-python3}" "$top_srcdir/tests/$pt_script" "$@" \
+        || fail "tests/$pt_script failed (messages above)"
+}
+
 fail() { echo "FAIL: $*" >&2; if [ -s "$ERR_FILE" ]; then echo "--- stderr:" >&2; cat "$ERR_FILE" >&2; fi; exit 1; }
 
 # After a rank's non-zero exit (or MPI_Abort) mpirun ends the job's other

@@ -3,13 +3,7 @@
 # computed on 2 ranks; bad layouts, command lines and outputs refused with
 # the documented exit statuses (tests/py_import.py).
 . "$top_srcdir/tests/lib.sh"
-PYTHON=${PYTHON:-python3}
-"$PYTHON" -c 'import numpy, netCDF4, h5py' 2>/dev/null || {
-    echo "SKIP: python3 numpy/netCDF4/h5py not installed" >&2; exit 77; }
+python_require numpy netCDF4 h5py
 : "${MPIRUN_PROGRAM:=mpirun}"
-cd "$WORK" || fail "no scratch dir"
-PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$top_srcdir/src${PYTHONPATH:+:$PYTHONPATH}" \
-    timeout -k 5 900 "$PYTHON" "$top_srcdir/tests/py_import.py" \
-    "$BIN/ilrl-import" "$BIN/ilrl-landscape" "$BIN/ilrl-demo" \
-    "$MPIRUN_PROGRAM -q --oversubscribe" \
-    || fail "tests/py_import.py failed (messages above)"
+python_test py_import.py 900 "$BIN/ilrl-import" "$BIN/ilrl-landscape" "$BIN/ilrl-demo" \
+    "$MPIRUN_PROGRAM -q --oversubscribe"
