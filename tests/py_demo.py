@@ -258,6 +258,21 @@ def c_reader(path, tag):
     return result.returncode, result.stderr
 
 
+def both_readers_refuse(path, tag, name, want):
+    """The C reader (exit 3) and ilrl.demo.open_demo (DemoError of status
+    3) refuse the file at path in the same words, want."""
+    status, stderr = c_reader(path, tag)
+    check(status == 3, f"{name}: C reader exit {status}, expected 3 ({stderr.strip()})")
+    check(stderr == f"ilrl-landscape: {want}\n",
+          f"{name}: C reader says {stderr!r}, expected {want!r}")
+    try:
+        demo.open_demo(path)
+        check(False, f"{name}: open_demo accepted the file")
+    except demo.DemoError as error:
+        check(str(error) == want and error.status == 3,
+              f"{name}: open_demo says {str(error)!r} (status {error.status}), expected {want!r}")
+
+
 def python_writer(path, kwargs):
     """None when write_demo accepts (and writes) the arrays, else its message."""
     try:
@@ -272,16 +287,8 @@ def run_bad(index, name, mutate, expected):
     mutate(kwargs)
     raw, target = f"bad{index}.nc", f"bad{index}.nc"
     write_raw(raw, kwargs)
-    status, stderr = c_reader(raw, f"bad{index}")
     want = f"{raw}: {expected}"
-    check(status == 3, f"{name}: C reader exit {status}, expected 3 ({stderr.strip()})")
-    check(stderr == f"ilrl-landscape: {want}\n",
-          f"{name}: C reader says {stderr!r}, expected {want!r}")
-    try:   # ilrl.demo's reader refuses the same file in the same words
-        demo.open_demo(raw)
-        check(False, f"{name}: open_demo accepted the file")
-    except demo.DemoError as error:
-        check(str(error) == want, f"{name}: open_demo says {str(error)!r}, expected {want!r}")
+    both_readers_refuse(raw, f"bad{index}", name, want)
     os.unlink(raw)
     got = python_writer(target, kwargs)
     check(got == want, f"{name}: write_demo says {got!r}, expected {want!r}")
@@ -308,14 +315,7 @@ def run_sizes():
         size = os.stat(path).st_size
         want = (f"{path}: variable 'obs' declares {steps} x 3 values ({steps * 24:.3g} bytes), "
                 f"more than the file's {size} bytes can hold{' even compressed' if zlib else ''}")
-        status, stderr = c_reader(path, name)
-        check(status == 3 and stderr == f"ilrl-landscape: {want}\n",
-              f"{name}: C reader exit {status}, says {stderr!r}, expected {want!r}")
-        try:
-            demo.open_demo(path)
-            check(False, f"{name}: open_demo accepted the file")
-        except demo.DemoError as error:
-            check(str(error) == want, f"{name}: open_demo says {str(error)!r}, expected {want!r}")
+        both_readers_refuse(path, name, name, want)
 
 
 def run_good(index, name, mutate):
@@ -474,25 +474,11 @@ def run_fill_attributes_and_file_types():
             else:
                 var.setncattr(attribute, value)
         want = f"{path}: " + expected.format(r2="%g" % float(kwargs["reward"][2]))
-        status, stderr = c_reader(path, f"attr-{variable}")
-        check(status == 3 and stderr == f"ilrl-landscape: {want}\n",
-              f"{name}: C reader exit {status}, {stderr!r}, expected {want!r}")
-        try:
-            demo.open_demo(path)
-            check(False, f"{name}: open_demo accepted it")
-        except demo.DemoError as error:
-            check(str(error) == want, f"{name}: open_demo says {error}, expected {want}")
+        both_readers_refuse(path, f"attr-{variable}", name, want)
 
     os.mkfifo("fifo.nc")
     want = "fifo.nc: a FIFO, not a NetCDF file (only regular files are read)"
-    status, stderr = c_reader("fifo.nc", "fifo")
-    check(status == 3 and stderr == f"ilrl-landscape: {want}\n",
-          f"FIFO: C reader exit {status}, {stderr!r}")
-    try:
-        demo.open_demo("fifo.nc")
-        check(False, "FIFO: open_demo accepted it")
-    except demo.DemoError as error:
-        check(str(error) == want and error.status == 3, f"FIFO: open_demo says {error}")
+    both_readers_refuse("fifo.nc", "fifo", "FIFO", want)
 
 
 def main():

@@ -145,9 +145,10 @@ fences() {
 # MPI_Finalize's -- so no rank leaves MPI_Init before every rank has set up.
 small_job=$(ls ilrl-small-srun-*.out | sed 's/.*-\([0-9]*\)\.out$/\1/')
 for node in ilrl-node1 ilrl-node2; do
-    kinds=$(fences "$small_job" "$node" | sort | uniq -c | tr -s ' ' | tr '\n' ',')
-    rings=$(fences "$small_job" "$node" | grep -c '^ring$')
-    others=$(fences "$small_job" "$node" | grep -vc '^ring$')
+    seen=$(fences "$small_job" "$node")
+    kinds=$(echo "$seen" | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+    rings=$(echo "$seen" | grep -c '^ring$')
+    others=$(echo "$seen" | grep -vc '^ring$')
     [ "$rings" -ge 3 ] && [ "$others" -eq 0 ] \
         || fail "job $small_job on $node: PMIx fences '$kinds', expected 3 or more rings and nothing else (SLURM_PMIX_FENCE=ring from jobs/ilrl-job.sh)"
 done
